@@ -1,0 +1,140 @@
+"""Settings from the environment (and an optional .env file).
+
+Names follow the seed (DATABASE_URL, STRIPE_SECRET_KEY, ...) so an operator's existing
+environment keeps working. Nothing here carries a default credential: keys that are missing
+in development are generated once and kept under the var/ folder by `ensure_local_keys`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_var_dir() -> Path:
+    return Path.cwd() / "var"
+
+
+class Settings(BaseSettings):
+    """Every knob of the control plane; field names are the environment names, lowercased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # Storage and runtime
+    database_url: str | None = None
+    redis_url: str | None = None
+    erp_core_var_dir: Path = Field(default_factory=_default_var_dir)
+    erp_core_host: str = "127.0.0.1"
+    erp_core_port: int = 4443
+    erp_core_worker_in_process: bool = True
+    erp_core_worker_concurrency: int = 4
+    erp_core_log_format: str = "json"
+    erp_core_log_level: str = "INFO"
+    erp_core_cors_origins: str = ""
+    erp_core_metrics_token: str | None = None
+    erp_core_cache_ttl_seconds: int = 15
+    erp_core_db_pool_size: int = 10
+
+    # Secrets and the first admin
+    jwt_secret_key: str | None = None
+    erp_core_secret_key: str | None = None
+    erp_core_admin_email: str | None = None
+    erp_core_admin_password: str | None = None
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 14 * 24 * 3600
+    login_rate_limit_per_ip: int = 20
+    login_rate_limit_per_account: int = 5
+    login_rate_limit_window_seconds: int = 300
+
+    # Public surface
+    base_domain: str = "sajet.us"
+    erp_core_public_url: str = "http://127.0.0.1:4443"
+    erp_core_verify_public_url: bool = True
+    erp_core_public_check_via: str | None = None
+    backup_dir: Path | None = None
+
+    # Odoo default server
+    odoo_url: str | None = None
+    odoo_master_password: str | None = None
+    odoo_capacity: int = 50
+    odoo_default_language: str = "es_ES"
+    odoo_default_country: str | None = None
+    odoo_timeout_seconds: float = 30.0
+    odoo_create_timeout_seconds: float = 600.0
+
+    # Cloudflare
+    cloudflare_api_token: str | None = None
+    cloudflare_account_id: str | None = None
+    cloudflare_zone_id: str | None = None
+    cloudflare_tunnel_id: str | None = None
+    cloudflare_api_base: str = "https://api.cloudflare.com/client/v4"
+
+    # Stripe
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    billing_currency: str = "usd"
+    billing_days_until_due: int = 7
+    billing_grace_days: int = 7
+    billing_retention_days: int = 30
+
+    # Provisioning engine
+    job_step_max_attempts: int = 5
+    job_retry_base_seconds: float = 1.0
+    job_retry_max_seconds: float = 60.0
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def var_dir(self) -> Path:
+        return self.erp_core_var_dir.resolve()
+
+    @property
+    def effective_backup_dir(self) -> Path:
+        return (self.backup_dir or self.var_dir / "backups").resolve()
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.erp_core_cors_origins.split(",") if o.strip()]
+
+    @property
+    def cloudflare_configured(self) -> bool:
+        return bool(self.cloudflare_api_token and self.cloudflare_account_id and self.cloudflare_zone_id)
+
+    @property
+    def stripe_configured(self) -> bool:
+        return bool(self.stripe_secret_key)
+
+
+def _load_or_create_key(path: Path) -> str:
+    """Read a key file, or create it with 0600 permissions: a dev key survives restarts."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+def ensure_local_keys(settings: Settings) -> Settings:
+    """Fill missing JWT/encryption keys from var/ (generated on first use, never hard-coded)."""
+    keys_dir = settings.var_dir / "keys"
+    if not settings.jwt_secret_key:
+        settings.jwt_secret_key = _load_or_create_key(keys_dir / "jwt_secret")
+    if not settings.erp_core_secret_key:
+        settings.erp_core_secret_key = _load_or_create_key(keys_dir / "secret_key")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, with local keys filled in."""
+    return ensure_local_keys(Settings())

@@ -1,0 +1,29 @@
+"""All models, imported here so Alembic sees the whole metadata."""
+
+from erp_core.models.base import Base
+from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
+from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
+from erp_core.models.jobs import Job, JobLog, JobStep
+from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment
+from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
+
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Customer",
+    "Job",
+    "JobLog",
+    "JobStep",
+    "LxcContainer",
+    "OdooServer",
+    "Plan",
+    "ProxmoxNode",
+    "RefreshToken",
+    "ResourceMetric",
+    "StripeEvent",
+    "Subscription",
+    "SystemConfig",
+    "Tenant",
+    "TenantDeployment",
+    "User",
+]
