@@ -1,0 +1,142 @@
+"""Auth, users and audit endpoints (thin: validate, authorise, call the service)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from erp_core.api import Envelope, Page, Pagination, error_responses, ok
+from erp_core.audit import service as audit
+from erp_core.auth import service
+from erp_core.auth.schemas import (
+    AuditOut,
+    LoggedOut,
+    LoginIn,
+    LogoutIn,
+    PasswordOut,
+    RefreshIn,
+    TokenOut,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
+from erp_core.deps import Admin, Ctx, Session, Viewer, anonymous_actor
+from erp_core.security import generate_password
+
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+@router.post(
+    "/auth/login", response_model=Envelope[TokenOut], responses=error_responses(401, 422, 429)
+)
+async def login(body: LoginIn, request: Request, ctx: Ctx, session: Session) -> object:
+    tokens = await service.login(session, ctx, anonymous_actor(request), body.email, body.password)
+    return ok(tokens)
+
+
+@router.post("/auth/refresh", response_model=Envelope[TokenOut], responses=error_responses(401, 422))
+async def refresh(body: RefreshIn, request: Request, ctx: Ctx, session: Session) -> object:
+    return ok(await service.refresh(session, ctx, anonymous_actor(request), body.refresh_token))
+
+
+@router.post("/auth/logout", response_model=Envelope[LoggedOut], responses=error_responses(401))
+async def logout(body: LogoutIn, actor: Viewer, session: Session) -> object:
+    await service.logout(session, actor, body.refresh_token)
+    return ok(LoggedOut())
+
+
+@router.get("/auth/me", response_model=Envelope[UserOut], responses=error_responses(401))
+async def me(actor: Viewer, session: Session) -> object:
+    assert actor.user_id is not None
+    return ok(UserOut.model_validate(await service.get_user(session, actor.user_id)))
+
+
+@router.get("/users", response_model=Page[UserOut], tags=["users"], responses=error_responses(401, 403))
+async def list_users(
+    actor: Admin, session: Session, pagination: Annotated[Pagination, Depends()]
+) -> object:
+    users, total = await service.list_users(session, pagination.offset, pagination.per_page)
+    return Page(data=[UserOut.model_validate(u) for u in users], meta=pagination.meta(total))
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=Envelope[UserCreated],
+    tags=["users"],
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_user(body: UserCreate, actor: Admin, session: Session) -> object:
+    user, generated = await service.create_user(
+        session, str(body.email), body.name, body.role, body.password
+    )
+    audit.record(session, actor, "user.create", "user", user.id, {"email": user.email, "role": user.role})
+    out = UserCreated.model_validate(user)
+    out.password = generated
+    return ok(out)
+
+
+@router.put(
+    "/users/{user_id}",
+    response_model=Envelope[UserOut],
+    tags=["users"],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def update_user(user_id: int, body: UserUpdate, actor: Admin, session: Session) -> object:
+    user = await service.get_user(session, user_id)
+    changes = body.model_dump(exclude_none=True)
+    if user.id == actor.user_id and (changes.get("disabled") or changes.get("role", "admin") != "admin"):
+        from erp_core.api import Conflict
+
+        raise Conflict("No puede deshabilitar su propia cuenta ni quitarse el rol de administrador.")
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if changes.get("disabled"):
+        await service.revoke_all_for_user(session, user.id)
+    audit.record(session, actor, "user.update", "user", user.id, changes)
+    await session.flush()
+    await session.refresh(user)
+    return ok(UserOut.model_validate(user))
+
+
+@router.post(
+    "/users/{user_id}/reset-password",
+    response_model=Envelope[PasswordOut],
+    tags=["users"],
+    responses=error_responses(401, 403, 404),
+)
+async def reset_password(user_id: int, actor: Admin, session: Session) -> object:
+    user = await service.get_user(session, user_id)
+    password = generate_password()
+    await service.set_password(session, user, password)
+    audit.record(session, actor, "user.reset_password", "user", user.id)
+    return ok(PasswordOut(password=password))
+
+
+@router.get("/audit", response_model=Page[AuditOut], tags=["audit"], responses=error_responses(401, 403, 422))
+async def list_audit(
+    actor: Admin,
+    session: Session,
+    pagination: Annotated[Pagination, Depends()],
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    object_type: Annotated[str | None, Query(max_length=64)] = None,
+    object_id: Annotated[str | None, Query(max_length=128)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> object:
+    rows, total = await audit.search(
+        session,
+        offset=pagination.offset,
+        limit=pagination.per_page,
+        action=action,
+        user_id=user_id,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+    )
+    return Page(data=[AuditOut.model_validate(r) for r in rows], meta=pagination.meta(total))

@@ -1,0 +1,246 @@
+"""`erp-core`: serve, worker, migrate, users, openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from erp_core.config import Settings, get_settings
+
+app = typer.Typer(help="Jeturing Core: plano de control de Odoo ERP.", no_args_is_help=True)
+users_app = typer.Typer(help="Gestión de usuarios del panel.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def migrations_dir() -> Path:
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def run_migrations(database_url: str) -> None:
+    """`alembic upgrade head` against `database_url` (idempotent, safe on every start)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from erp_core.db import to_libpq_url
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", to_libpq_url(database_url).replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def _prepare(settings: Settings) -> str:
+    from erp_core.db import resolve_database_url
+
+    url = resolve_database_url(settings)
+    run_migrations(url)
+    return url
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (creates every table on an empty database)."""
+    from erp_core.logs_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
+    _prepare(settings)
+    typer.echo("Migraciones aplicadas.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Dirección de escucha")] = None,
+    port: Annotated[int | None, typer.Option(help="Puerto")] = None,
+    lab: Annotated[bool, typer.Option("--lab", help="Emula Odoo, Cloudflare, Proxmox y Stripe")] = False,
+    worker: Annotated[bool | None, typer.Option(help="Ejecutar el worker en el proceso")] = None,
+) -> None:
+    """Serve the API and the admin app (and, by default, an in-process job worker)."""
+    import uvicorn
+
+    from erp_core.logs_setup import configure_logging
+    from erp_core.main import create_app
+
+    settings = get_settings()
+    configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
+    host = host or settings.erp_core_host
+    port = port or settings.erp_core_port
+    settings.erp_core_public_url = (
+        settings.erp_core_public_url
+        if "ERP_CORE_PUBLIC_URL" in _env_keys()
+        else f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    )
+    lab_runtime = None
+    if lab:
+        from erp_core.lab.runtime import start_lab
+
+        lab_runtime = start_lab(settings)
+    _prepare(settings)
+    application = create_app(settings, run_worker=worker, lab=lab_runtime)
+    typer.echo(f"Jeturing Core en http://{host}:{port}  (API: /api/docs)")
+    try:
+        uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    finally:
+        if lab_runtime is not None:
+            lab_runtime.stop()
+
+
+def _env_keys() -> set[str]:
+    import os
+
+    return {k.upper() for k in os.environ}
+
+
+@app.command("worker")
+def worker_cmd(
+    concurrency: Annotated[int | None, typer.Option(help="Trabajos simultáneos")] = None,
+) -> None:
+    """Run a standalone job worker (start several, on several machines, against one database)."""
+    from erp_core.context import build_context
+    from erp_core.jobs import worker_options
+    from erp_core.logs_setup import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
+    _prepare(settings)
+
+    async def _run() -> None:
+        ctx = build_context(settings)
+        async with ctx.queue.open_async():
+            options = worker_options(ctx, concurrency=concurrency)
+            options["install_signal_handlers"] = True
+            await ctx.queue.run_worker_async(**options)
+        await ctx.close()
+
+    asyncio.run(_run())
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Print (or write) the OpenAPI document, for the frontend's generated types."""
+    from erp_core.main import create_app
+
+    document = create_app(get_settings()).openapi()
+    text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if output:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def _with_session(fn):  # type: ignore[no-untyped-def]
+    """Run `fn(session)` in one committed transaction on the configured database."""
+    from erp_core.db import Database
+
+    settings = get_settings()
+    url = _prepare(settings)
+
+    async def _run():  # type: ignore[no-untyped-def]
+        db = Database(url, pool_size=1)
+        try:
+            async with db.sessionmaker() as session:
+                result = await fn(session)
+                await session.commit()
+                return result
+        finally:
+            await db.dispose()
+
+    return asyncio.run(_run())
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    role: Annotated[str, typer.Option(help="admin | operator | viewer")] = "operator",
+    name: Annotated[str, typer.Option()] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Vacía: se genera y se muestra una vez")
+    ] = None,
+) -> None:
+    """Create a user."""
+    from erp_core.auth import service
+
+    if role not in ("admin", "operator", "viewer"):
+        raise typer.BadParameter("El rol debe ser admin, operator o viewer.")
+
+    async def _create(session):  # type: ignore[no-untyped-def]
+        return await service.create_user(session, email, name, role, password)
+
+    user, generated = _with_session(_create)
+    typer.echo(f"Usuario {user.email} creado (ID {user.id}, rol {user.role}).")
+    if generated:
+        typer.echo(f"Contraseña: {generated}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List users."""
+    from erp_core.auth import service
+
+    async def _list(session):  # type: ignore[no-untyped-def]
+        users, _ = await service.list_users(session, 0, 10_000)
+        return users
+
+    for user in _with_session(_list):
+        state = "deshabilitado" if user.disabled else "activo"
+        typer.echo(f"{user.id:>4}  {user.email:<40} {user.role:<9} {state}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    email: str,
+    password: Annotated[str | None, typer.Option(help="Vacía: se genera y se muestra")] = None,
+) -> None:
+    """Set a user's password (revokes their sessions)."""
+    from sqlalchemy import func, select
+
+    from erp_core.auth import service
+    from erp_core.models import User
+    from erp_core.security import generate_password
+
+    new_password = password or generate_password()
+
+    async def _set(session):  # type: ignore[no-untyped-def]
+        user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if user is None:
+            return False
+        await service.set_password(session, user, new_password)
+        return True
+
+    if not _with_session(_set):
+        typer.echo(f"No existe el usuario {email}.", err=True)
+        raise typer.Exit(1)
+    typer.echo("Contraseña actualizada." + ("" if password else f" Nueva contraseña: {new_password}"))
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable a user and revoke their sessions."""
+    from sqlalchemy import func, select
+
+    from erp_core.auth import service
+    from erp_core.models import User
+
+    async def _disable(session):  # type: ignore[no-untyped-def]
+        user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+        if user is None:
+            return False
+        user.disabled = True
+        await service.revoke_all_for_user(session, user.id)
+        return True
+
+    if not _with_session(_disable):
+        typer.echo(f"No existe el usuario {email}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Usuario {email} deshabilitado.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,53 @@
+"""What one running control plane holds: settings, database, cache, crypto and the queue.
+
+Built once in the lifespan (or by the CLI/worker) and read by request dependencies from
+`app.state.ctx`, so services get their collaborators explicitly instead of importing globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from erp_core.cache import Cache, make_cache
+from erp_core.config import Settings
+from erp_core.db import Database, resolve_database_url
+from erp_core.security import SecretBox
+
+if TYPE_CHECKING:
+    import procrastinate
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    cache: Cache
+    secret_box: SecretBox
+    queue: procrastinate.App
+    lab: Any | None = None  # erp_core.lab runtime when serving with --lab
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lab_mode(self) -> bool:
+        return self.lab is not None
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.db.dispose()
+
+
+def build_context(settings: Settings, *, lab: Any | None = None) -> AppContext:
+    """Wire the process's collaborators from settings (starting embedded PostgreSQL if needed)."""
+    from erp_core.jobs import build_queue
+
+    url = resolve_database_url(settings)
+    assert settings.erp_core_secret_key is not None
+    return AppContext(
+        settings=settings,
+        db=Database(url, pool_size=settings.erp_core_db_pool_size),
+        cache=make_cache(settings.redis_url),
+        secret_box=SecretBox(settings.erp_core_secret_key),
+        queue=build_queue(url),
+        lab=lab,
+    )

@@ -1,0 +1,125 @@
+"""One place that turns every failure into the seed's error envelope.
+
+Validation errors name the offending fields; unknown errors get a generic Spanish detail and a
+request id, while the trace goes only to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from erp_core.api import ApiError, ErrorEnvelope, FieldError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("BAD_REQUEST", "La solicitud no es válida."),
+    401: ("UNAUTHORIZED", "Debe iniciar sesión para acceder a este recurso."),
+    403: ("FORBIDDEN", "Su rol no permite realizar esta acción."),
+    404: ("NOT_FOUND", "La ruta solicitada no existe."),
+    405: ("METHOD_NOT_ALLOWED", "El método HTTP no está permitido en esta ruta."),
+    406: ("NOT_ACCEPTABLE", "El formato solicitado no está disponible."),
+    409: ("CONFLICT", "La operación entra en conflicto con el estado actual."),
+    413: ("PAYLOAD_TOO_LARGE", "El cuerpo de la solicitud es demasiado grande."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "El tipo de contenido no está soportado."),
+    422: ("VALIDATION_ERROR", "Los datos enviados no son válidos."),
+    429: ("RATE_LIMITED", "Demasiadas solicitudes. Espere unos minutos."),
+    500: ("INTERNAL_ERROR", "Error interno del servidor. Indique el ID de la solicitud al soporte."),
+    503: ("SERVICE_UNAVAILABLE", "El servicio no está disponible en este momento."),
+}
+
+_MESSAGES_ES = {
+    "missing": "Este campo es obligatorio.",
+    "string_too_short": "El texto es demasiado corto.",
+    "string_too_long": "El texto es demasiado largo.",
+    "string_pattern_mismatch": "El formato no es válido.",
+    "int_parsing": "Debe ser un número entero.",
+    "float_parsing": "Debe ser un número.",
+    "bool_parsing": "Debe ser verdadero o falso.",
+    "greater_than_equal": "El valor es demasiado pequeño.",
+    "less_than_equal": "El valor es demasiado grande.",
+    "greater_than": "El valor es demasiado pequeño.",
+    "less_than": "El valor es demasiado grande.",
+    "literal_error": "El valor no es una de las opciones permitidas.",
+    "enum": "El valor no es una de las opciones permitidas.",
+    "json_invalid": "El cuerpo no es JSON válido.",
+    "model_attributes_type": "Se esperaba un objeto JSON.",
+    "dict_type": "Se esperaba un objeto JSON.",
+    "list_type": "Se esperaba una lista.",
+    "string_type": "Se esperaba un texto.",
+    "int_type": "Se esperaba un número entero.",
+    "datetime_parsing": "La fecha no es válida (use ISO 8601).",
+    "datetime_from_date_parsing": "La fecha no es válida (use ISO 8601).",
+    "date_from_datetime_parsing": "La fecha no es válida.",
+    "value_error": "El valor no es válido.",
+    "extra_forbidden": "Este campo no está permitido.",
+    "int_from_float": "Debe ser un número entero.",
+    "too_long": "Demasiados elementos.",
+    "too_short": "Faltan elementos.",
+    "uuid_parsing": "El identificador no es válido.",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorEnvelope(error=code, detail=detail, fields=fields).model_dump(exclude_none=True)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_message(err: dict[str, Any]) -> str:
+    kind = str(err.get("type", ""))
+    if kind == "value_error":
+        message = str(err.get("msg", ""))
+        # Our validators raise ValueError with Spanish text; pydantic prefixes "Value error, ".
+        return message.removeprefix("Value error, ") or _MESSAGES_ES["value_error"]
+    if kind == "value_error" or kind.startswith("value_error"):
+        return _MESSAGES_ES["value_error"]
+    return _MESSAGES_ES.get(kind, "El valor no es válido.")
+
+
+def validation_fields(errors: list[dict[str, Any]]) -> list[FieldError]:
+    fields = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        fields.append(FieldError(field=".".join(loc) or "body", message=_field_message(err)))
+    return fields
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(
+            exc.status_code, exc.code, exc.detail, fields=exc.fields, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = validation_fields(list(exc.errors()))
+        names = ", ".join(f.field for f in fields[:5])
+        detail = f"Los datos enviados no son válidos: {names}." if names else _HTTP_CODES[422][1]
+        return error_response(422, "VALIDATION_ERROR", detail, fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, detail = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "La solicitud no es válida."))
+        headers = dict(exc.headers) if exc.headers else None
+        return error_response(exc.status_code, code, detail, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        rid = getattr(request.state, "request_id", None)
+        log.exception("unhandled error", extra={"request_id": rid, "path": request.url.path})
+        code, detail = _HTTP_CODES[500]
+        return error_response(500, code, detail, headers={"X-Request-ID": rid or ""})
