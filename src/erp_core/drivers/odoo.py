@@ -1,0 +1,446 @@
+"""Odoo database management over JSON-RPC and the ``/web/database/*`` form routes.
+
+One :class:`OdooRpcManager` talks to one Odoo server. It maps Odoo's failure shapes
+(JSON-RPC ``error`` with HTTP 200, HTML error pages from the database routes, proxy 5xx)
+onto :class:`DriverError` with a Spanish message that names the operation and never
+contains a password. Backups and restores stream, so a multi-gigabyte database never
+sits in memory. This transport dies with Odoo 20 (no ``db`` service); an SSH/CLI driver
+behind the same :class:`~erp_core.drivers.base.OdooDatabaseManager` protocol replaces it.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import time
+import zipfile
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from itertools import count
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from erp_core.drivers.base import (
+    DriverError,
+    OdooHealth,
+    PermanentDriverError,
+    TransientDriverError,
+)
+
+__all__ = ["OdooRpcManager"]
+
+logger = logging.getLogger(__name__)
+
+_ACCESS_DENIED = "odoo.exceptions.AccessDenied"
+_DB_EXISTS = "odoo.service.db.DatabaseExists"
+_ERROR_DIV = re.compile(r'class="alert alert-danger"[^>]*>(.*?)</div>', re.S)
+_CHUNK = 64 * 1024
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in vendor text before it reaches an exception or a log."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class OdooRpcManager:
+    """Manage the databases of one Odoo server (17–19) through its public HTTP API.
+
+    ``timeout`` bounds ordinary calls; ``slow_timeout`` bounds create/duplicate/restore
+    and backups, which take minutes on real servers. Pass ``client`` to share a pool
+    (it is then not closed by :meth:`aclose`).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        master_password: str,
+        *,
+        timeout: float = 30.0,
+        slow_timeout: float = 900.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._master_password = master_password
+        self._timeout = httpx.Timeout(timeout)
+        self._slow_timeout = httpx.Timeout(slow_timeout, connect=timeout)
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._ids = count(1)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> OdooRpcManager:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- transport ------------------------------------------------------------------
+    def _transport_error(self, exc: httpx.HTTPError, operation: str) -> DriverError:
+        detail = f"{type(exc).__name__}: {_scrub(str(exc), [self._master_password])}"
+        if isinstance(exc, httpx.TimeoutException):
+            return TransientDriverError(
+                f"Odoo no respondió a tiempo al {operation}", vendor_detail=detail
+            )
+        if isinstance(exc, httpx.TransportError):
+            return TransientDriverError(
+                f"No se pudo conectar con Odoo al {operation}", vendor_detail=detail
+            )
+        return DriverError(f"Falló la comunicación con Odoo al {operation}", vendor_detail=detail)
+
+    def _status_error(self, response: httpx.Response, operation: str) -> DriverError:
+        status = response.status_code
+        detail = f"HTTP {status} from {response.request.method} {response.request.url.path}"
+        if status == 429:
+            return TransientDriverError(
+                f"Odoo está limitando las solicitudes (HTTP 429) al {operation}",
+                vendor_detail=detail,
+                status_code=status,
+            )
+        if status >= 500:
+            return TransientDriverError(
+                f"Odoo respondió con un error temporal (HTTP {status}) al {operation}",
+                vendor_detail=detail,
+                status_code=status,
+            )
+        if status == 403:
+            return PermanentDriverError(
+                f"Odoo tiene desactivada la gestión de bases de datos (list_db) al {operation}",
+                vendor_detail=detail,
+                status_code=status,
+            )
+        return DriverError(
+            f"Odoo respondió HTTP {status} al {operation}", vendor_detail=detail, status_code=status
+        )
+
+    async def _call(
+        self,
+        service: str,
+        method: str,
+        args: list[Any],
+        *,
+        operation: str,
+        secrets: Iterable[str] = (),
+        slow: bool = False,
+        login: str | None = None,
+    ) -> Any:
+        """One JSON-RPC call; ``secrets`` are scrubbed from any vendor detail."""
+        payload = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+            "id": next(self._ids),
+        }
+        logger.debug("odoo rpc %s.%s (%s)", service, method, operation)
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/jsonrpc",
+                json=payload,
+                timeout=self._slow_timeout if slow else self._timeout,
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation) from None
+        if response.status_code != 200:
+            raise self._status_error(response, operation)
+        try:
+            body = response.json()
+        except ValueError:
+            raise DriverError(
+                f"Odoo devolvió una respuesta no válida al {operation}",
+                vendor_detail=f"non-JSON body: {response.text[:200]!r}",
+            ) from None
+        error = body.get("error") if isinstance(body, dict) else None
+        if error:
+            raise self._rpc_error(error, service, operation, login, [*secrets])
+        return body.get("result")
+
+    def _rpc_error(
+        self,
+        error: dict[str, Any],
+        service: str,
+        operation: str,
+        login: str | None,
+        secrets: list[str],
+    ) -> DriverError:
+        data = error.get("data") or {}
+        name = str(data.get("name") or "")
+        vendor_message = str(data.get("message") or error.get("message") or "")
+        detail = _scrub(f"{name}: {vendor_message}", [self._master_password, *secrets])
+        if name == _ACCESS_DENIED and service == "db":
+            message = f"Odoo rechazó la contraseña maestra al {operation}"
+        elif name == _ACCESS_DENIED:
+            message = f"Odoo rechazó las credenciales del usuario '{login}' al {operation}"
+        elif name == _DB_EXISTS:
+            message = f"No se pudo {operation}: la base de datos ya existe en Odoo"
+        else:
+            return DriverError(
+                f"Odoo devolvió un error al {operation}", vendor_detail=detail, vendor_code=name
+            )
+        return PermanentDriverError(message, vendor_detail=detail, vendor_code=name)
+
+    async def _db(self, method: str, *args: Any, operation: str, slow: bool = False) -> Any:
+        """A ``db`` service call that needs the master password as first argument."""
+        return await self._call(
+            "db", method, [self._master_password, *args], operation=operation, slow=slow
+        )
+
+    # --- db service -----------------------------------------------------------------
+    async def server_version(self) -> str:
+        return str(await self._call("db", "server_version", [], operation="consultar la versión"))
+
+    async def list_databases(self) -> list[str]:
+        result = await self._call("db", "list", [], operation="listar las bases de datos")
+        return [str(name) for name in result or []]
+
+    async def database_exists(self, name: str) -> bool:
+        operation = f"comprobar si existe la base de datos '{name}'"
+        return bool(await self._call("db", "db_exist", [name], operation=operation))
+
+    async def create_database(
+        self,
+        name: str,
+        *,
+        admin_login: str,
+        admin_password: str,
+        lang: str,
+        country_code: str | None = None,
+        demo: bool = False,
+    ) -> None:
+        """Ask Odoo to create and initialise ``name``. Odoo may answer success even when
+        initialisation failed: confirm with :meth:`verify_login` before trusting it."""
+        operation = f"crear la base de datos '{name}'"
+        result = await self._call(
+            "db",
+            "create_database",
+            [self._master_password, name, demo, lang, admin_password, admin_login, country_code],
+            operation=operation,
+            secrets=[admin_password],
+            slow=True,
+        )
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó la creación de la base de datos '{name}'",
+                vendor_detail=f"create_database returned {result!r}",
+            )
+
+    async def duplicate_database(self, src: str, new: str, *, neutralize: bool = False) -> None:
+        operation = f"duplicar la base de datos '{src}' como '{new}'"
+        await self._db("duplicate_database", src, new, neutralize, operation=operation, slow=True)
+
+    async def drop_database(self, name: str) -> bool:
+        """Drop ``name``; ``False`` means it did not exist (already dropped: idempotent)."""
+        operation = f"eliminar la base de datos '{name}'"
+        return bool(await self._db("drop", name, operation=operation, slow=True))
+
+    async def rename_database(self, old: str, new: str) -> None:
+        operation = f"renombrar la base de datos '{old}' a '{new}'"
+        await self._db("rename", old, new, operation=operation, slow=True)
+
+    async def change_master_password(self, new_password: str) -> None:
+        """Rotate the server's master password; this manager uses the new one afterwards."""
+        await self._call(
+            "db",
+            "change_admin_password",
+            [self._master_password, new_password],
+            operation="cambiar la contraseña maestra",
+            secrets=[new_password],
+        )
+        self._master_password = new_password
+
+    # --- common / object services ---------------------------------------------------
+    async def verify_login(self, db: str, login: str, password: str) -> int:
+        """Log in through ``common.login``: the uid, or :class:`PermanentDriverError`."""
+        operation = f"iniciar sesión con '{login}' en la base de datos '{db}'"
+        uid = await self._call(
+            "common", "login", [db, login, password], operation=operation, secrets=[password]
+        )
+        if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
+            return uid
+        raise PermanentDriverError(
+            f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+            vendor_detail=f"common.login returned {uid!r}",
+            vendor_code="login_failed",
+        )
+
+    async def set_company_name(self, db: str, login: str, password: str, company_name: str) -> None:
+        """Rename the main company (``res.company`` id 1): Odoo leaves "My Company"."""
+        uid = await self.verify_login(db, login, password)
+        operation = f"asignar el nombre de la empresa en la base de datos '{db}'"
+        result = await self._call(
+            "object",
+            "execute_kw",
+            [db, uid, password, "res.company", "write", [[1], {"name": company_name}]],
+            operation=operation,
+            secrets=[password],
+            login=login,
+        )
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó el cambio de nombre de la empresa en '{db}'",
+                vendor_detail=f"res.company.write returned {result!r}",
+            )
+
+    # --- backups --------------------------------------------------------------------
+    def _page_error(self, page: str, operation: str) -> DriverError:
+        """Odoo's database routes answer errors as an HTML page with HTTP 200."""
+        match = _ERROR_DIV.search(page)
+        text = html.unescape(match.group(1)).strip() if match else page[:200]
+        detail = _scrub(text, [self._master_password])
+        if "Access Denied" in text:
+            return PermanentDriverError(
+                f"Odoo rechazó la contraseña maestra al {operation}",
+                vendor_detail=detail,
+                vendor_code=_ACCESS_DENIED,
+            )
+        return DriverError(f"Odoo no pudo {operation}", vendor_detail=detail)
+
+    @asynccontextmanager
+    async def backup_stream(
+        self, name: str, *, chunk_size: int = _CHUNK
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """``async with manager.backup_stream("acme") as chunks: async for c in chunks``.
+
+        The zip is streamed from ``/web/database/backup`` as it is produced; errors before
+        the first byte and in the middle of the transfer become :class:`DriverError`.
+        """
+        operation = f"hacer la copia de seguridad de '{name}'"
+        form = {"master_pwd": self._master_password, "name": name, "backup_format": "zip"}
+        try:
+            async with self._client.stream(
+                "POST",
+                f"{self.base_url}/web/database/backup",
+                data=form,
+                timeout=self._slow_timeout,
+            ) as response:
+                if response.status_code != 200:
+                    raise self._status_error(response, operation)
+                if response.headers.get("content-type", "").startswith("text/html"):
+                    await response.aread()
+                    raise self._page_error(response.text, operation)
+                yield self._chunks(response, operation, chunk_size)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation) from None
+
+    async def _chunks(
+        self, response: httpx.Response, operation: str, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation) from None
+
+    async def backup_to_file(self, name: str, path: Path) -> int:
+        """Stream a backup to ``path`` and check it is an Odoo zip; returns its size."""
+        written = 0
+        async with self.backup_stream(name) as chunks:
+            with path.open("wb") as handle:
+                async for chunk in chunks:
+                    handle.write(chunk)
+                    written += len(chunk)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                missing = {"dump.sql", "manifest.json"} - set(archive.namelist())
+        except zipfile.BadZipFile:
+            missing = {"zip"}
+        if missing:
+            raise DriverError(
+                f"La copia de seguridad de '{name}' está incompleta",
+                vendor_detail=f"backup zip lacks {sorted(missing)}",
+            )
+        return written
+
+    async def restore_from_file(
+        self, name: str, path: Path, *, copy: bool = True, neutralize: bool = False
+    ) -> None:
+        """Upload a backup zip as database ``name`` (multipart, streamed from disk).
+
+        ``copy`` gives the restored database a new UUID (Odoo's "this is a copy"). Odoo
+        treats any non-empty ``neutralize_database`` as true, so false omits the field.
+        """
+        operation = f"restaurar la base de datos '{name}'"
+        form = {"master_pwd": self._master_password, "name": name}
+        if copy:
+            form["copy"] = "true"
+        if neutralize:
+            form["neutralize_database"] = "true"
+        try:
+            with path.open("rb") as handle:
+                response = await self._client.post(
+                    f"{self.base_url}/web/database/restore",
+                    data=form,
+                    files={"backup_file": (path.name, handle, "application/zip")},
+                    timeout=self._slow_timeout,
+                )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation) from None
+        if response.status_code in (302, 303):
+            return
+        if response.status_code == 200:
+            raise self._page_error(response.text, operation)
+        raise self._status_error(response, operation)
+
+    # --- probes ---------------------------------------------------------------------
+    async def health(self) -> OdooHealth:
+        """Probe ``/web/health`` and the version route; reports, never raises."""
+        started = time.perf_counter()
+        try:
+            response = await self._client.get(f"{self.base_url}/web/health")
+            latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            healthy = response.status_code == 200 and response.json().get("status") == "pass"
+            if not healthy:
+                detail = f"/web/health answered HTTP {response.status_code}"
+                return {
+                    "status": "down",
+                    "version": None,
+                    "latency_ms": latency_ms,
+                    "detail": detail,
+                }
+            info = await self._client.post(
+                f"{self.base_url}/web/webclient/version_info",
+                json={"jsonrpc": "2.0", "method": "call", "params": {}, "id": next(self._ids)},
+            )
+            version = (info.json().get("result") or {}).get("server_version")
+        except (httpx.HTTPError, ValueError, AttributeError) as exc:
+            latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            detail = f"{type(exc).__name__}: {exc}"
+            return {"status": "down", "version": None, "latency_ms": latency_ms, "detail": detail}
+        return {
+            "status": "ok",
+            "version": str(version) if version else None,
+            "latency_ms": latency_ms,
+            "detail": None,
+        }
+
+    async def login_page_ok(self, hostname: str, via_url: str | None = None) -> bool:
+        """True when ``/web/login`` for ``hostname`` serves Odoo's login form.
+
+        ``via_url`` sends the request elsewhere (the public edge, a proxy) while the Host
+        header still names the customer's hostname, which is how Odoo picks the database.
+        """
+        url = f"{(via_url or self.base_url).rstrip('/')}/web/login"
+        try:
+            response = await self._client.get(url, headers={"Host": hostname})
+        except httpx.HTTPError as exc:
+            logger.info("login page probe for %s failed: %s", hostname, type(exc).__name__)
+            return False
+        page = response.text
+        return (
+            response.status_code == 200
+            and 'name="login"' in page
+            and ("oe_login_form" in page or "o_login_form" in page)
+        )

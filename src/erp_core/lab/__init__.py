@@ -1,0 +1,81 @@
+"""HTTP emulators of the vendors, for tests and ``erp-core serve --lab``.
+
+Each emulator is a plain ASGI app built by a factory (``create_odoo_lab``,
+``create_cloudflare_lab``, ``create_edge``) and served on loopback by :class:`LabServer`.
+:func:`start_lab_stack` wires the usual trio with one shared :class:`FaultPlan`.
+Nothing here is imported by production code paths outside ``--lab``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from erp_core.lab.cloudflare import CloudflareLabState, create_cloudflare_lab
+from erp_core.lab.edge import create_edge
+from erp_core.lab.faults import ALWAYS, FaultPlan
+from erp_core.lab.odoo import OdooLabState, create_odoo_lab
+from erp_core.lab.server import LabServer
+
+__all__ = [
+    "ALWAYS",
+    "CloudflareLabState",
+    "FaultPlan",
+    "LabServer",
+    "LabStack",
+    "OdooLabState",
+    "create_cloudflare_lab",
+    "create_edge",
+    "create_odoo_lab",
+    "start_lab_stack",
+]
+
+
+@dataclass
+class LabStack:
+    """A running Odoo emulator, Cloudflare emulator and edge sharing one fault plan."""
+
+    faults: FaultPlan
+    odoo: LabServer
+    odoo_state: OdooLabState
+    cloudflare: LabServer
+    cloudflare_state: CloudflareLabState
+    edge: LabServer
+    tunnel_ids: list[str] = field(default_factory=list)
+
+    @property
+    def cloudflare_base_url(self) -> str:
+        """What to pass as the Cloudflare SDK's ``base_url``."""
+        return f"{self.cloudflare.url}/client/v4"
+
+    def stop(self) -> None:
+        for server in (self.edge, self.cloudflare, self.odoo):
+            server.stop()
+
+
+def start_lab_stack(
+    *,
+    master_password: str,
+    cloudflare_token: str,
+    base_domain: str = "sajet.us",
+    odoo_version: str = "17.0",
+    tunnel_names: tuple[str, ...] = ("lab-tunnel",),
+) -> LabStack:
+    """Start the three servers on free loopback ports; call ``stop()`` when done."""
+    faults = FaultPlan()
+    odoo_app = create_odoo_lab(master_password, odoo_version, base_domain, faults=faults)
+    cloudflare_app = create_cloudflare_lab(cloudflare_token, zone_name=base_domain, faults=faults)
+    cloudflare_state: CloudflareLabState = cloudflare_app.state.lab
+    tunnel_ids = [cloudflare_state.add_tunnel(name) for name in tunnel_names]
+    edge_app = create_edge(cloudflare_state, tunnel_ids, base_domain)
+    odoo = LabServer(odoo_app).start()
+    cloudflare = LabServer(cloudflare_app).start()
+    edge = LabServer(edge_app).start()
+    return LabStack(
+        faults=faults,
+        odoo=odoo,
+        odoo_state=odoo_app.state.lab,
+        cloudflare=cloudflare,
+        cloudflare_state=cloudflare_state,
+        edge=edge,
+        tunnel_ids=tunnel_ids,
+    )
