@@ -1,0 +1,108 @@
+/**
+ * A provisioning job's live progress: GET /api/jobs/{id}/events as SSE (`step`, `progress`,
+ * `log`, `done`; data is JSON). Reconnects with Last-Event-ID if the stream drops before
+ * `done`, so a proxy timeout does not freeze the progress bar.
+ */
+import { readEventStream, type SseMessage } from './sse';
+import { ApiError, networkError, readJson, toApiError } from './errors';
+import type { Job, JobLogLine, JobStep } from './types';
+import { request, transport } from './client';
+
+export interface JobProgress {
+	percent: number;
+	message?: string | null;
+}
+
+export interface JobDone {
+	status: string;
+	error?: string | null;
+}
+
+export interface JobEventHandlers {
+	step?: (step: JobStep) => void;
+	progress?: (progress: JobProgress) => void;
+	log?: (line: JobLogLine) => void;
+	done?: (done: JobDone) => void;
+	/** Connection state for the UI ("en directo" / "reconectando…"). */
+	connection?: (state: 'open' | 'reconnecting' | 'closed') => void;
+}
+
+/** Dispatches one SSE message to the handlers; unknown events and bad JSON are ignored. */
+export function dispatchJobEvent(message: SseMessage, handlers: JobEventHandlers): boolean {
+	let payload: unknown;
+	try {
+		payload = JSON.parse(message.data);
+	} catch {
+		return false;
+	}
+	if (typeof payload !== 'object' || payload === null) return false;
+	switch (message.event) {
+		case 'step':
+			handlers.step?.(payload as JobStep);
+			return false;
+		case 'progress':
+			handlers.progress?.(payload as JobProgress);
+			return false;
+		case 'log':
+			handlers.log?.(payload as JobLogLine);
+			return false;
+		case 'done':
+			handlers.done?.(payload as JobDone);
+			return true;
+		default:
+			return false;
+	}
+}
+
+export function getJob(id: number | string, signal?: AbortSignal) {
+	return request<Job>('GET', `/api/jobs/${encodeURIComponent(String(id))}`, { signal });
+}
+
+const MAX_RECONNECTS = 10;
+
+/** Follows a job until `done`, an abort, or a non-retryable error (thrown as ApiError). */
+export async function followJob(
+	id: number | string,
+	handlers: JobEventHandlers,
+	signal: AbortSignal
+): Promise<void> {
+	const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
+	const url = `${origin}/api/jobs/${encodeURIComponent(String(id))}/events`;
+	let lastEventId: string | null = null;
+	let finished = false;
+	let delay = 1000;
+	for (let attempt = 0; !signal.aborted && attempt <= MAX_RECONNECTS; attempt++) {
+		try {
+			const parser = await readEventStream({
+				fetch: transport.fetch,
+				url,
+				signal,
+				lastEventId,
+				onOpen: () => {
+					attempt = 0;
+					handlers.connection?.('open');
+				},
+				onMessage: (message) => {
+					if (dispatchJobEvent(message, handlers)) finished = true;
+				}
+			});
+			lastEventId = parser.lastEventId;
+			if (parser.retry !== null) delay = parser.retry;
+		} catch (cause) {
+			if (signal.aborted) break;
+			if (cause instanceof Response) {
+				// 4xx (job gone, forbidden) will not heal by retrying.
+				if (cause.status < 500) {
+					throw toApiError(cause.status, await readJson(cause), cause.headers);
+				}
+			} else if (cause instanceof ApiError && cause.status !== 0) {
+				throw cause;
+			}
+		}
+		if (finished || signal.aborted) break;
+		handlers.connection?.('reconnecting');
+		await new Promise((resolve) => setTimeout(resolve, Math.min(delay * 2 ** Math.min(attempt, 4), 15000)));
+	}
+	handlers.connection?.('closed');
+	if (!finished && !signal.aborted) throw networkError();
+}

@@ -1,0 +1,68 @@
+/** Status words (docs: shared/ui-es.md) and their colour tones, in one place. */
+import type { ServiceStatus, TenantStatus } from './api/types';
+
+export type Tone = 'success' | 'warning' | 'error' | 'info' | 'neutral' | 'progress';
+
+export const TENANT_STATUS: Record<TenantStatus, { label: string; tone: Tone }> = {
+	pending: { label: 'Pendiente', tone: 'neutral' },
+	provisioning: { label: 'Aprovisionando', tone: 'progress' },
+	active: { label: 'Activo', tone: 'success' },
+	suspending: { label: 'Suspendiendo', tone: 'progress' },
+	suspended: { label: 'Suspendido', tone: 'warning' },
+	reactivating: { label: 'Reactivando', tone: 'progress' },
+	deleting: { label: 'Eliminando', tone: 'progress' },
+	deleted: { label: 'Eliminado', tone: 'neutral' },
+	failed: { label: 'Fallido', tone: 'error' }
+};
+
+export const SERVICE_STATUS: Record<ServiceStatus, { label: string; tone: Tone }> = {
+	ok: { label: 'Operativo', tone: 'success' },
+	degraded: { label: 'Degradado', tone: 'warning' },
+	down: { label: 'Caído', tone: 'error' },
+	not_configured: { label: 'Sin configurar', tone: 'neutral' }
+};
+
+export const PLAN_LABELS: Record<string, string> = {
+	basic: 'Basic',
+	pro: 'Pro',
+	enterprise: 'Enterprise'
+};
+
+/** Any status string from the API as {label, tone}; unknown values show as they came. */
+export function statusInfo(status: string): { label: string; tone: Tone } {
+	return (
+		TENANT_STATUS[status as TenantStatus] ??
+		SERVICE_STATUS[status as ServiceStatus] ?? { label: status, tone: 'neutral' }
+	);
+}
+
+/** A tenant in one of these is busy: the server answers 409 TENANT_BUSY to new actions. */
+export const BUSY_STATUSES: readonly TenantStatus[] = [
+	'pending',
+	'provisioning',
+	'suspending',
+	'reactivating',
+	'deleting'
+];
+
+/** Spanish names of provisioning steps, used when the API sends no label of its own. */
+export const STEP_LABELS: Record<string, string> = {
+	place: 'Asignar servidor Odoo',
+	create_database: 'Crear base de datos',
+	configure_company: 'Configurar empresa',
+	set_company: 'Configurar empresa',
+	route: 'Publicar en Cloudflare',
+	routing: 'Publicar en Cloudflare',
+	verify: 'Verificar acceso',
+	activate: 'Activar',
+	billing: 'Crear suscripción',
+	backup: 'Respaldar base de datos',
+	drop_database: 'Eliminar base de datos',
+	unroute: 'Retirar ruta y DNS',
+	suspend_route: 'Redirigir a página de suspensión',
+	restore_route: 'Restaurar ruta'
+};
+
+export function stepLabel(name: string, label?: string | null): string {
+	return label || STEP_LABELS[name] || name.replaceAll('_', ' ');
+}
