@@ -26,8 +26,8 @@ async def ensure_first_admin(ctx: AppContext) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(727_001)))
         if await session.scalar(select(func.count(User.id))):
             return
-        email = (settings.erp_core_admin_email or "admin@localhost").lower()
-        user, generated = await auth_service.create_user(
+        email = (settings.erp_core_admin_email or f"admin@{settings.base_domain}").lower()
+        _user, generated = await auth_service.create_user(
             session, email, "Administrador", "admin", settings.erp_core_admin_password
         )
         await session.commit()

@@ -81,7 +81,9 @@ class RedisCache:
         now = time.monotonic()
         if now - self._last_warning > 30:
             self._last_warning = now
-            log.warning("redis unavailable, serving without cache", extra={"op": op, "err": str(exc)})
+            log.warning(
+                "redis unavailable, serving without cache", extra={"op": op, "err": str(exc)}
+            )
 
     async def get(self, key: str) -> bytes | None:
         try:

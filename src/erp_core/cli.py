@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.config import Settings, get_settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Jeturing Core: plano de control de Odoo ERP.", no_args_is_help=True)
 users_app = typer.Typer(help="Gestión de usuarios del panel.", no_args_is_help=True)
@@ -57,7 +61,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Dirección de escucha")] = None,
     port: Annotated[int | None, typer.Option(help="Puerto")] = None,
-    lab: Annotated[bool, typer.Option("--lab", help="Emula Odoo, Cloudflare, Proxmox y Stripe")] = False,
+    lab: Annotated[
+        bool, typer.Option("--lab", help="Emula Odoo, Cloudflare, Proxmox y Stripe")
+    ] = False,
     worker: Annotated[bool | None, typer.Option(help="Ejecutar el worker en el proceso")] = None,
 ) -> None:
     """Serve the API and the admin app (and, by default, an in-process job worker)."""
@@ -135,14 +141,14 @@ def openapi(
         sys.stdout.write(text)
 
 
-def _with_session(fn):  # type: ignore[no-untyped-def]
+def _with_session(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `fn(session)` in one committed transaction on the configured database."""
     from erp_core.db import Database
 
     settings = get_settings()
     url = _prepare(settings)
 
-    async def _run():  # type: ignore[no-untyped-def]
+    async def _run() -> T:
         db = Database(url, pool_size=1)
         try:
             async with db.sessionmaker() as session:
@@ -170,7 +176,7 @@ def users_create(
     if role not in ("admin", "operator", "viewer"):
         raise typer.BadParameter("El rol debe ser admin, operator o viewer.")
 
-    async def _create(session):  # type: ignore[no-untyped-def]
+    async def _create(session: AsyncSession) -> Any:
         return await service.create_user(session, email, name, role, password)
 
     user, generated = _with_session(_create)
@@ -184,7 +190,7 @@ def users_list() -> None:
     """List users."""
     from erp_core.auth import service
 
-    async def _list(session):  # type: ignore[no-untyped-def]
+    async def _list(session: AsyncSession) -> Any:
         users, _ = await service.list_users(session, 0, 10_000)
         return users
 
@@ -207,7 +213,7 @@ def users_set_password(
 
     new_password = password or generate_password()
 
-    async def _set(session):  # type: ignore[no-untyped-def]
+    async def _set(session: AsyncSession) -> Any:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if user is None:
             return False
@@ -217,7 +223,9 @@ def users_set_password(
     if not _with_session(_set):
         typer.echo(f"No existe el usuario {email}.", err=True)
         raise typer.Exit(1)
-    typer.echo("Contraseña actualizada." + ("" if password else f" Nueva contraseña: {new_password}"))
+    typer.echo(
+        "Contraseña actualizada." + ("" if password else f" Nueva contraseña: {new_password}")
+    )
 
 
 @users_app.command("disable")
@@ -228,7 +236,7 @@ def users_disable(email: str) -> None:
     from erp_core.auth import service
     from erp_core.models import User
 
-    async def _disable(session):  # type: ignore[no-untyped-def]
+    async def _disable(session: AsyncSession) -> Any:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
         if user is None:
             return False
@@ -244,3 +252,7 @@ def users_disable(email: str) -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

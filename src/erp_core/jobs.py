@@ -56,9 +56,7 @@ async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
 
 
 @blueprint.periodic(cron="* * * * *", periodic_id="sweep")
-@blueprint.task(
-    name="sweep", queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep"
-)
+@blueprint.task(name="sweep", queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep")
 async def sweep(job_context: procrastinate.JobContext, timestamp: int) -> None:
     await sweep_jobs(_ctx(job_context))
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import ModuleType
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -37,7 +38,7 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(module.router)
 
 
-def _optional_routers() -> list[object]:
+def _optional_routers() -> list[ModuleType]:
     """Domain routers; each room registers here as it lands."""
     import importlib
 

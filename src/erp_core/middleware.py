@@ -51,7 +51,7 @@ class RequestContextMiddleware:
     def _is_tenant_host(self, scope: Scope) -> str | None:
         for name, value in scope.get("headers", ()):
             if name == b"host":
-                host = value.decode("latin-1").split(":")[0].lower()
+                host = str(value.decode("latin-1")).split(":")[0].lower()
                 if host.endswith(self.base_suffix) and host != self.own_host:
                     return host
                 return None
@@ -94,7 +94,9 @@ class RequestContextMiddleware:
                 if not path.startswith("/api") and b"content-security-policy" not in present:
                     extra.append((b"content-security-policy", SPA_CSP.encode()))
                 if is_https:
-                    extra.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+                    extra.append(
+                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+                    )
                 headers.extend(h for h in extra if h[0] not in present)
                 message["headers"] = headers
             await send(message)

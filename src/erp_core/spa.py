@@ -35,7 +35,11 @@ def mount_spa(app: FastAPI, spa_dir: Path) -> None:
         index = root / "index.html"
         candidate = (root / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(root):
-            cache = "public, max-age=31536000, immutable" if "/_app/immutable/" in f"/{path}" else "no-cache"
+            cache = (
+                "public, max-age=31536000, immutable"
+                if "/_app/immutable/" in f"/{path}"
+                else "no-cache"
+            )
             return FileResponse(candidate, headers={"Cache-Control": cache})
         if "." in path.rsplit("/", 1)[-1]:
             return error_response(404, "NOT_FOUND", "El archivo solicitado no existe.")

@@ -37,7 +37,9 @@ async def login(body: LoginIn, request: Request, ctx: Ctx, session: Session) -> 
     return ok(tokens)
 
 
-@router.post("/auth/refresh", response_model=Envelope[TokenOut], responses=error_responses(401, 422))
+@router.post(
+    "/auth/refresh", response_model=Envelope[TokenOut], responses=error_responses(401, 422)
+)
 async def refresh(body: RefreshIn, request: Request, ctx: Ctx, session: Session) -> object:
     return ok(await service.refresh(session, ctx, anonymous_actor(request), body.refresh_token))
 
@@ -54,7 +56,9 @@ async def me(actor: Viewer, session: Session) -> object:
     return ok(UserOut.model_validate(await service.get_user(session, actor.user_id)))
 
 
-@router.get("/users", response_model=Page[UserOut], tags=["users"], responses=error_responses(401, 403))
+@router.get(
+    "/users", response_model=Page[UserOut], tags=["users"], responses=error_responses(401, 403)
+)
 async def list_users(
     actor: Admin, session: Session, pagination: Annotated[Pagination, Depends()]
 ) -> object:
@@ -73,7 +77,9 @@ async def create_user(body: UserCreate, actor: Admin, session: Session) -> objec
     user, generated = await service.create_user(
         session, str(body.email), body.name, body.role, body.password
     )
-    audit.record(session, actor, "user.create", "user", user.id, {"email": user.email, "role": user.role})
+    audit.record(
+        session, actor, "user.create", "user", user.id, {"email": user.email, "role": user.role}
+    )
     out = UserCreated.model_validate(user)
     out.password = generated
     return ok(out)
@@ -88,10 +94,14 @@ async def create_user(body: UserCreate, actor: Admin, session: Session) -> objec
 async def update_user(user_id: int, body: UserUpdate, actor: Admin, session: Session) -> object:
     user = await service.get_user(session, user_id)
     changes = body.model_dump(exclude_none=True)
-    if user.id == actor.user_id and (changes.get("disabled") or changes.get("role", "admin") != "admin"):
+    if user.id == actor.user_id and (
+        changes.get("disabled") or changes.get("role", "admin") != "admin"
+    ):
         from erp_core.api import Conflict
 
-        raise Conflict("No puede deshabilitar su propia cuenta ni quitarse el rol de administrador.")
+        raise Conflict(
+            "No puede deshabilitar su propia cuenta ni quitarse el rol de administrador."
+        )
     for key, value in changes.items():
         setattr(user, key, value)
     if changes.get("disabled"):
@@ -116,7 +126,12 @@ async def reset_password(user_id: int, actor: Admin, session: Session) -> object
     return ok(PasswordOut(password=password))
 
 
-@router.get("/audit", response_model=Page[AuditOut], tags=["audit"], responses=error_responses(401, 403, 422))
+@router.get(
+    "/audit",
+    response_model=Page[AuditOut],
+    tags=["audit"],
+    responses=error_responses(401, 403, 422),
+)
 async def list_audit(
     actor: Admin,
     session: Session,

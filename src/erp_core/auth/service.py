@@ -119,9 +119,11 @@ async def refresh(session: AsyncSession, ctx: AppContext, actor: Actor, raw: str
         raise Unauthorized(INVALID_REFRESH, code="INVALID_TOKEN")
     if token.used_at is not None or token.revoked_at is not None:
         if token.used_at is not None:  # a spent token came back: it was copied
-            await _revoke_family(ctx, token.family_id)
-            details = {"family": str(token.family_id)}
-            await record_detached(ctx, actor, "auth.refresh_reuse", "user", token.user_id, details)
+            family_id, owner = token.family_id, token.user_id
+            await session.rollback()  # release our row lock before revoking elsewhere
+            await _revoke_family(ctx, family_id)
+            details = {"family": str(family_id)}
+            await record_detached(ctx, actor, "auth.refresh_reuse", "user", owner, details)
         raise Unauthorized(INVALID_REFRESH, code="INVALID_TOKEN")
     if token.expires_at <= _now():
         raise Unauthorized(INVALID_REFRESH, code="INVALID_TOKEN")

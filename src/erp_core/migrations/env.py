@@ -14,7 +14,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     """Ignore the job queue's tables: procrastinate owns them (created by migration 0001)."""
     return not (name or "").startswith("procrastinate")
 

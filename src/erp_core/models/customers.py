@@ -111,9 +111,7 @@ class StripeEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
     event_type: Mapped[str] = mapped_column(String(120), nullable=False)
-    payload: Mapped[dict[str, object]] = mapped_column(
-        JSONB, nullable=False
-    )
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB, nullable=False)
     created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False

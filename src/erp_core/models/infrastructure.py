@@ -64,9 +64,7 @@ class ResourceMetric(Base):
 
     __tablename__ = "resource_metrics"
     __table_args__ = (
-        CheckConstraint(
-            "(container_id IS NOT NULL) <> (node_id IS NOT NULL)", name="one_subject"
-        ),
+        CheckConstraint("(container_id IS NOT NULL) <> (node_id IS NOT NULL)", name="one_subject"),
         Index("ix_resource_metrics_container_id_timestamp", "container_id", "timestamp"),
         Index("ix_resource_metrics_node_id_timestamp", "node_id", "timestamp"),
     )

@@ -1,0 +1,82 @@
+# Jeturing Core — two commands: `make run` and `make test`.
+# Every target installs what it needs (Python venv, npm packages, Debian packages).
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+FRONTEND := frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.installed
+TEST_DATABASE_URL ?=
+export TEST_DATABASE_URL
+
+.PHONY: run serve test test-py test-frontend test-e2e lint typecheck frontend openapi bench clean deps system-deps
+
+run: $(STAMP) frontend ## Serve the control plane with the lab (emulated vendors) on http://127.0.0.1:4443
+	$(BIN)/erp-core serve --lab
+
+serve: $(STAMP) frontend ## Production mode: real vendors from the environment
+	$(BIN)/erp-core serve
+
+deps: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+system-deps: ## Debian packages the tests need (chromium for the UI tests, openssh-server)
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	test -x /usr/sbin/sshd || missing="$$missing openssh-server"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null; \
+	fi
+
+$(NODE_STAMP): $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+frontend: ## Build the SPA when its sources changed
+	@if [ -f $(FRONTEND)/package.json ]; then \
+	  $(MAKE) --no-print-directory $(NODE_STAMP) && \
+	  if [ ! -f $(FRONTEND)/build/index.html ] || [ -n "$$(find $(FRONTEND)/src $(FRONTEND)/static $(FRONTEND)/package.json $(FRONTEND)/svelte.config.js $(FRONTEND)/vite.config.ts -newer $(FRONTEND)/build/index.html 2>/dev/null | head -1)" ]; then \
+	    cd $(FRONTEND) && npm run build --silent; \
+	  fi; \
+	fi
+
+openapi: $(STAMP) ## Regenerate the OpenAPI document and the frontend's types
+	@mkdir -p var
+	$(BIN)/erp-core openapi -o var/openapi.json
+	@if [ -f $(FRONTEND)/package.json ]; then $(MAKE) --no-print-directory $(NODE_STAMP) && cd $(FRONTEND) && npm run --silent gen:api; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test-py: $(STAMP)
+	$(BIN)/pytest
+
+test-frontend: $(STAMP)
+	@if [ -f $(FRONTEND)/package.json ]; then \
+	  $(MAKE) --no-print-directory $(NODE_STAMP) openapi && \
+	  git diff --exit-code -- $(FRONTEND)/src/lib/api/schema.d.ts || { echo "schema.d.ts is stale: run 'make openapi' and commit it"; exit 1; }; \
+	  cd $(FRONTEND) && npm run --silent lint:colors && npm run --silent check && npm run --silent test:unit && npm run --silent build && npm run --silent check:bundle; \
+	fi
+
+test-e2e: $(STAMP) system-deps frontend
+	@if [ -f tests/e2e_runner.py ] && [ -f $(FRONTEND)/playwright.config.ts ]; then $(BIN)/python tests/e2e_runner.py; fi
+
+test: $(STAMP) system-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
+
+bench: $(STAMP) frontend ## Benchmarks with ratios against in-run baselines (see docs/benchmarks.md)
+	@for b in bench/bench_*.py; do [ -f "$$b" ] && $(BIN)/python $$b || true; done
+
+clean:
+	rm -rf $(VENV) var/test-pg $(FRONTEND)/node_modules $(FRONTEND)/build

@@ -1,0 +1,163 @@
+"""Shared fixtures: a private database per test run (real PostgreSQL), a fresh schema state
+per test, the app over ASGI, and users with tokens.
+
+TEST_DATABASE_URL points at a server where we may create databases (CI: the machine's
+PostgreSQL); without it the embedded PostgreSQL under var/test-pg is used.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from erp_core.auth import service as auth_service
+from erp_core.cache import MemoryCache
+from erp_core.config import Settings
+from erp_core.context import AppContext
+from erp_core.db import Database, to_libpq_url
+from erp_core.jobs import build_queue
+from erp_core.main import create_app
+from erp_core.security import SecretBox, issue_access_token
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return to_libpq_url(url)
+    from erp_core.db import start_embedded_postgres
+
+    return start_embedded_postgres(ROOT / "var" / "test-pg")
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    prefix = base.rsplit("/", 1)[0]
+    return f"{prefix}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A throwaway database with every migration applied; dropped at the end of the run."""
+    from erp_core.cli import run_migrations
+
+    server = _server_url()
+    name = f"erp_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _with_db(server, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_db(server, name)
+    run_migrations(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+_TABLES: list[str] = []
+
+
+def truncate_all(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not _TABLES:
+            rows = conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename NOT IN ('alembic_version')"
+            ).fetchall()
+            _TABLES.extend(r[0] for r in rows)
+        conn.execute("TRUNCATE " + ", ".join(_TABLES) + " RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        redis_url=None,
+        erp_core_var_dir=tmp_path / "var",
+        jwt_secret_key="test-jwt-" + uuid.uuid4().hex,
+        erp_core_secret_key="test-secret-" + uuid.uuid4().hex,
+        erp_core_public_url="http://127.0.0.1:4443",
+        erp_core_worker_in_process=False,
+        job_retry_base_seconds=0.05,
+        job_retry_max_seconds=0.2,
+    )
+
+
+@pytest.fixture
+async def ctx(settings: Settings, database_url: str) -> AsyncIterator[AppContext]:
+    """A clean database and an open context (queue included) for one test."""
+    truncate_all(database_url)
+    assert settings.erp_core_secret_key
+    context = AppContext(
+        settings=settings,
+        db=Database(database_url, pool_size=5),
+        cache=MemoryCache(),
+        secret_box=SecretBox(settings.erp_core_secret_key),
+        queue=build_queue(database_url),
+    )
+    async with context.queue.open_async():
+        yield context
+    await context.close()
+
+
+@pytest.fixture
+async def client(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(ctx=ctx, spa_dir=ROOT / "var" / "no-spa")
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+class Users:
+    """Creates users and hands out tokens for them."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def create(
+        self, role: str, email: str | None = None, password: str = "Contraseña-segura-1"
+    ) -> dict[str, Any]:
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+        async with self.ctx.db.sessionmaker() as session:
+            user, _ = await auth_service.create_user(session, email, role.title(), role, password)
+            await session.commit()
+        assert self.ctx.settings.jwt_secret_key
+        token = issue_access_token(self.ctx.settings.jwt_secret_key, user.id, role, 900)
+        return {
+            "id": user.id,
+            "email": email,
+            "password": password,
+            "token": token,
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
+
+
+@pytest.fixture
+def users(ctx: AppContext) -> Users:
+    return Users(ctx)
+
+
+@pytest.fixture
+async def admin(users: Users) -> dict[str, Any]:
+    return await users.create("admin")
+
+
+@pytest.fixture
+async def operator(users: Users) -> dict[str, Any]:
+    return await users.create("operator")
+
+
+@pytest.fixture
+async def viewer(users: Users) -> dict[str, Any]:
+    return await users.create("viewer")
