@@ -40,14 +40,17 @@ def _now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LoggedRequest:
-    """One API call as received: what the contract test compares with the spec."""
+    """One API call as received and answered: what the contract tests compare with the
+    vendor's description (request parameters and response shape)."""
 
     method: str
     path: str
     query: tuple[tuple[str, str], ...]
     body: Any
+    status: int = 0
+    response: Any = None
 
 
 class ApiFailure(Exception):
@@ -191,16 +194,13 @@ def envelope(result: Any, result_info: dict[str, Any] | None = None) -> dict[str
     return body
 
 
-def _error(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "success": False,
-            "errors": [{"code": code, "message": message}],
-            "messages": [],
-            "result": None,
-        },
-        status_code=status,
-    )
+def _error_body(code: int, message: str) -> dict[str, Any]:
+    return {
+        "success": False,
+        "errors": [{"code": code, "message": message}],
+        "messages": [],
+        "result": None,
+    }
 
 
 def _paginate(
@@ -265,33 +265,37 @@ class _CloudflareLab:
                     body = await request.json()
                 except ValueError:
                     body = None
+            entry = LoggedRequest(
+                request.method, request.url.path, tuple(request.query_params.multi_items()), body
+            )
             with self.state.lock:
-                self.state.request_log.append(
-                    LoggedRequest(
-                        request.method,
-                        request.url.path,
-                        tuple(request.query_params.multi_items()),
-                        body,
-                    )
-                )
-            if request.headers.get("authorization") != f"Bearer {self.state.api_token}":
-                return _error(401, 10000, "Authentication error")
-            params = request.path_params
-            if (
-                params.get("account_id", self.state.account_id) != self.state.account_id
-                or params.get("zone_id", self.state.zone_id) != self.state.zone_id
-            ):
-                return _error(403, 10000, "Authentication error")
-            failure = await self.faults.apply(operation)
-            if failure is not None:
-                code = failure.error_code or (971 if failure.status == 429 else 10001)
-                return _error(failure.status, code, failure.message or "Injected failure")
-            try:
-                return JSONResponse(handler(request, body))
-            except ApiFailure as exc:
-                return _error(exc.status, exc.code, exc.message)
+                self.state.request_log.append(entry)
+            status, payload = await self._answer(request, operation, handler, body)
+            entry.status, entry.response = status, payload
+            return JSONResponse(payload, status_code=status)
 
         return Route(API_PREFIX + path, endpoint, methods=methods)
+
+    async def _answer(
+        self, request: Request, operation: str, handler: Any, body: Any
+    ) -> tuple[int, dict[str, Any]]:
+        """Authenticate, apply faults, run the handler: (status, envelope)."""
+        if request.headers.get("authorization") != f"Bearer {self.state.api_token}":
+            return 401, _error_body(10000, "Authentication error")
+        params = request.path_params
+        if (
+            params.get("account_id", self.state.account_id) != self.state.account_id
+            or params.get("zone_id", self.state.zone_id) != self.state.zone_id
+        ):
+            return 403, _error_body(10000, "Authentication error")
+        failure = await self.faults.apply(operation)
+        if failure is not None:
+            code = failure.error_code or (971 if failure.status == 429 else 10001)
+            return failure.status, _error_body(code, failure.message or "Injected failure")
+        try:
+            return 200, handler(request, body)
+        except ApiFailure as exc:
+            return exc.status, _error_body(exc.code, exc.message)
 
     # --- tunnels -------------------------------------------------------------------
     def _tunnel(self, request: Request) -> dict[str, Any]:

@@ -109,6 +109,7 @@ class OdooLabState:
         self.lock = threading.RLock()
         self.databases: dict[str, LabDatabase] = {}
         self._reserved: set[str] = set()
+        self._initial = (master_password, list_db, proxy_mode, create_delay_s)
 
     # --- inspection -----------------------------------------------------------------
     def version_info(self) -> dict[str, Any]:
@@ -141,9 +142,13 @@ class OdooLabState:
             }
 
     def reset(self) -> None:
+        """Forget every database and restore the knobs given at construction."""
         with self.lock:
             self.databases.clear()
             self._reserved.clear()
+            (self.master_password, self.list_db, self.proxy_mode, self.create_delay_s) = (
+                self._initial
+            )
 
     def names(self) -> list[str]:
         with self.lock:
