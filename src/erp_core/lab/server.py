@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import ipaddress
 import socket
+import ssl
 import tempfile
 import threading
 from pathlib import Path
@@ -87,6 +88,12 @@ class LabServer:
             raise RuntimeError("LabServer is not started")
         scheme = "https" if self.https else "http"
         return f"{scheme}://{LOOPBACK}:{self.port}"
+
+    def client_ssl_context(self) -> ssl.SSLContext:
+        """An SSL context that trusts this server's certificate (``verify=`` for httpx)."""
+        if self.cert_path is None:
+            raise RuntimeError("LabServer is not started with https=True")
+        return ssl.create_default_context(cafile=str(self.cert_path))
 
     def start(self, timeout: float = 10.0) -> LabServer:
         """Bind, start serving in the background and wait until requests are accepted."""
