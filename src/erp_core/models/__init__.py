@@ -1,5 +1,6 @@
 """All models, imported here so Alembic sees the whole metadata."""
 
+from erp_core.models.backups import Backup
 from erp_core.models.base import Base
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
@@ -9,6 +10,7 @@ from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
 __all__ = [
     "AuditLog",
+    "Backup",
     "Base",
     "Customer",
     "Job",

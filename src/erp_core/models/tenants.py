@@ -85,6 +85,7 @@ class Tenant(Timestamps, Base):
         ForeignKey("customers.id", ondelete="RESTRICT"), nullable=False
     )
     subdomain: Mapped[str] = mapped_column(String(63), nullable=False)
+    company_name: Mapped[str] = mapped_column(String(200), nullable=False)
     plan: Mapped[str] = mapped_column(String(32), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     suspension_reason: Mapped[str | None] = mapped_column(String(16))

@@ -1,0 +1,56 @@
+"""`erp-core serve --lab`: start the vendor emulators on loopback and point settings at them.
+
+The lab is the only place emulators run outside tests; the health endpoint reports it and the
+UI shows the "Modo laboratorio" banner. Credentials here are random per start, never fixed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from erp_core.config import Settings
+from erp_core.lab import LabStack, start_lab_stack
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LabRuntime:
+    stack: LabStack
+
+    @property
+    def edge_url(self) -> str:
+        return self.stack.edge.url
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "odoo": self.stack.odoo.url,
+            "cloudflare": self.stack.cloudflare_base_url,
+            "edge": self.stack.edge.url,
+        }
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+def start_lab(settings: Settings) -> LabRuntime:
+    """Start the lab and rewrite `settings` so every driver talks to it."""
+    master = secrets.token_urlsafe(24)
+    token = secrets.token_urlsafe(32)
+    stack = start_lab_stack(
+        master_password=master, cloudflare_token=token, base_domain=settings.base_domain
+    )
+    cf = stack.cloudflare_state
+    settings.odoo_url = stack.odoo.url
+    settings.odoo_master_password = master
+    settings.cloudflare_api_token = token
+    settings.cloudflare_account_id = cf.account_id
+    settings.cloudflare_zone_id = cf.zone_id
+    settings.cloudflare_tunnel_id = stack.tunnel_ids[0]
+    settings.cloudflare_api_base = stack.cloudflare_base_url
+    settings.erp_core_public_check_via = stack.edge.url
+    runtime = LabRuntime(stack)
+    log.info("lab started", extra=runtime.describe())
+    return runtime

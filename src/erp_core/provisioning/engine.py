@@ -1,0 +1,345 @@
+"""The operation runner: a persisted job of ordered, idempotent steps.
+
+Each step records its status, attempts, timings, error and output, committed as it goes, so
+the UI can follow it live and a crashed run resumes where it stopped (finished steps are not
+re-run; the step that was running re-runs, which is safe because every step checks before
+it acts). Transient vendor failures retry with exponential backoff and jitter, bounded; a
+permanent failure either compensates finished steps in reverse (create) or stops and says
+where (suspend, reactivate, delete), per the operation's policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp_core.context import AppContext
+from erp_core.drivers.base import DriverError, TransientDriverError
+from erp_core.logs_setup import job_id_var, tenant_id_var
+from erp_core.models import Job, JobLog, JobStep
+
+log = logging.getLogger(__name__)
+
+JOB_LOCK_CLASS = 7270
+
+
+class StepFailed(Exception):
+    """A permanent failure with a Spanish, operator-facing message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StepSkipped(Exception):
+    """The step has nothing to do here (e.g. Cloudflare not configured); says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class StepRun:
+    """What a step sees: the context, the job's parameters and earlier steps' outputs."""
+
+    ctx: AppContext
+    job_id: int
+    tenant_id: int | None
+    params: dict[str, Any]
+    outputs: dict[str, dict[str, Any]]
+    step: str = ""
+    output: dict[str, Any] = field(default_factory=dict)
+
+    async def log(self, level: str, message: str) -> None:
+        await write_log(self.ctx, self.job_id, self.tenant_id, self.step, level, message)
+
+    def secret(self, name: str) -> str:
+        return self.ctx.secret_box.decrypt(self.params[f"{name}_enc"])
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A short transaction committed on exit."""
+        async with self.ctx.db.sessionmaker() as session:
+            yield session
+            await session.commit()
+
+
+StepFn = Callable[[StepRun], Awaitable[dict[str, Any] | None]]
+CompensateFn = Callable[[StepRun], Awaitable[None]]
+HookFn = Callable[[StepRun], Awaitable[None]]
+FailureHookFn = Callable[[StepRun, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    run: StepFn
+    compensate: CompensateFn | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: str
+    label: str
+    steps: tuple[Step, ...]
+    compensate_on_failure: bool
+    on_success: HookFn
+    on_failure: FailureHookFn
+
+
+OPERATIONS: dict[str, Operation] = {}
+
+
+def register(operation: Operation) -> Operation:
+    OPERATIONS[operation.kind] = operation
+    return operation
+
+
+def operation_for(kind: str) -> Operation:
+    if not OPERATIONS:
+        from erp_core.provisioning import operations  # noqa: F401  (registers the built-ins)
+    return OPERATIONS[kind]
+
+
+async def write_log(
+    ctx: AppContext, job_id: int, tenant_id: int | None, step: str | None, level: str, message: str
+) -> None:
+    async with ctx.db.sessionmaker() as session:
+        session.add(JobLog(job_id=job_id, tenant_id=tenant_id, step=step or None, level=level, message=message))
+        await session.commit()
+
+
+def backoff_delay(ctx: AppContext, attempt: int) -> float:
+    """Exponential backoff with full jitter, capped (attempt starts at 1)."""
+    base = ctx.settings.job_retry_base_seconds
+    cap = ctx.settings.job_retry_max_seconds
+    return random.uniform(base / 2, min(cap, base * 2 ** (attempt - 1)))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _update_step(ctx: AppContext, step_id: int, **values: Any) -> None:
+    async with ctx.db.sessionmaker() as session:
+        row = await session.get(JobStep, step_id)
+        assert row is not None
+        for key, value in values.items():
+            setattr(row, key, value)
+        await session.commit()
+
+
+async def _update_job(ctx: AppContext, job_id: int, **values: Any) -> None:
+    async with ctx.db.sessionmaker() as session:
+        row = await session.get(Job, job_id)
+        assert row is not None
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.heartbeat_at = _now()
+        await session.commit()
+
+
+async def _run_step(run: StepRun, row: JobStep, step: Step) -> str | None:
+    """Run one step to success, skip or permanent failure; returns the error or None."""
+    ctx = run.ctx
+    max_attempts = ctx.settings.job_step_max_attempts
+    attempts = row.attempts
+    run.step = step.name
+    await _update_step(ctx, row.id, status="running", started_at=row.started_at or _now(), error=None)
+    while True:
+        attempts += 1
+        await _update_step(ctx, row.id, attempts=attempts)
+        try:
+            result = await step.run(run)
+        except StepSkipped as skipped:
+            await run.log("info", f"Paso omitido: {skipped.reason}")
+            await _update_step(ctx, row.id, status="skipped", finished_at=_now(), output={"skipped": skipped.reason})
+            return None
+        except TransientDriverError as exc:
+            if attempts >= max_attempts:
+                return await _fail_step(run, row, f"{exc.message} (tras {attempts} intentos)")
+            delay = backoff_delay(ctx, attempts)
+            await run.log("warning", f"Intento {attempts} fallido: {exc.message}. Reintento en {delay:.1f} s.")
+            await asyncio.sleep(delay)
+            continue
+        except (DriverError, StepFailed) as exc:
+            message = exc.message
+            return await _fail_step(run, row, message)
+        except Exception:
+            log.exception("step crashed", extra={"step": step.name})
+            return await _fail_step(run, row, "Error interno inesperado (detalles en el registro del servidor).")
+        output = result or {}
+        run.outputs[step.name] = output
+        await _update_step(ctx, row.id, status="succeeded", finished_at=_now(), output=output, error=None)
+        return None
+
+
+async def _fail_step(run: StepRun, row: JobStep, message: str) -> str:
+    await run.log("error", message)
+    await _update_step(run.ctx, row.id, status="failed", finished_at=_now(), error=message)
+    return message
+
+
+async def _compensate(run: StepRun, rows: list[JobStep], steps: dict[str, Step]) -> bool:
+    """Undo finished steps in reverse order; True when every undo succeeded."""
+    complete = True
+    for row in reversed(rows):
+        step = steps[row.name]
+        if row.status != "succeeded" or step.compensate is None:
+            continue
+        run.step = step.name
+        for attempt in range(1, run.ctx.settings.job_step_max_attempts + 1):
+            try:
+                await step.compensate(run)
+            except TransientDriverError as exc:
+                if attempt == run.ctx.settings.job_step_max_attempts:
+                    await run.log("error", f"No se pudo deshacer «{step.label}»: {exc.message}")
+                    complete = False
+                    break
+                await asyncio.sleep(backoff_delay(run.ctx, attempt))
+                continue
+            except Exception as exc:
+                detail = exc.message if isinstance(exc, DriverError) else "error inesperado"
+                await run.log("error", f"No se pudo deshacer «{step.label}»: {detail}")
+                complete = False
+                break
+            await run.log("info", f"Deshecho: {step.label}")
+            await _update_step(run.ctx, row.id, status="compensated")
+            break
+    return complete
+
+
+@asynccontextmanager
+async def _job_lock(ctx: AppContext, job_id: int) -> AsyncIterator[bool]:
+    """A session-level advisory lock on a dedicated connection: one runner per job.
+
+    If the process dies, PostgreSQL drops the connection and the lock with it.
+    """
+    async with ctx.db.engine.connect() as conn:
+        got = await conn.scalar(
+            text("SELECT pg_try_advisory_lock(:c, :o)"), {"c": JOB_LOCK_CLASS, "o": job_id}
+        )
+        await conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                await conn.execute(
+                    text("SELECT pg_advisory_unlock(:c, :o)"), {"c": JOB_LOCK_CLASS, "o": job_id}
+                )
+                await conn.commit()
+
+
+async def run_operation(ctx: AppContext, job_id: int) -> None:
+    """Run (or resume) job `job_id` to its end. Safe to call twice: the second call no-ops."""
+    async with _job_lock(ctx, job_id) as acquired:
+        if not acquired:
+            log.info("job already running elsewhere", extra={"job_id": job_id})
+            return
+        async with ctx.db.sessionmaker() as session:
+            job = await session.get(Job, job_id)
+            if job is None or job.status not in ("queued", "running"):
+                return
+            rows = list(
+                await session.scalars(
+                    select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)
+                )
+            )
+            kind, tenant_id, params, runs = job.kind, job.tenant_id, dict(job.params), job.runs
+            job.status, job.runs, job.heartbeat_at = "running", runs + 1, _now()
+            job.started_at = job.started_at or _now()
+            await session.commit()
+        token_job, token_tenant = job_id_var.set(job_id), tenant_id_var.set(tenant_id)
+        try:
+            await _execute(ctx, job_id, tenant_id, kind, params, rows, resumed=runs > 0)
+        finally:
+            job_id_var.reset(token_job)
+            tenant_id_var.reset(token_tenant)
+
+
+async def _execute(
+    ctx: AppContext,
+    job_id: int,
+    tenant_id: int | None,
+    kind: str,
+    params: dict[str, Any],
+    rows: list[JobStep],
+    *,
+    resumed: bool,
+) -> None:
+    operation = operation_for(kind)
+    steps = {s.name: s for s in operation.steps}
+    outputs = {r.name: dict(r.output) for r in rows if r.status == "succeeded"}
+    run = StepRun(ctx, job_id, tenant_id, params, outputs)
+    if resumed:
+        await run.log("warning", "Se reanuda la operación tras una interrupción.")
+    else:
+        await run.log("info", f"Inicio: {operation.label}.")
+    total = len(rows)
+    for index, row in enumerate(rows):
+        if row.status in ("succeeded", "skipped"):
+            continue
+        run.step = row.name
+        await run.log("info", f"Paso {index + 1}/{total}: {steps[row.name].label}")
+        error = await _run_step(run, row, steps[row.name])
+        if error is not None:
+            label = steps[row.name].label
+            reason = f"Falló el paso «{label}»: {error}"
+            if operation.compensate_on_failure:
+                fresh = await _reload_steps(ctx, job_id)
+                if not await _compensate(run, fresh, steps):
+                    reason += " La limpieza quedó incompleta; revise el registro."
+            run.step = ""
+            await operation.on_failure(run, reason)
+            await _update_job(ctx, job_id, status="failed", error=reason, finished_at=_now())
+            await run.log("error", reason)
+            return
+        await _update_job(ctx, job_id, progress=int((index + 1) * 100 / total))
+    run.step = ""
+    await operation.on_success(run)
+    public_params = {k: v for k, v in params.items() if not k.endswith("_enc")}
+    await _update_job(
+        ctx, job_id, status="succeeded", progress=100, finished_at=_now(), error=None,
+        params=public_params,
+    )
+    await run.log("info", f"Completado: {operation.label}.")
+
+
+async def _reload_steps(ctx: AppContext, job_id: int) -> list[JobStep]:
+    async with ctx.db.sessionmaker() as session:
+        return list(
+            await session.scalars(
+                select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)
+            )
+        )
+
+
+async def add_job(
+    session: AsyncSession,
+    kind: str,
+    tenant_id: int | None,
+    params: dict[str, Any],
+    created_by: int | None,
+) -> Job:
+    """Write a job and its pending steps in the caller's transaction (deferred after commit)."""
+    operation = operation_for(kind)
+    job = Job(kind=kind, tenant_id=tenant_id, params=params, created_by=created_by, status="queued")
+    session.add(job)
+    await session.flush()
+    for position, step in enumerate(operation.steps):
+        session.add(
+            JobStep(job_id=job.id, position=position, name=step.name, label=step.label, output={})
+        )
+    await session.flush()
+    return job

@@ -1,0 +1,422 @@
+"""The tenant operations: create, suspend, reactivate, delete — each an ordered list of
+idempotent steps (check, then act) with the policy the issue sets: a failed create undoes
+what it did; suspend, reactivate and delete roll forward or stop and say where."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
+from erp_core.models import Backup, OdooServer, Tenant, TenantDeployment
+from erp_core.provisioning.backup import BackupInvalid, backup_path, stream_backup
+from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
+from erp_core.provisioning.vendors import cloudflare_for, odoo_for, public_hostname
+
+log = logging.getLogger(__name__)
+TUNNEL_LOCK_CLASS = 7271
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _tenant(run: StepRun) -> Tenant:
+    async with run.session() as session:
+        tenant = await session.get(Tenant, run.tenant_id)
+        if tenant is None:
+            raise StepFailed("El tenant ya no existe.")
+        session.expunge(tenant)
+        return tenant
+
+
+async def _server(run: StepRun, tenant: Tenant) -> OdooServer:
+    if tenant.odoo_server_id is None:
+        raise StepFailed("El tenant no tiene servidor Odoo asignado.")
+    async with run.session() as session:
+        server = await session.get(OdooServer, tenant.odoo_server_id)
+        if server is None:
+            raise StepFailed("El servidor Odoo del tenant ya no existe.")
+        session.expunge(server)
+        return server
+
+
+async def _odoo(run: StepRun) -> tuple[Tenant, OdooServer, OdooDatabaseManager]:
+    tenant = await _tenant(run)
+    server = await _server(run, tenant)
+    return tenant, server, odoo_for(run.ctx, server)
+
+
+async def _set_tenant(run: StepRun, **values: Any) -> None:
+    async with run.session() as session:
+        tenant = await session.get(Tenant, run.tenant_id)
+        assert tenant is not None
+        for key, value in values.items():
+            setattr(tenant, key, value)
+    from erp_core.provisioning.cache_hooks import tenants_changed
+
+    await tenants_changed(run.ctx)
+
+
+# --- routing (serialised per tunnel: the configuration PUT replaces the whole document) ----
+
+
+async def _with_tunnel_lock(run: StepRun, tunnel_id: str, action: Any) -> Any:
+    async with run.ctx.db.sessionmaker() as session:
+        await session.execute(
+            select(func.pg_advisory_xact_lock(TUNNEL_LOCK_CLASS, func.hashtext(tunnel_id)))
+        )
+        try:
+            return await action()
+        finally:
+            await session.commit()
+
+
+def _router_or_skip(run: StepRun, server: OdooServer) -> tuple[TunnelRouter, str]:
+    router = cloudflare_for(run.ctx)
+    if router is None:
+        raise StepSkipped("Cloudflare no está configurado; el tenant no se publica en Internet.")
+    if not server.tunnel_id:
+        raise StepSkipped(f"El servidor «{server.name}» no tiene túnel asignado.")
+    return router, server.tunnel_id
+
+
+async def _route_to(run: StepRun, service: str) -> dict[str, Any]:
+    tenant = await _tenant(run)
+    server = await _server(run, tenant)
+    router, tunnel_id = _router_or_skip(run, server)
+    hostname = public_hostname(run.ctx, tenant.subdomain)
+    try:
+        changed = await _with_tunnel_lock(
+            run, tunnel_id, lambda: router.ensure_route(tunnel_id, hostname, service)
+        )
+        record = await router.ensure_cname(hostname, tunnel_id)
+    finally:
+        await router.aclose()
+    await run.log("info", f"Ruta {hostname} → {service} ({'actualizada' if changed else 'ya estaba'}).")
+    return {"tunnel_id": tunnel_id, "hostname": hostname, "service": service, "dns_record": record.id}
+
+
+async def _unroute(run: StepRun) -> dict[str, Any]:
+    tenant = await _tenant(run)
+    server = await _server(run, tenant)
+    router, tunnel_id = _router_or_skip(run, server)
+    hostname = public_hostname(run.ctx, tenant.subdomain)
+    try:
+        removed = await _with_tunnel_lock(run, tunnel_id, lambda: router.remove_route(tunnel_id, hostname))
+        dns_removed = await router.remove_cname(hostname)
+    finally:
+        await router.aclose()
+    await run.log("info", f"Ruta y DNS de {hostname} retirados.")
+    return {"ingress_removed": removed, "dns_removed": dns_removed}
+
+
+# --- create ---------------------------------------------------------------------------
+
+
+async def place(run: StepRun) -> dict[str, Any]:
+    """Keep the tenant's server if it still qualifies, else the active one with most room."""
+    async with run.session() as session:
+        tenant = await session.get(Tenant, run.tenant_id, with_for_update=True)
+        assert tenant is not None
+        servers = list(
+            await session.scalars(
+                select(OdooServer).where(OdooServer.state == "active").order_by(OdooServer.id).with_for_update()
+            )
+        )
+        counts = dict(
+            (
+                await session.execute(
+                    select(Tenant.odoo_server_id, func.count())
+                    .where(Tenant.status.notin_(("deleted", "failed")), Tenant.id != tenant.id)
+                    .group_by(Tenant.odoo_server_id)
+                )
+            ).all()
+        )
+        if tenant.odoo_server_id in {s.id for s in servers}:
+            chosen = next(s for s in servers if s.id == tenant.odoo_server_id)
+        else:
+            candidates = [(s.capacity - counts.get(s.id, 0), s) for s in servers]
+            candidates = [c for c in candidates if c[0] > 0]
+            if not candidates:
+                raise StepFailed(
+                    "No hay servidores Odoo activos con capacidad libre. Añada un servidor "
+                    "o aumente la capacidad en Infraestructura."
+                )
+            chosen = max(candidates, key=lambda c: (c[0], -c[1].id))[1]
+            tenant.odoo_server_id = chosen.id
+        name, server_id = chosen.name, chosen.id
+    await run.log("info", f"Servidor asignado: {name}.")
+    return {"server_id": server_id}
+
+
+async def create_database(run: StepRun) -> dict[str, Any]:
+    tenant, server, odoo = await _odoo(run)
+    password = run.secret("admin_password")
+    try:
+        if await odoo.database_exists(tenant.subdomain):
+            try:
+                await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+            except TransientDriverError:
+                raise
+            except Exception as exc:
+                raise StepFailed(
+                    f"Ya existe una base de datos «{tenant.subdomain}» en {server.name} que no "
+                    "pertenece a este tenant; no se toca."
+                ) from exc
+            await run.log("info", "La base de datos ya existía (creada en un intento anterior).")
+            return {"created": True, "database": tenant.subdomain}
+        await run.log("info", f"Creando la base de datos {tenant.subdomain} en {server.name}…")
+        await odoo.create_database(
+            tenant.subdomain,
+            admin_login=tenant.admin_login,
+            admin_password=password,
+            lang=tenant.language,
+            country_code=tenant.country,
+        )
+    finally:
+        await odoo.aclose()
+    return {"created": True, "database": tenant.subdomain}
+
+
+async def drop_created_database(run: StepRun) -> None:
+    if not run.outputs.get("create_database", {}).get("created"):
+        return
+    tenant, _server_row, odoo = await _odoo(run)
+    try:
+        await odoo.drop_database(tenant.subdomain)
+    finally:
+        await odoo.aclose()
+
+
+async def verify_database(run: StepRun) -> dict[str, Any]:
+    """Odoo may report success while init failed: confirm it exists and a login works."""
+    tenant, _server_row, odoo = await _odoo(run)
+    try:
+        if not await odoo.database_exists(tenant.subdomain):
+            raise StepFailed("Odoo informó éxito pero la base de datos no existe.")
+        uid = await odoo.verify_login(tenant.subdomain, tenant.admin_login, run.secret("admin_password"))
+    finally:
+        await odoo.aclose()
+    return {"uid": uid}
+
+
+async def set_company(run: StepRun) -> dict[str, Any]:
+    tenant, _server_row, odoo = await _odoo(run)
+    company = run.params["company_name"]
+    try:
+        await odoo.set_company_name(tenant.subdomain, tenant.admin_login, run.secret("admin_password"), company)
+    finally:
+        await odoo.aclose()
+    return {"company_name": company}
+
+
+async def route_active(run: StepRun) -> dict[str, Any]:
+    tenant = await _tenant(run)
+    server = await _server(run, tenant)
+    return await _route_to(run, server.url.rstrip("/"))
+
+
+async def remove_route(run: StepRun) -> None:
+    if run.outputs.get("route", {}).get("skipped"):
+        return
+    try:
+        await _unroute(run)
+    except StepSkipped:
+        return
+
+
+async def verify_http(run: StepRun) -> dict[str, Any]:
+    tenant, _server_row, odoo = await _odoo(run)
+    hostname = public_hostname(run.ctx, tenant.subdomain)
+    settings = run.ctx.settings
+    routed = "tunnel_id" in run.outputs.get("route", {})
+    try:
+        if not await odoo.login_page_ok(hostname):
+            raise TransientDriverError(f"Odoo aún no sirve la página de inicio de sesión de {hostname}.")
+        checked_public = False
+        if routed and settings.erp_core_verify_public_url:
+            via = settings.erp_core_public_check_via or f"https://{hostname}"
+            if not await odoo.login_page_ok(hostname, via_url=via):
+                raise TransientDriverError(f"https://{hostname} aún no responde a través del túnel.")
+            checked_public = True
+    finally:
+        await odoo.aclose()
+    await run.log("info", f"https://{hostname} responde." if checked_public else "Odoo responde en el servidor.")
+    return {"public_checked": checked_public}
+
+
+async def create_succeeded(run: StepRun) -> None:
+    tenant = await _tenant(run)
+    server = await _server(run, tenant)
+    route = run.outputs.get("route", {})
+    async with run.session() as session:
+        started = await session.scalar(select(func.min(Tenant.created_at)).where(Tenant.id == tenant.id))
+        deployment = await session.scalar(select(TenantDeployment).where(TenantDeployment.tenant_id == tenant.id))
+        if deployment is None:
+            deployment = TenantDeployment(tenant_id=tenant.id, subdomain=tenant.subdomain, plan_type=tenant.plan,
+                                          status="active", database_name=tenant.subdomain)
+            session.add(deployment)
+        deployment.subdomain = tenant.subdomain
+        deployment.plan_type = tenant.plan
+        deployment.status = "active"
+        deployment.odoo_server_id = server.id
+        deployment.database_name = tenant.subdomain
+        deployment.tunnel_id = route.get("tunnel_id")
+        deployment.tunnel_url = f"https://{public_hostname(run.ctx, tenant.subdomain)}"
+        deployment.service_url = server.url
+        deployment.provisioned_at = _now()
+        if started is not None:
+            deployment.provision_ms = int((_now() - started).total_seconds() * 1000)
+    await _set_tenant(run, status="active", last_error=None, suspension_reason=None)
+
+
+async def mark_failed(run: StepRun, reason: str) -> None:
+    await _set_tenant(run, status="failed", last_error=reason)
+
+
+# --- suspend / reactivate -----------------------------------------------------------------
+
+
+async def route_suspended(run: StepRun) -> dict[str, Any]:
+    return await _route_to(run, run.ctx.settings.erp_core_public_url.rstrip("/"))
+
+
+async def suspend_succeeded(run: StepRun) -> None:
+    await _set_tenant(run, status="suspended", suspension_reason=run.params.get("reason", "manual"), last_error=None)
+    await _set_deployment_status(run, "suspended")
+
+
+async def reactivate_succeeded(run: StepRun) -> None:
+    await _set_tenant(run, status="active", suspension_reason=None, last_error=None)
+    await _set_deployment_status(run, "active")
+
+
+async def _set_deployment_status(run: StepRun, status: str) -> None:
+    async with run.session() as session:
+        deployment = await session.scalar(select(TenantDeployment).where(TenantDeployment.tenant_id == run.tenant_id))
+        if deployment is not None:
+            deployment.status = status
+
+
+# --- delete ---------------------------------------------------------------------------------
+
+
+async def backup_before_delete(run: StepRun) -> dict[str, Any]:
+    """A verified pre-delete backup; without it nothing is dropped."""
+    tenant, _server_row, odoo = await _odoo(run)
+    try:
+        if not await odoo.database_exists(tenant.subdomain):
+            raise StepSkipped("No hay base de datos que respaldar.")
+        target = backup_path(run.ctx.settings.effective_backup_dir, tenant.subdomain, "pre-delete")
+        async with run.session() as session:
+            row = Backup(tenant_id=tenant.id, job_id=run.job_id, kind="pre-delete", status="running",
+                         database_name=tenant.subdomain, location=str(target))
+            session.add(row)
+            await session.flush()
+            backup_id = row.id
+        try:
+            stored = await stream_backup(odoo, tenant.subdomain, target)
+        except BackupInvalid as exc:
+            await _finish_backup(run, backup_id, status="failed", error=exc.message)
+            raise StepFailed(f"El respaldo previo no es válido: {exc.message}") from exc
+        except Exception:
+            await _finish_backup(run, backup_id, status="failed", error="El respaldo no se pudo completar.")
+            raise
+    finally:
+        await odoo.aclose()
+    await _finish_backup(run, backup_id, status="succeeded", size=stored.size, sha256=stored.sha256)
+    await run.log("info", f"Respaldo verificado: {stored.path.name} ({stored.size} bytes, sha256 {stored.sha256[:12]}…).")
+    return {"backup_id": backup_id, "path": str(stored.path), "sha256": stored.sha256, "size": stored.size}
+
+
+async def _finish_backup(run: StepRun, backup_id: int, *, status: str, error: str | None = None,
+                         size: int | None = None, sha256: str | None = None) -> None:
+    async with run.session() as session:
+        row = await session.get(Backup, backup_id)
+        assert row is not None
+        row.status, row.error, row.finished_at = status, error, _now()
+        if status == "succeeded":
+            row.size_bytes, row.sha256, row.verified_at = size, sha256, _now()
+
+
+async def drop_database(run: StepRun) -> dict[str, Any]:
+    backup = run.outputs.get("backup", {})
+    tenant, _server_row, odoo = await _odoo(run)
+    try:
+        if not await odoo.database_exists(tenant.subdomain):
+            return {"dropped": False}
+        if "backup_id" not in backup:
+            raise StepFailed("No se elimina una base de datos sin un respaldo verificado.")
+        await odoo.drop_database(tenant.subdomain)
+    finally:
+        await odoo.aclose()
+    return {"dropped": True}
+
+
+async def unroute(run: StepRun) -> dict[str, Any]:
+    return await _unroute(run)
+
+
+async def delete_succeeded(run: StepRun) -> None:
+    await _set_tenant(run, status="deleted", deleted_at=_now(), last_error=None)
+    await _set_deployment_status(run, "deleted")
+
+
+CREATE = register(
+    Operation(
+        kind="create",
+        label="Crear tenant",
+        steps=(
+            Step("place", "Elegir servidor Odoo", place),
+            Step("create_database", "Crear la base de datos Odoo", create_database, drop_created_database),
+            Step("verify_database", "Verificar la base de datos (inicio de sesión)", verify_database),
+            Step("set_company", "Configurar la empresa", set_company),
+            Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
+            Step("verify_http", "Comprobar que la URL responde", verify_http),
+        ),
+        compensate_on_failure=True,
+        on_success=create_succeeded,
+        on_failure=mark_failed,
+    )
+)
+SUSPEND = register(
+    Operation(
+        kind="suspend",
+        label="Suspender tenant",
+        steps=(Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),),
+        compensate_on_failure=False,
+        on_success=suspend_succeeded,
+        on_failure=mark_failed,
+    )
+)
+REACTIVATE = register(
+    Operation(
+        kind="reactivate",
+        label="Reactivar tenant",
+        steps=(
+            Step("route", "Restaurar la ruta hacia Odoo", route_active),
+            Step("verify_http", "Comprobar que la URL responde", verify_http),
+        ),
+        compensate_on_failure=False,
+        on_success=reactivate_succeeded,
+        on_failure=mark_failed,
+    )
+)
+DELETE = register(
+    Operation(
+        kind="delete",
+        label="Eliminar tenant",
+        steps=(
+            Step("backup", "Respaldo previo verificado", backup_before_delete),
+            Step("drop_database", "Eliminar la base de datos", drop_database),
+            Step("unroute", "Retirar ruta y DNS", unroute),
+        ),
+        compensate_on_failure=False,
+        on_success=delete_succeeded,
+        on_failure=mark_failed,
+    )
+)

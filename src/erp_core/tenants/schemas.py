@@ -1,0 +1,133 @@
+"""Tenant, Odoo server and subdomain-check bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from erp_core.tenants.subdomains import subdomain_problem
+
+PlanCode = Literal["basic", "pro", "enterprise"]
+TenantStatus = Literal[
+    "pending",
+    "provisioning",
+    "active",
+    "suspending",
+    "suspended",
+    "reactivating",
+    "deleting",
+    "deleted",
+    "failed",
+]
+LANG_RE = r"^[a-z]{2}(_[A-Z]{2})?$"
+
+
+class TenantCreate(BaseModel):
+    """The seed's TenantCreate plus optional admin password, language and country."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company_name: str = Field(min_length=2, max_length=200)
+    email: EmailStr
+    subdomain: str = Field(min_length=1, max_length=63)
+    plan: PlanCode
+    admin_password: str | None = Field(default=None, min_length=10, max_length=128)
+    language: str = Field(default="es_ES", pattern=LANG_RE)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+
+    @field_validator("company_name")
+    @classmethod
+    def _company(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) < 2:
+            raise ValueError("El nombre de la empresa es demasiado corto.")
+        return value
+
+    @field_validator("subdomain")
+    @classmethod
+    def _subdomain(cls, value: str) -> str:
+        problem = subdomain_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    subdomain: str
+    company_name: str
+    email: str
+    plan: str
+    status: TenantStatus
+    suspension_reason: Literal["manual", "billing"] | None
+    url: str
+    odoo_server_id: int | None
+    language: str
+    country: str | None
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    job_id: int | None = None
+
+
+class TenantCreated(TenantOut):
+    admin_login: str
+    admin_password: str | None = Field(
+        default=None, description="Solo si se generó: se muestra en esta respuesta y nunca más"
+    )
+
+
+class SubdomainCheck(BaseModel):
+    subdomain: str
+    available: bool
+    reason: str | None
+
+
+class SuspendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Literal["manual", "billing"] = "manual"
+
+
+class OdooServerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=100)
+    url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$", max_length=500)
+    master_password: str = Field(min_length=8, max_length=256)
+    capacity: int = Field(default=50, ge=0, le=100_000)
+    state: Literal["active", "draining", "down"] = "active"
+    tunnel_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class OdooServerUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=2, max_length=100)
+    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$", max_length=500)
+    master_password: str | None = Field(default=None, min_length=8, max_length=256)
+    capacity: int | None = Field(default=None, ge=0, le=100_000)
+    state: Literal["active", "draining", "down"] | None = None
+    tunnel_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class OdooServerOut(BaseModel):
+    id: int
+    name: str
+    url: str
+    mode: Literal["rpc", "host"]
+    state: Literal["active", "draining", "down"]
+    capacity: int
+    tenants: int
+    free: int
+    tunnel_id: str | None
+    is_default: bool
+    version: str | None
+    health: Literal["ok", "down", "unknown"]
+    latency_ms: float | None
+    health_detail: str | None

@@ -1,0 +1,132 @@
+"""The Odoo server registry: CRUD, the default server from the environment, live status."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from erp_core.api import Conflict, NotFound
+from erp_core.context import AppContext
+from erp_core.drivers.base import OdooHealth
+from erp_core.models import OdooServer, Tenant
+from erp_core.provisioning.vendors import odoo_for
+from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
+
+DEFAULT_SERVER_NAME = "odoo-principal"
+HEALTH_TIMEOUT = 3.0
+
+
+async def ensure_default_server(ctx: AppContext) -> None:
+    """ODOO_URL + ODOO_MASTER_PASSWORD register (or update) the default server at start."""
+    settings = ctx.settings
+    if not (settings.odoo_url and settings.odoo_master_password):
+        return
+    async with ctx.db.sessionmaker() as session:
+        await session.execute(select(func.pg_advisory_xact_lock(727_002)))
+        server = await session.scalar(select(OdooServer).where(OdooServer.is_default.is_(True)))
+        if server is None:
+            server = OdooServer(name=DEFAULT_SERVER_NAME, is_default=True, state="active")
+            session.add(server)
+        server.url = settings.odoo_url.rstrip("/")
+        server.master_password_enc = ctx.secret_box.encrypt(settings.odoo_master_password)
+        server.capacity = settings.odoo_capacity
+        if settings.cloudflare_tunnel_id:
+            server.tunnel_id = settings.cloudflare_tunnel_id
+        await session.commit()
+
+
+async def get(session: AsyncSession, server_id: int) -> OdooServer:
+    server = await session.get(OdooServer, server_id)
+    if server is None:
+        raise NotFound(f"El servidor Odoo con ID {server_id} no existe.", code="SERVER_NOT_FOUND")
+    return server
+
+
+async def create(session: AsyncSession, ctx: AppContext, body: OdooServerIn) -> OdooServer:
+    if await session.scalar(select(OdooServer.id).where(OdooServer.name == body.name)):
+        raise Conflict(f"Ya existe un servidor llamado «{body.name}».", code="SERVER_EXISTS")
+    server = OdooServer(
+        name=body.name,
+        url=body.url.rstrip("/"),
+        master_password_enc=ctx.secret_box.encrypt(body.master_password),
+        capacity=body.capacity,
+        state=body.state,
+        tunnel_id=body.tunnel_id,
+    )
+    session.add(server)
+    await session.flush()
+    return server
+
+
+async def update(session: AsyncSession, ctx: AppContext, server: OdooServer, body: OdooServerUpdate) -> list[str]:
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != server.name:
+        if await session.scalar(select(OdooServer.id).where(OdooServer.name == changes["name"])):
+            raise Conflict(f"Ya existe un servidor llamado «{changes['name']}».", code="SERVER_EXISTS")
+    password = changes.pop("master_password", None)
+    if password:
+        server.master_password_enc = ctx.secret_box.encrypt(password)
+    for key, value in changes.items():
+        setattr(server, key, value.rstrip("/") if key == "url" and value else value)
+    await session.flush()
+    return sorted([*changes, *(["master_password"] if password else [])])
+
+
+async def delete(session: AsyncSession, server: OdooServer) -> None:
+    hosted = await session.scalar(
+        select(func.count()).select_from(Tenant).where(Tenant.odoo_server_id == server.id, Tenant.status != "deleted")
+    )
+    if hosted:
+        raise Conflict(
+            f"El servidor aloja {hosted} tenants; muévalos o elimínelos antes (o márquelo «draining»).",
+            code="SERVER_IN_USE",
+        )
+    await session.delete(server)
+    await session.flush()
+
+
+async def _probe(ctx: AppContext, server: OdooServer) -> OdooHealth:
+    odoo = odoo_for(ctx, server)
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            return await odoo.health()
+    except TimeoutError:
+        return {"status": "down", "version": None, "latency_ms": HEALTH_TIMEOUT * 1000,
+                "detail": "Sin respuesta en 3 s."}
+    finally:
+        await odoo.aclose()
+
+
+async def list_with_status(session: AsyncSession, ctx: AppContext, *, live: bool = True) -> list[OdooServerOut]:
+    """Every server with tenants hosted and capacity; health probed concurrently when `live`."""
+    servers = list(await session.scalars(select(OdooServer).order_by(OdooServer.id)))
+    counts = dict(
+        (
+            await session.execute(
+                select(Tenant.odoo_server_id, func.count())
+                .where(Tenant.status.notin_(("deleted", "failed")))
+                .group_by(Tenant.odoo_server_id)
+            )
+        ).all()
+    )
+    probes: list[OdooHealth | None] = [None] * len(servers)
+    if live and servers:
+        probes = list(await asyncio.gather(*(_probe(ctx, s) for s in servers)))
+    out = []
+    for server, probe in zip(servers, probes, strict=True):
+        hosted = int(counts.get(server.id, 0))
+        out.append(
+            OdooServerOut(
+                id=server.id, name=server.name, url=server.url, mode=server.mode,  # type: ignore[arg-type]
+                state=server.state, capacity=server.capacity, tenants=hosted,  # type: ignore[arg-type]
+                free=max(server.capacity - hosted, 0), tunnel_id=server.tunnel_id,
+                is_default=server.is_default,
+                version=(probe or {}).get("version") or server.version,
+                health=probe["status"] if probe else "unknown",
+                latency_ms=probe["latency_ms"] if probe else None,
+                health_detail=probe["detail"] if probe else None,
+            )
+        )
+    return out
