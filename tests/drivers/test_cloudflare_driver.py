@@ -93,7 +93,9 @@ async def test_ensure_route_replaces_in_place_and_keeps_others(
             "warp-routing": {"enabled": False},
         },
     }
-    assert await cloudflare.ensure_route(tunnel, "acme.sajet.us", ODOO, block_database_manager=False)
+    assert await cloudflare.ensure_route(
+        tunnel, "acme.sajet.us", ODOO, block_database_manager=False
+    )
     config = lab.cloudflare_state.configurations[tunnel]["config"]
     assert config["ingress"] == [
         {"hostname": "acme.sajet.us", "service": ODOO},

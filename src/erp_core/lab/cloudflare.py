@@ -92,7 +92,6 @@ class CloudflareLabState:
                 "metadata": {},
                 "status": "inactive",
                 "remote_config": True,
-                "config_src": "cloudflare",
             }
         self.set_connections(tunnel_id, connections)
         return tunnel_id
@@ -168,15 +167,12 @@ class CloudflareLabState:
                     raise ApiFailure(400, 81058, "An identical record already exists.")
             record: dict[str, Any] = {
                 "id": uuid.uuid4().hex,
-                "zone_id": self.zone_id,
-                "zone_name": self.zone_name,
                 "name": name,
                 "type": record_type,
                 "content": str(body["content"]),
                 "proxiable": record_type in _HOST_RECORD_TYPES,
                 "proxied": bool(body.get("proxied", False)),
                 "ttl": int(body.get("ttl", 1)),
-                "locked": False,
                 "meta": {"auto_added": False, "source": "primary"},
                 "comment": body.get("comment"),
                 "tags": list(body.get("tags") or []),
