@@ -108,13 +108,13 @@ def create_edge(
             return Response(status_code=int(service.removeprefix("http_status:")))
         if not service.startswith(("http://", "https://")):
             return PlainTextResponse(f"Lab edge cannot serve {service}", 502)
-        return await _proxy(request, service, host, rule, timeout)
+        return await _proxy(request, service, rule, timeout)
 
     return Starlette(routes=[Route("/{path:path}", handle, methods=_ALL_METHODS)])
 
 
 async def _proxy(
-    request: Request, service: str, host: str, rule: dict[str, Any], upstream_timeout: float
+    request: Request, service: str, rule: dict[str, Any], upstream_timeout: float
 ) -> Response:
     """Forward the request to ``service`` streaming both bodies; keep the public Host
     (or ``originRequest.httpHostHeader``) like cloudflared does."""
