@@ -1,24 +1,30 @@
 /**
- * A provisioning job's live progress: GET /api/jobs/{id}/events as SSE (`step`, `progress`,
- * `log`, `done`; data is JSON). Reconnects with Last-Event-ID if the stream drops before
- * `done`, so a proxy timeout does not freeze the progress bar.
+ * A provisioning job's live progress: GET /api/jobs/{id}/events as SSE. Events (data is
+ * JSON): `snapshot` (the whole job, first), `step` (one step), `progress`
+ * ({progress, status}), `log` (one line, with `id:`), `done` (the finished job).
+ * Reconnects with Last-Event-ID if the stream drops before `done`, so a proxy timeout does
+ * not freeze the progress bar.
  */
 import { readEventStream, type SseMessage } from './sse';
 import { ApiError, networkError, readJson, toApiError } from './errors';
 import type { Job, JobLogLine, JobStep } from './types';
-import { request, transport } from './client';
+import { api, transport, unwrap } from './client';
 
+/** `progress` event; `percent` is accepted too. */
 export interface JobProgress {
-	percent: number;
-	message?: string | null;
+	progress?: number | null;
+	percent?: number | null;
+	status?: string | null;
 }
 
+/** `done` event: the finished job (only status and error are read). */
 export interface JobDone {
 	status: string;
 	error?: string | null;
 }
 
 export interface JobEventHandlers {
+	snapshot?: (job: Job) => void;
 	step?: (step: JobStep) => void;
 	progress?: (progress: JobProgress) => void;
 	log?: (line: JobLogLine) => void;
@@ -37,6 +43,9 @@ export function dispatchJobEvent(message: SseMessage, handlers: JobEventHandlers
 	}
 	if (typeof payload !== 'object' || payload === null) return false;
 	switch (message.event) {
+		case 'snapshot':
+			handlers.snapshot?.(payload as Job);
+			return false;
 		case 'step':
 			handlers.step?.(payload as JobStep);
 			return false;
@@ -55,7 +64,7 @@ export function dispatchJobEvent(message: SseMessage, handlers: JobEventHandlers
 }
 
 export function getJob(id: number | string, signal?: AbortSignal) {
-	return request<Job>('GET', `/api/jobs/${encodeURIComponent(String(id))}`, { signal });
+	return unwrap(api.GET('/api/jobs/{job_id}', { params: { path: { job_id: Number(id) } }, signal }));
 }
 
 const MAX_RECONNECTS = 10;

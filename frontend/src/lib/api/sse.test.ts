@@ -108,7 +108,10 @@ describe('dispatchJobEvent', () => {
 		};
 		expect(dispatchJobEvent({ event: 'step', data: '{"name":"place","status":"succeeded"}', id: null }, handlers)).toBe(false);
 		dispatchJobEvent({ event: 'progress', data: '{"percent":40}', id: null }, handlers);
-		dispatchJobEvent({ event: 'log', data: '{"message":"Base de datos creada","level":"info"}', id: null }, handlers);
+		dispatchJobEvent({ event: 'log', data: '{"message":"Base de datos creada","level":"info"}', id: '9' }, handlers);
+		const snapshots: unknown[] = [];
+		dispatchJobEvent({ event: 'snapshot', data: '{"id":1,"status":"running","steps":[]}', id: null }, { snapshot: (j) => snapshots.push(j) });
+		expect(snapshots).toEqual([{ id: 1, status: 'running', steps: [] }]);
 		dispatchJobEvent({ event: 'unknown', data: '{}', id: null }, handlers);
 		dispatchJobEvent({ event: 'step', data: 'not json', id: null }, handlers);
 		expect(dispatchJobEvent({ event: 'done', data: '{"status":"succeeded"}', id: null }, handlers)).toBe(true);

@@ -8,25 +8,32 @@ import type { Job, JobLogLine, JobStep } from '$lib/api/types';
 
 export const MAX_LOG_LINES = 500;
 
+/** What the view needs of a job: the generated Job, or less (tests, partial events). */
+export type JobSnapshot = Pick<Job, 'status'> & Partial<Pick<Job, 'kind' | 'progress' | 'error'>> & { steps?: StepUpdate[] };
+/** A log line: at least its message. */
+export type LogUpdate = Pick<JobLogLine, 'message'> & Partial<JobLogLine>;
+/** A `step` event: at least name and status. */
+export type StepUpdate = Pick<JobStep, 'name' | 'status'> & Partial<JobStep>;
+
 export class JobView {
-	steps = $state<JobStep[]>([]);
+	steps = $state<StepUpdate[]>([]);
 	percent = $state(0);
-	log = $state<JobLogLine[]>([]);
+	log = $state<LogUpdate[]>([]);
 	done = $state<JobDone | null>(null);
 	connection = $state<'connecting' | 'open' | 'reconnecting' | 'closed'>('connecting');
 	kind = $state<string | null>(null);
 
 	/** The snapshot from GET /api/jobs/{id}, before or instead of the stream. */
-	load(job: Job): void {
-		this.kind = job.kind ?? null;
-		this.steps = [...(job.steps ?? [])];
+	load(job: JobSnapshot): void {
+		this.kind = job.kind ?? this.kind;
+		if (job.steps) this.steps = [...job.steps];
 		if (typeof job.progress === 'number') this.percent = clampPercent(job.progress);
 		else this.percent = estimate(this.steps);
 		const finished = ['succeeded', 'failed', 'cancelled'];
-		if (finished.includes(job.status)) this.done = { status: job.status, error: job.error ?? null };
+		if (finished.includes(job.status)) this.finish({ status: job.status, error: job.error ?? null });
 	}
 
-	step(step: JobStep): void {
+	step(step: StepUpdate): void {
 		const index = this.steps.findIndex((s) => s.name === step.name);
 		if (index === -1) this.steps = [...this.steps, step];
 		else this.steps = this.steps.map((s, i) => (i === index ? { ...s, ...step } : s));
@@ -34,10 +41,11 @@ export class JobView {
 	}
 
 	progress(progress: JobProgress): void {
-		if (typeof progress.percent === 'number') this.percent = Math.max(this.percent, clampPercent(progress.percent));
+		const value = progress.progress ?? progress.percent;
+		if (typeof value === 'number') this.percent = Math.max(this.percent, clampPercent(value));
 	}
 
-	append(line: JobLogLine): void {
+	append(line: LogUpdate): void {
 		const next = [...this.log, line];
 		this.log = next.length > MAX_LOG_LINES ? next.slice(-MAX_LOG_LINES) : next;
 	}
@@ -61,7 +69,7 @@ function clampPercent(value: number): number {
 }
 
 /** Percent from the step list when the server sends none: finished steps ÷ all steps. */
-function estimate(steps: JobStep[]): number {
+function estimate(steps: StepUpdate[]): number {
 	if (!steps.length) return 0;
 	const finished = steps.filter((s) => ['succeeded', 'skipped'].includes(s.status)).length;
 	return clampPercent((finished / steps.length) * 100);

@@ -153,7 +153,7 @@ describe('Toasts', () => {
 
 describe('LabMode', () => {
 	it('reads data.lab from the health endpoint', async () => {
-		const lab = new LabMode(async () => ({ status: 'ok', version: '0.1.0', database: 'ok', lab: true }));
+		const lab = new LabMode(async () => ({ status: 'ok', version: '0.1.0', database: 'ok', lab: true, database_latency_ms: 1.2 }));
 		expect(lab.enabled).toBe(false);
 		await lab.load();
 		expect(lab.enabled).toBe(true);
@@ -176,7 +176,6 @@ describe('JobView', () => {
 	it('merges step events by name and estimates progress', () => {
 		const view = new JobView();
 		view.load({
-			id: 1,
 			kind: 'create',
 			status: 'running',
 			steps: [
@@ -192,7 +191,7 @@ describe('JobView', () => {
 		expect(view.percent).toBe(50);
 		view.step({ name: 'activate', status: 'pending' });
 		expect(view.steps).toHaveLength(5);
-		view.progress({ percent: 80 });
+		view.progress({ progress: 80, status: 'running' });
 		view.progress({ percent: 70 });
 		expect(view.percent).toBe(80);
 		view.finish({ status: 'succeeded' });
@@ -212,7 +211,7 @@ describe('JobView', () => {
 
 	it('treats a finished snapshot as done', () => {
 		const view = new JobView();
-		view.load({ id: 2, kind: 'suspend', status: 'failed', error: 'x', steps: [], progress: 40 });
+		view.load({ kind: 'suspend', status: 'failed', error: 'x', steps: [], progress: 40 });
 		expect(view.done).toEqual({ status: 'failed', error: 'x' });
 		expect(view.percent).toBe(40);
 	});
