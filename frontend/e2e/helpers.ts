@@ -1,0 +1,36 @@
+import { expect, test, type Page } from '@playwright/test';
+
+export const BASE_URL = process.env.E2E_BASE_URL;
+export const EMAIL = process.env.E2E_EMAIL;
+export const PASSWORD = process.env.E2E_PASSWORD;
+
+/** Skips the file's tests with a clear reason when no backend was given. */
+export function requireBackend(): void {
+	test.skip(!BASE_URL, 'E2E_BASE_URL no está definido: arranque `erp-core serve --lab` y exporte su URL (p. ej. http://127.0.0.1:4443).');
+}
+
+export function requireCredentials(): void {
+	test.skip(!EMAIL || !PASSWORD, 'E2E_EMAIL / E2E_PASSWORD no están definidos: cree un usuario (erp-core users …) y expórtelos.');
+}
+
+/** Collects console errors and failed page loads so each test can assert there were none. */
+export function watchConsole(page: Page): string[] {
+	const errors: string[] = [];
+	page.on('console', (message) => {
+		if (message.type() === 'error') errors.push(message.text());
+	});
+	page.on('pageerror', (error) => errors.push(error.message));
+	return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+	await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
+}
+
+export async function login(page: Page): Promise<void> {
+	await page.goto('/login');
+	await page.getByLabel('Correo electrónico').fill(EMAIL!);
+	await page.getByLabel('Contraseña').fill(PASSWORD!);
+	await page.getByRole('button', { name: 'Iniciar sesión' }).click();
+	await expect(page.getByRole('button', { name: 'Cerrar sesión' })).toBeVisible();
+}
