@@ -35,7 +35,7 @@ def run_migrations(database_url: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", to_libpq_url(database_url).replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 def _prepare(settings: Settings) -> str:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     erp_core_port: int = 4443
     erp_core_worker_in_process: bool = True
     erp_core_worker_concurrency: int = 4
+    erp_core_stalled_after_seconds: float = 30.0
     erp_core_log_format: str = "json"
     erp_core_log_level: str = "INFO"
     erp_core_cors_origins: str = ""

@@ -31,14 +31,23 @@ OPERATIONS_QUEUE = "operations"
 MAINTENANCE_QUEUE = "maintenance"
 SWEEP_GRACE = timedelta(seconds=10)
 
-blueprint = procrastinate.Blueprint()
+RUN_JOB_TASK = "erp.run_job"
+SWEEP_TASK = "erp.sweep"
 
 
 def build_queue(database_url: str) -> procrastinate.App:
-    """A procrastinate App on the same database as the domain data."""
+    """A procrastinate App on the same database as the domain data.
+
+    Tasks are registered per App (a Blueprint would be renamed in place by the first App
+    that namespaces it, and tests build many Apps in one process).
+    """
     connector = procrastinate.PsycopgConnector(conninfo=to_libpq_url(database_url))
     app = procrastinate.App(connector=connector, import_paths=[])
-    app.add_tasks_from(blueprint, namespace="erp")
+    app.task(name=RUN_JOB_TASK, queue=OPERATIONS_QUEUE, pass_context=True)(run_job)
+    sweep_task = app.task(
+        name=SWEEP_TASK, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep"
+    )(sweep)
+    app.periodic(cron="* * * * *", periodic_id="sweep")(sweep_task)
     return app
 
 
@@ -47,7 +56,6 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
     return ctx
 
 
-@blueprint.task(name="run_job", queue=OPERATIONS_QUEUE, pass_context=True)
 async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
     """Run one persisted operation (create/suspend/... a tenant) to its end."""
     from erp_core.provisioning.engine import run_operation
@@ -55,15 +63,13 @@ async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
     await run_operation(_ctx(job_context), job_id)
 
 
-@blueprint.periodic(cron="* * * * *", periodic_id="sweep")
-@blueprint.task(name="sweep", queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep")
 async def sweep(job_context: procrastinate.JobContext, timestamp: int) -> None:
     await sweep_jobs(_ctx(job_context))
 
 
 async def defer_job(ctx: AppContext, job_id: int) -> int | None:
     """Hand a persisted job to the queue once; a second defer of a waiting job is a no-op."""
-    task = ctx.queue.tasks["erp:run_job"]
+    task = ctx.queue.tasks[RUN_JOB_TASK]
     try:
         queue_id = await task.configure(queueing_lock=f"job:{job_id}").defer_async(job_id=job_id)
     except pq_exceptions.AlreadyEnqueued:
@@ -87,7 +93,9 @@ def enqueue_after_commit(session: AsyncSession, ctx: AppContext, job: Job) -> No
 async def sweep_jobs(ctx: AppContext) -> dict[str, int]:
     """Re-defer jobs that a crash separated from the queue; retry jobs of dead workers."""
     counts = {"redeferred": 0, "stalled": 0}
-    stalled = await ctx.queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=30)
+    stalled = await ctx.queue.job_manager.get_stalled_jobs(
+        seconds_since_heartbeat=ctx.settings.erp_core_stalled_after_seconds
+    )
     for pq_job in stalled:
         log.warning("retrying stalled queue job", extra={"queue_job_id": pq_job.id})
         await ctx.queue.job_manager.retry_job(pq_job)
@@ -116,7 +124,7 @@ def worker_options(ctx: AppContext, *, concurrency: int | None = None) -> dict[s
         "concurrency": concurrency or ctx.settings.erp_core_worker_concurrency,
         "additional_context": {"ctx": ctx},
         "install_signal_handlers": False,
-        "update_heartbeat_interval": 5.0,
-        "stalled_worker_timeout": 30.0,
+        "update_heartbeat_interval": min(5.0, ctx.settings.erp_core_stalled_after_seconds / 3),
+        "stalled_worker_timeout": ctx.settings.erp_core_stalled_after_seconds,
         "delete_jobs": "successful",
     }

@@ -42,6 +42,14 @@ def start_lab(settings: Settings) -> LabRuntime:
     stack = start_lab_stack(
         master_password=master, cloudflare_token=token, base_domain=settings.base_domain
     )
+    point_settings_at_lab(settings, stack, master, token)
+    runtime = LabRuntime(stack)
+    log.info("lab started", extra=runtime.describe())
+    return runtime
+
+
+def point_settings_at_lab(settings: Settings, stack: LabStack, master: str, token: str) -> None:
+    """Every vendor setting aimed at the running lab (also used by the test suite)."""
     cf = stack.cloudflare_state
     settings.odoo_url = stack.odoo.url
     settings.odoo_master_password = master
@@ -51,6 +59,3 @@ def start_lab(settings: Settings) -> LabRuntime:
     settings.cloudflare_tunnel_id = stack.tunnel_ids[0]
     settings.cloudflare_api_base = stack.cloudflare_base_url
     settings.erp_core_public_check_via = stack.edge.url
-    runtime = LabRuntime(stack)
-    log.info("lab started", extra=runtime.describe())
-    return runtime

@@ -116,7 +116,11 @@ async def write_log(
     ctx: AppContext, job_id: int, tenant_id: int | None, step: str | None, level: str, message: str
 ) -> None:
     async with ctx.db.sessionmaker() as session:
-        session.add(JobLog(job_id=job_id, tenant_id=tenant_id, step=step or None, level=level, message=message))
+        session.add(
+            JobLog(
+                job_id=job_id, tenant_id=tenant_id, step=step or None, level=level, message=message
+            )
+        )
         await session.commit()
 
 
@@ -156,7 +160,9 @@ async def _run_step(run: StepRun, row: JobStep, step: Step) -> str | None:
     max_attempts = ctx.settings.job_step_max_attempts
     attempts = row.attempts
     run.step = step.name
-    await _update_step(ctx, row.id, status="running", started_at=row.started_at or _now(), error=None)
+    await _update_step(
+        ctx, row.id, status="running", started_at=row.started_at or _now(), error=None
+    )
     while True:
         attempts += 1
         await _update_step(ctx, row.id, attempts=attempts)
@@ -164,13 +170,21 @@ async def _run_step(run: StepRun, row: JobStep, step: Step) -> str | None:
             result = await step.run(run)
         except StepSkipped as skipped:
             await run.log("info", f"Paso omitido: {skipped.reason}")
-            await _update_step(ctx, row.id, status="skipped", finished_at=_now(), output={"skipped": skipped.reason})
+            await _update_step(
+                ctx,
+                row.id,
+                status="skipped",
+                finished_at=_now(),
+                output={"skipped": skipped.reason},
+            )
             return None
         except TransientDriverError as exc:
             if attempts >= max_attempts:
                 return await _fail_step(run, row, f"{exc.message} (tras {attempts} intentos)")
             delay = backoff_delay(ctx, attempts)
-            await run.log("warning", f"Intento {attempts} fallido: {exc.message}. Reintento en {delay:.1f} s.")
+            await run.log(
+                "warning", f"Intento {attempts} fallido: {exc.message}. Reintento en {delay:.1f} s."
+            )
             await asyncio.sleep(delay)
             continue
         except (DriverError, StepFailed) as exc:
@@ -178,10 +192,14 @@ async def _run_step(run: StepRun, row: JobStep, step: Step) -> str | None:
             return await _fail_step(run, row, message)
         except Exception:
             log.exception("step crashed", extra={"step": step.name})
-            return await _fail_step(run, row, "Error interno inesperado (detalles en el registro del servidor).")
+            return await _fail_step(
+                run, row, "Error interno inesperado (detalles en el registro del servidor)."
+            )
         output = result or {}
         run.outputs[step.name] = output
-        await _update_step(ctx, row.id, status="succeeded", finished_at=_now(), output=output, error=None)
+        await _update_step(
+            ctx, row.id, status="succeeded", finished_at=_now(), output=output, error=None
+        )
         return None
 
 
@@ -310,7 +328,12 @@ async def _execute(
     await operation.on_success(run)
     public_params = {k: v for k, v in params.items() if not k.endswith("_enc")}
     await _update_job(
-        ctx, job_id, status="succeeded", progress=100, finished_at=_now(), error=None,
+        ctx,
+        job_id,
+        status="succeeded",
+        progress=100,
+        finished_at=_now(),
+        error=None,
         params=public_params,
     )
     await run.log("info", f"Completado: {operation.label}.")

@@ -96,8 +96,15 @@ async def _route_to(run: StepRun, service: str) -> dict[str, Any]:
         record = await router.ensure_cname(hostname, tunnel_id)
     finally:
         await router.aclose()
-    await run.log("info", f"Ruta {hostname} → {service} ({'actualizada' if changed else 'ya estaba'}).")
-    return {"tunnel_id": tunnel_id, "hostname": hostname, "service": service, "dns_record": record.id}
+    await run.log(
+        "info", f"Ruta {hostname} → {service} ({'actualizada' if changed else 'ya estaba'})."
+    )
+    return {
+        "tunnel_id": tunnel_id,
+        "hostname": hostname,
+        "service": service,
+        "dns_record": record.id,
+    }
 
 
 async def _unroute(run: StepRun) -> dict[str, Any]:
@@ -106,7 +113,9 @@ async def _unroute(run: StepRun) -> dict[str, Any]:
     router, tunnel_id = _router_or_skip(run, server)
     hostname = public_hostname(run.ctx, tenant.subdomain)
     try:
-        removed = await _with_tunnel_lock(run, tunnel_id, lambda: router.remove_route(tunnel_id, hostname))
+        removed = await _with_tunnel_lock(
+            run, tunnel_id, lambda: router.remove_route(tunnel_id, hostname)
+        )
         dns_removed = await router.remove_cname(hostname)
     finally:
         await router.aclose()
@@ -124,7 +133,10 @@ async def place(run: StepRun) -> dict[str, Any]:
         assert tenant is not None
         servers = list(
             await session.scalars(
-                select(OdooServer).where(OdooServer.state == "active").order_by(OdooServer.id).with_for_update()
+                select(OdooServer)
+                .where(OdooServer.state == "active")
+                .order_by(OdooServer.id)
+                .with_for_update()
             )
         )
         counts = dict(
@@ -198,7 +210,9 @@ async def verify_database(run: StepRun) -> dict[str, Any]:
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepFailed("Odoo informó éxito pero la base de datos no existe.")
-        uid = await odoo.verify_login(tenant.subdomain, tenant.admin_login, run.secret("admin_password"))
+        uid = await odoo.verify_login(
+            tenant.subdomain, tenant.admin_login, run.secret("admin_password")
+        )
     finally:
         await odoo.aclose()
     return {"uid": uid}
@@ -208,7 +222,9 @@ async def set_company(run: StepRun) -> dict[str, Any]:
     tenant, _server_row, odoo = await _odoo(run)
     company = run.params["company_name"]
     try:
-        await odoo.set_company_name(tenant.subdomain, tenant.admin_login, run.secret("admin_password"), company)
+        await odoo.set_company_name(
+            tenant.subdomain, tenant.admin_login, run.secret("admin_password"), company
+        )
     finally:
         await odoo.aclose()
     return {"company_name": company}
@@ -236,16 +252,23 @@ async def verify_http(run: StepRun) -> dict[str, Any]:
     routed = "tunnel_id" in run.outputs.get("route", {})
     try:
         if not await odoo.login_page_ok(hostname):
-            raise TransientDriverError(f"Odoo aún no sirve la página de inicio de sesión de {hostname}.")
+            raise TransientDriverError(
+                f"Odoo aún no sirve la página de inicio de sesión de {hostname}."
+            )
         checked_public = False
         if routed and settings.erp_core_verify_public_url:
             via = settings.erp_core_public_check_via or f"https://{hostname}"
             if not await odoo.login_page_ok(hostname, via_url=via):
-                raise TransientDriverError(f"https://{hostname} aún no responde a través del túnel.")
+                raise TransientDriverError(
+                    f"https://{hostname} aún no responde a través del túnel."
+                )
             checked_public = True
     finally:
         await odoo.aclose()
-    await run.log("info", f"https://{hostname} responde." if checked_public else "Odoo responde en el servidor.")
+    await run.log(
+        "info",
+        f"https://{hostname} responde." if checked_public else "Odoo responde en el servidor.",
+    )
     return {"public_checked": checked_public}
 
 
@@ -254,11 +277,20 @@ async def create_succeeded(run: StepRun) -> None:
     server = await _server(run, tenant)
     route = run.outputs.get("route", {})
     async with run.session() as session:
-        started = await session.scalar(select(func.min(Tenant.created_at)).where(Tenant.id == tenant.id))
-        deployment = await session.scalar(select(TenantDeployment).where(TenantDeployment.tenant_id == tenant.id))
+        started = await session.scalar(
+            select(func.min(Tenant.created_at)).where(Tenant.id == tenant.id)
+        )
+        deployment = await session.scalar(
+            select(TenantDeployment).where(TenantDeployment.tenant_id == tenant.id)
+        )
         if deployment is None:
-            deployment = TenantDeployment(tenant_id=tenant.id, subdomain=tenant.subdomain, plan_type=tenant.plan,
-                                          status="active", database_name=tenant.subdomain)
+            deployment = TenantDeployment(
+                tenant_id=tenant.id,
+                subdomain=tenant.subdomain,
+                plan_type=tenant.plan,
+                status="active",
+                database_name=tenant.subdomain,
+            )
             session.add(deployment)
         deployment.subdomain = tenant.subdomain
         deployment.plan_type = tenant.plan
@@ -286,7 +318,12 @@ async def route_suspended(run: StepRun) -> dict[str, Any]:
 
 
 async def suspend_succeeded(run: StepRun) -> None:
-    await _set_tenant(run, status="suspended", suspension_reason=run.params.get("reason", "manual"), last_error=None)
+    await _set_tenant(
+        run,
+        status="suspended",
+        suspension_reason=run.params.get("reason", "manual"),
+        last_error=None,
+    )
     await _set_deployment_status(run, "suspended")
 
 
@@ -297,7 +334,9 @@ async def reactivate_succeeded(run: StepRun) -> None:
 
 async def _set_deployment_status(run: StepRun, status: str) -> None:
     async with run.session() as session:
-        deployment = await session.scalar(select(TenantDeployment).where(TenantDeployment.tenant_id == run.tenant_id))
+        deployment = await session.scalar(
+            select(TenantDeployment).where(TenantDeployment.tenant_id == run.tenant_id)
+        )
         if deployment is not None:
             deployment.status = status
 
@@ -313,8 +352,14 @@ async def backup_before_delete(run: StepRun) -> dict[str, Any]:
             raise StepSkipped("No hay base de datos que respaldar.")
         target = backup_path(run.ctx.settings.effective_backup_dir, tenant.subdomain, "pre-delete")
         async with run.session() as session:
-            row = Backup(tenant_id=tenant.id, job_id=run.job_id, kind="pre-delete", status="running",
-                         database_name=tenant.subdomain, location=str(target))
+            row = Backup(
+                tenant_id=tenant.id,
+                job_id=run.job_id,
+                kind="pre-delete",
+                status="running",
+                database_name=tenant.subdomain,
+                location=str(target),
+            )
             session.add(row)
             await session.flush()
             backup_id = row.id
@@ -324,17 +369,34 @@ async def backup_before_delete(run: StepRun) -> dict[str, Any]:
             await _finish_backup(run, backup_id, status="failed", error=exc.message)
             raise StepFailed(f"El respaldo previo no es válido: {exc.message}") from exc
         except Exception:
-            await _finish_backup(run, backup_id, status="failed", error="El respaldo no se pudo completar.")
+            await _finish_backup(
+                run, backup_id, status="failed", error="El respaldo no se pudo completar."
+            )
             raise
     finally:
         await odoo.aclose()
     await _finish_backup(run, backup_id, status="succeeded", size=stored.size, sha256=stored.sha256)
-    await run.log("info", f"Respaldo verificado: {stored.path.name} ({stored.size} bytes, sha256 {stored.sha256[:12]}…).")
-    return {"backup_id": backup_id, "path": str(stored.path), "sha256": stored.sha256, "size": stored.size}
+    await run.log(
+        "info",
+        f"Respaldo verificado: {stored.path.name} ({stored.size} bytes, sha256 {stored.sha256[:12]}…).",
+    )
+    return {
+        "backup_id": backup_id,
+        "path": str(stored.path),
+        "sha256": stored.sha256,
+        "size": stored.size,
+    }
 
 
-async def _finish_backup(run: StepRun, backup_id: int, *, status: str, error: str | None = None,
-                         size: int | None = None, sha256: str | None = None) -> None:
+async def _finish_backup(
+    run: StepRun,
+    backup_id: int,
+    *,
+    status: str,
+    error: str | None = None,
+    size: int | None = None,
+    sha256: str | None = None,
+) -> None:
     async with run.session() as session:
         row = await session.get(Backup, backup_id)
         assert row is not None
@@ -372,8 +434,15 @@ CREATE = register(
         label="Crear tenant",
         steps=(
             Step("place", "Elegir servidor Odoo", place),
-            Step("create_database", "Crear la base de datos Odoo", create_database, drop_created_database),
-            Step("verify_database", "Verificar la base de datos (inicio de sesión)", verify_database),
+            Step(
+                "create_database",
+                "Crear la base de datos Odoo",
+                create_database,
+                drop_created_database,
+            ),
+            Step(
+                "verify_database", "Verificar la base de datos (inicio de sesión)", verify_database
+            ),
             Step("set_company", "Configurar la empresa", set_company),
             Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
             Step("verify_http", "Comprobar que la URL responde", verify_http),

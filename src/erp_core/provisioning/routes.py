@@ -37,27 +37,44 @@ async def load_job(session: AsyncSession, job_id: int) -> JobOut:
     job = await session.get(Job, job_id)
     if job is None:
         raise NotFound(f"El trabajo con ID {job_id} no existe.", code="JOB_NOT_FOUND")
-    steps = list(await session.scalars(select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)))
+    steps = list(
+        await session.scalars(
+            select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)
+        )
+    )
     return job_out(job, steps)
 
 
-@router.get("/jobs/{job_id}", response_model=Envelope[JobOut], responses=error_responses(401, 404, 422))
+@router.get(
+    "/jobs/{job_id}", response_model=Envelope[JobOut], responses=error_responses(401, 404, 422)
+)
 async def get_job(job_id: int, actor: Viewer, session: Session) -> object:
     return ok(await load_job(session, job_id))
 
 
-@router.get("/tenants/{tenant_id}/jobs", response_model=Page[JobOut], tags=["tenants"],
-            responses=error_responses(401, 404, 422))
+@router.get(
+    "/tenants/{tenant_id}/jobs",
+    response_model=Page[JobOut],
+    tags=["tenants"],
+    responses=error_responses(401, 404, 422),
+)
 async def tenant_jobs(
     tenant_id: int, actor: Viewer, session: Session, pagination: Annotated[Pagination, Depends()]
 ) -> object:
     if await session.get(Tenant, tenant_id) is None:
         raise NotFound(f"El tenant con ID {tenant_id} no existe.", code="TENANT_NOT_FOUND")
-    total = int(await session.scalar(select(func.count(Job.id)).where(Job.tenant_id == tenant_id)) or 0)
-    jobs = list(await session.scalars(
-        select(Job).where(Job.tenant_id == tenant_id).order_by(Job.id.desc())
-        .offset(pagination.offset).limit(pagination.per_page)
-    ))
+    total = int(
+        await session.scalar(select(func.count(Job.id)).where(Job.tenant_id == tenant_id)) or 0
+    )
+    jobs = list(
+        await session.scalars(
+            select(Job)
+            .where(Job.tenant_id == tenant_id)
+            .order_by(Job.id.desc())
+            .offset(pagination.offset)
+            .limit(pagination.per_page)
+        )
+    )
     steps_by_job: dict[int, list[JobStep]] = {j.id: [] for j in jobs}
     if jobs:
         for step in await session.scalars(
@@ -82,9 +99,14 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
     while time.monotonic() - started < STREAM_MAX_SECONDS:
         async with ctx.db.sessionmaker() as session:
             job = await load_job(session, job_id)
-            logs = list(await session.scalars(
-                select(JobLog).where(JobLog.job_id == job_id, JobLog.id > last_log).order_by(JobLog.id).limit(500)
-            ))
+            logs = list(
+                await session.scalars(
+                    select(JobLog)
+                    .where(JobLog.job_id == job_id, JobLog.id > last_log)
+                    .order_by(JobLog.id)
+                    .limit(500)
+                )
+            )
         chunks: list[bytes] = []
         if first:
             chunks.append(_sse("snapshot", job.model_dump(mode="json")))
@@ -117,8 +139,10 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
 @router.get(
     "/jobs/{job_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
-               **error_responses(401, 404, 422)},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"},
+        **error_responses(401, 404, 422),
+    },
 )
 async def stream_job(
     job_id: int,
@@ -135,7 +159,12 @@ async def stream_job(
     )
 
 
-@router.get("/logs/provisioning", response_model=Page[LogOut], tags=["logs"], responses=error_responses(401, 422))
+@router.get(
+    "/logs/provisioning",
+    response_model=Page[LogOut],
+    tags=["logs"],
+    responses=error_responses(401, 422),
+)
 async def provisioning_logs(
     actor: Viewer,
     session: Session,
@@ -158,5 +187,7 @@ async def provisioning_logs(
     if until:
         query = query.where(JobLog.at < until)
     total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = await session.scalars(query.order_by(JobLog.id.desc()).offset(pagination.offset).limit(pagination.per_page))
+    rows = await session.scalars(
+        query.order_by(JobLog.id.desc()).offset(pagination.offset).limit(pagination.per_page)
+    )
     return Page(data=[LogOut.model_validate(r) for r in rows], meta=pagination.meta(total))

@@ -28,20 +28,42 @@ from erp_core.tenants.service import TenantView
 router = APIRouter(prefix="/api/tenants", tags=["tenants"])
 
 SortKey = Literal[
-    "created_at", "-created_at", "updated_at", "-updated_at", "subdomain", "-subdomain",
-    "company_name", "-company_name", "status", "-status", "plan", "-plan", "id", "-id",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "subdomain",
+    "-subdomain",
+    "company_name",
+    "-company_name",
+    "status",
+    "-status",
+    "plan",
+    "-plan",
+    "id",
+    "-id",
 ]
 
 
 def tenant_out(ctx: AppContext, view: TenantView) -> TenantOut:
     t = view.tenant
     return TenantOut(
-        id=t.id, customer_id=t.customer_id, subdomain=t.subdomain, company_name=t.company_name,
-        email=view.email, plan=t.plan, status=t.status,  # type: ignore[arg-type]
+        id=t.id,
+        customer_id=t.customer_id,
+        subdomain=t.subdomain,
+        company_name=t.company_name,
+        email=view.email,
+        plan=t.plan,
+        status=t.status,  # type: ignore[arg-type]
         suspension_reason=t.suspension_reason,  # type: ignore[arg-type]
-        url=f"https://{t.subdomain}.{ctx.settings.base_domain}", odoo_server_id=t.odoo_server_id,
-        language=t.language, country=t.country, last_error=t.last_error,
-        created_at=t.created_at, updated_at=t.updated_at, job_id=view.job_id,
+        url=f"https://{t.subdomain}.{ctx.settings.base_domain}",
+        odoo_server_id=t.odoo_server_id,
+        language=t.language,
+        country=t.country,
+        last_error=t.last_error,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        job_id=view.job_id,
     )
 
 
@@ -57,20 +79,30 @@ async def list_tenants(
     ctx: Ctx,
     session: Session,
     pagination: Annotated[Pagination, Depends()],
-    q: Annotated[str | None, Query(max_length=100, description="Busca en subdominio, empresa y correo")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Busca en subdominio, empresa y correo")
+    ] = None,
     status: TenantStatus | None = None,
     plan: Literal["basic", "pro", "enterprise"] | None = None,
     sort: SortKey = "-created_at",
     include_deleted: bool = False,
 ) -> object:
     views, total = await service.search(
-        session, q=q, status=status, plan=plan, sort=sort, offset=pagination.offset,
-        limit=pagination.per_page, include_deleted=include_deleted,
+        session,
+        q=q,
+        status=status,
+        plan=plan,
+        sort=sort,
+        offset=pagination.offset,
+        limit=pagination.per_page,
+        include_deleted=include_deleted,
     )
     return Page(data=[tenant_out(ctx, v) for v in views], meta=pagination.meta(total))
 
 
-@router.get("/check-subdomain", response_model=Envelope[SubdomainCheck], responses=error_responses(401, 422))
+@router.get(
+    "/check-subdomain", response_model=Envelope[SubdomainCheck], responses=error_responses(401, 422)
+)
 async def check_subdomain(
     actor: Viewer, session: Session, subdomain: Annotated[str, Query(min_length=1, max_length=100)]
 ) -> object:
@@ -78,7 +110,12 @@ async def check_subdomain(
     return ok(SubdomainCheck(subdomain=subdomain, available=reason is None, reason=reason))
 
 
-@router.get("/servers", response_model=Envelope[list[OdooServerOut]], tags=["servers"], responses=error_responses(401))
+@router.get(
+    "/servers",
+    response_model=Envelope[list[OdooServerOut]],
+    tags=["servers"],
+    responses=error_responses(401),
+)
 async def list_servers(actor: Viewer, ctx: Ctx, session: Session) -> object:
     items = await servers.list_with_status(session, ctx)
     total_capacity = sum(s.capacity for s in items)
@@ -86,18 +123,36 @@ async def list_servers(actor: Viewer, ctx: Ctx, session: Session) -> object:
     return ok(items, total=len(items), capacity=total_capacity, used=used)
 
 
-@router.post("/servers", status_code=201, response_model=Envelope[OdooServerOut], tags=["servers"],
-             responses=error_responses(401, 403, 409, 422))
+@router.post(
+    "/servers",
+    status_code=201,
+    response_model=Envelope[OdooServerOut],
+    tags=["servers"],
+    responses=error_responses(401, 403, 409, 422),
+)
 async def create_server(body: OdooServerIn, actor: Admin, ctx: Ctx, session: Session) -> object:
     server = await servers.create(session, ctx, body)
-    record(session, actor, "server.create", "odoo_server", server.id, {"name": server.name, "url": server.url})
+    record(
+        session,
+        actor,
+        "server.create",
+        "odoo_server",
+        server.id,
+        {"name": server.name, "url": server.url},
+    )
     listed = await servers.list_with_status(session, ctx, live=False)
     return ok(next(s for s in listed if s.id == server.id))
 
 
-@router.put("/servers/{server_id}", response_model=Envelope[OdooServerOut], tags=["servers"],
-            responses=error_responses(401, 403, 404, 409, 422))
-async def update_server(server_id: int, body: OdooServerUpdate, actor: Admin, ctx: Ctx, session: Session) -> object:
+@router.put(
+    "/servers/{server_id}",
+    response_model=Envelope[OdooServerOut],
+    tags=["servers"],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+async def update_server(
+    server_id: int, body: OdooServerUpdate, actor: Admin, ctx: Ctx, session: Session
+) -> object:
     server = await servers.get(session, server_id)
     changed = await servers.update(session, ctx, server, body)
     record(session, actor, "server.update", "odoo_server", server.id, {"fields": changed})
@@ -105,8 +160,12 @@ async def update_server(server_id: int, body: OdooServerUpdate, actor: Admin, ct
     return ok(next(s for s in listed if s.id == server.id))
 
 
-@router.delete("/servers/{server_id}", response_model=Envelope[dict[str, bool]], tags=["servers"],
-               responses=error_responses(401, 403, 404, 409))
+@router.delete(
+    "/servers/{server_id}",
+    response_model=Envelope[dict[str, bool]],
+    tags=["servers"],
+    responses=error_responses(401, 403, 404, 409),
+)
 async def delete_server(server_id: int, actor: Admin, session: Session) -> object:
     server = await servers.get(session, server_id)
     await servers.delete(session, server)
@@ -114,42 +173,71 @@ async def delete_server(server_id: int, actor: Admin, session: Session) -> objec
     return ok({"deleted": True})
 
 
-@router.post("", status_code=202, response_model=Envelope[TenantCreated], responses=error_responses(401, 403, 409, 422))
+@router.post(
+    "",
+    status_code=202,
+    response_model=Envelope[TenantCreated],
+    responses=error_responses(401, 403, 409, 422),
+)
 async def create_tenant(body: TenantCreate, actor: Operator, ctx: Ctx, session: Session) -> object:
     view, generated = await service.create(session, ctx, actor, body)
-    out = TenantCreated(**tenant_out(ctx, view).model_dump(), admin_login=view.tenant.admin_login,
-                        admin_password=generated)
+    out = TenantCreated(
+        **tenant_out(ctx, view).model_dump(),
+        admin_login=view.tenant.admin_login,
+        admin_password=generated,
+    )
     return accepted(out)
 
 
-@router.get("/{tenant_id}", response_model=Envelope[TenantOut], responses=error_responses(401, 404, 422))
+@router.get(
+    "/{tenant_id}", response_model=Envelope[TenantOut], responses=error_responses(401, 404, 422)
+)
 async def get_tenant(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session) -> object:
     return ok(tenant_out(ctx, await service.get_view(session, tenant_id)))
 
 
-@router.put("/{tenant_id}/suspend", status_code=202, response_model=Envelope[TenantOut],
-            responses=error_responses(401, 403, 404, 409, 422))
+@router.put(
+    "/{tenant_id}/suspend",
+    status_code=202,
+    response_model=Envelope[TenantOut],
+    responses=error_responses(401, 403, 404, 409, 422),
+)
 async def suspend_tenant(
-    tenant_id: int, actor: Operator, ctx: Ctx, session: Session,
+    tenant_id: int,
+    actor: Operator,
+    ctx: Ctx,
+    session: Session,
     body: Annotated[SuspendIn | None, Body()] = None,
 ) -> object:
     reason = body.reason if body else "manual"
     return accepted(tenant_out(ctx, await service.suspend(session, ctx, actor, tenant_id, reason)))
 
 
-@router.put("/{tenant_id}/reactivate", status_code=202, response_model=Envelope[TenantOut],
-            responses=error_responses(401, 403, 404, 409))
+@router.put(
+    "/{tenant_id}/reactivate",
+    status_code=202,
+    response_model=Envelope[TenantOut],
+    responses=error_responses(401, 403, 404, 409),
+)
 async def reactivate_tenant(tenant_id: int, actor: Operator, ctx: Ctx, session: Session) -> object:
     return accepted(tenant_out(ctx, await service.reactivate(session, ctx, actor, tenant_id)))
 
 
-@router.delete("/{tenant_id}", status_code=202, response_model=Envelope[TenantOut],
-               responses=error_responses(401, 403, 404, 409))
+@router.delete(
+    "/{tenant_id}",
+    status_code=202,
+    response_model=Envelope[TenantOut],
+    responses=error_responses(401, 403, 404, 409),
+)
 async def delete_tenant(tenant_id: int, actor: Operator, ctx: Ctx, session: Session) -> object:
     return accepted(tenant_out(ctx, await service.delete(session, ctx, actor, tenant_id)))
 
 
-@router.post("/{tenant_id}/retry", status_code=202, response_model=Envelope[TenantOut],
-             responses=error_responses(401, 403, 404, 409))
+@router.post(
+    "/{tenant_id}/retry",
+    status_code=202,
+    response_model=Envelope[TenantOut],
+    responses=error_responses(401, 403, 404, 409),
+)
 async def retry_tenant(tenant_id: int, actor: Operator, ctx: Ctx, session: Session) -> object:
     return accepted(tenant_out(ctx, await service.retry(session, ctx, actor, tenant_id)))

@@ -60,11 +60,15 @@ async def create(session: AsyncSession, ctx: AppContext, body: OdooServerIn) -> 
     return server
 
 
-async def update(session: AsyncSession, ctx: AppContext, server: OdooServer, body: OdooServerUpdate) -> list[str]:
+async def update(
+    session: AsyncSession, ctx: AppContext, server: OdooServer, body: OdooServerUpdate
+) -> list[str]:
     changes = body.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] != server.name:
         if await session.scalar(select(OdooServer.id).where(OdooServer.name == changes["name"])):
-            raise Conflict(f"Ya existe un servidor llamado «{changes['name']}».", code="SERVER_EXISTS")
+            raise Conflict(
+                f"Ya existe un servidor llamado «{changes['name']}».", code="SERVER_EXISTS"
+            )
     password = changes.pop("master_password", None)
     if password:
         server.master_password_enc = ctx.secret_box.encrypt(password)
@@ -76,7 +80,9 @@ async def update(session: AsyncSession, ctx: AppContext, server: OdooServer, bod
 
 async def delete(session: AsyncSession, server: OdooServer) -> None:
     hosted = await session.scalar(
-        select(func.count()).select_from(Tenant).where(Tenant.odoo_server_id == server.id, Tenant.status != "deleted")
+        select(func.count())
+        .select_from(Tenant)
+        .where(Tenant.odoo_server_id == server.id, Tenant.status != "deleted")
     )
     if hosted:
         raise Conflict(
@@ -93,13 +99,19 @@ async def _probe(ctx: AppContext, server: OdooServer) -> OdooHealth:
         async with asyncio.timeout(HEALTH_TIMEOUT):
             return await odoo.health()
     except TimeoutError:
-        return {"status": "down", "version": None, "latency_ms": HEALTH_TIMEOUT * 1000,
-                "detail": "Sin respuesta en 3 s."}
+        return {
+            "status": "down",
+            "version": None,
+            "latency_ms": HEALTH_TIMEOUT * 1000,
+            "detail": "Sin respuesta en 3 s.",
+        }
     finally:
         await odoo.aclose()
 
 
-async def list_with_status(session: AsyncSession, ctx: AppContext, *, live: bool = True) -> list[OdooServerOut]:
+async def list_with_status(
+    session: AsyncSession, ctx: AppContext, *, live: bool = True
+) -> list[OdooServerOut]:
     """Every server with tenants hosted and capacity; health probed concurrently when `live`."""
     servers = list(await session.scalars(select(OdooServer).order_by(OdooServer.id)))
     counts = dict(
@@ -119,11 +131,17 @@ async def list_with_status(session: AsyncSession, ctx: AppContext, *, live: bool
         hosted = int(counts.get(server.id, 0))
         out.append(
             OdooServerOut(
-                id=server.id, name=server.name, url=server.url, mode=server.mode,  # type: ignore[arg-type]
-                state=server.state, capacity=server.capacity, tenants=hosted,  # type: ignore[arg-type]
-                free=max(server.capacity - hosted, 0), tunnel_id=server.tunnel_id,
+                id=server.id,
+                name=server.name,
+                url=server.url,
+                mode=server.mode,  # type: ignore[arg-type]
+                state=server.state,
+                capacity=server.capacity,
+                tenants=hosted,  # type: ignore[arg-type]
+                free=max(server.capacity - hosted, 0),
+                tunnel_id=server.tunnel_id,
                 is_default=server.is_default,
-                version=(probe or {}).get("version") or server.version,
+                version=(probe["version"] if probe else None) or server.version,
                 health=probe["status"] if probe else "unknown",
                 latency_ms=probe["latency_ms"] if probe else None,
                 health_detail=probe["detail"] if probe else None,

@@ -8,8 +8,9 @@ after commit) and moves the tenant to the operation's in-progress status, so the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,13 +37,23 @@ STATUS_ES = {
     "deleted": "Eliminado",
     "failed": "Fallido",
 }
-IN_PROGRESS = {"create": "provisioning", "suspend": "suspending", "reactivate": "reactivating", "delete": "deleting"}
+IN_PROGRESS = {
+    "create": "provisioning",
+    "suspend": "suspending",
+    "reactivate": "reactivating",
+    "delete": "deleting",
+}
 ALLOWED_FROM = {
     "suspend": ("active",),
     "reactivate": ("suspended",),
     "delete": ("active", "suspended", "failed"),
 }
-ACTION_ES = {"suspend": "suspender", "reactivate": "reactivar", "delete": "eliminar", "retry": "reintentar"}
+ACTION_ES = {
+    "suspend": "suspender",
+    "reactivate": "reactivar",
+    "delete": "eliminar",
+    "retry": "reintentar",
+}
 SORTABLE = {
     "created_at": Tenant.created_at,
     "updated_at": Tenant.updated_at,
@@ -70,9 +81,12 @@ def like_pattern(text: str) -> str:
 
 
 def _filtered(
-    query: Select[tuple[Tenant, str]], q: str | None, status: str | None, plan: str | None,
+    query: Any,
+    q: str | None,
+    status: str | None,
+    plan: str | None,
     include_deleted: bool,
-) -> Select[tuple[Tenant, str]]:
+) -> Any:
     if q:
         pattern = like_pattern(q.strip())
         query = query.where(
@@ -105,14 +119,19 @@ async def search(
     base = select(Tenant, Customer.email).join(Customer, Customer.id == Tenant.customer_id)
     filtered = _filtered(base, q, status, plan, include_deleted)
     count_query = _filtered(
-        select(func.count()).select_from(Tenant).join(Customer, Customer.id == Tenant.customer_id),  # type: ignore[arg-type]
-        q, status, plan, include_deleted,
+        select(func.count()).select_from(Tenant).join(Customer, Customer.id == Tenant.customer_id),
+        q,
+        status,
+        plan,
+        include_deleted,
     )
     total = int(await session.scalar(count_query) or 0)
     column = SORTABLE[sort.lstrip("-")]
     order = column.desc() if sort.startswith("-") else column.asc()
-    rows = await session.execute(filtered.order_by(order, Tenant.id.desc()).offset(offset).limit(limit))
-    return [TenantView(t, email) for t, email in rows.all()], total
+    rows = await session.execute(
+        filtered.order_by(order, Tenant.id.desc()).offset(offset).limit(limit)
+    )
+    return [TenantView(row[0], row[1]) for row in rows.all()], total
 
 
 async def get_view(session: AsyncSession, tenant_id: int) -> TenantView:
@@ -139,9 +158,14 @@ async def subdomain_availability(session: AsyncSession, subdomain: str) -> str |
     return f"El subdominio «{subdomain}» ya está en uso." if taken else None
 
 
-async def _customer_for(session: AsyncSession, email: str, company: str, country: str | None) -> Customer:
+async def _customer_for(
+    session: AsyncSession, email: str, company: str, country: str | None
+) -> Customer:
     customer = await session.scalar(
-        select(Customer).where(func.lower(Customer.email) == email.lower()).order_by(Customer.id).limit(1)
+        select(Customer)
+        .where(func.lower(Customer.email) == email.lower())
+        .order_by(Customer.id)
+        .limit(1)
     )
     if customer is None:
         customer = Customer(email=email.lower(), company_name=company, country=country)
@@ -177,14 +201,22 @@ async def create(
             session.add(tenant)
             await session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"El subdominio «{body.subdomain}» ya está en uso.", code="SUBDOMAIN_TAKEN") from exc
+        raise Conflict(
+            f"El subdominio «{body.subdomain}» ya está en uso.", code="SUBDOMAIN_TAKEN"
+        ) from exc
     params = {
         "company_name": body.company_name,
         "admin_password_enc": ctx.secret_box.encrypt(password),
     }
     job = await add_job(session, "create", tenant.id, params, actor.user_id)
-    record(session, actor, "tenant.create", "tenant", tenant.id,
-           {"subdomain": tenant.subdomain, "plan": tenant.plan, "job_id": job.id})
+    record(
+        session,
+        actor,
+        "tenant.create",
+        "tenant",
+        tenant.id,
+        {"subdomain": tenant.subdomain, "plan": tenant.plan, "job_id": job.id},
+    )
     enqueue_after_commit(session, ctx, job)
     await tenants_changed(ctx)
     return TenantView(tenant, customer.email, job.id), generated
@@ -197,8 +229,13 @@ async def _open_job(session: AsyncSession, tenant_id: int) -> int | None:
 
 
 async def _start(
-    session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int, kind: str,
-    params: dict[str, object], action: str,
+    session: AsyncSession,
+    ctx: AppContext,
+    actor: Actor,
+    tenant_id: int,
+    kind: str,
+    params: dict[str, object],
+    action: str,
 ) -> TenantView:
     view = await get_view(session, tenant_id)
     tenant = view.tenant
@@ -221,23 +258,35 @@ async def _start(
         raise Conflict("El tenant ya tiene una operación en curso.", code="TENANT_BUSY") from exc
     tenant.status = IN_PROGRESS[kind]
     tenant.last_error = None
-    record(session, actor, f"tenant.{action}", "tenant", tenant.id, {"job_id": job.id, **{
-        k: v for k, v in params.items() if not k.endswith("_enc")}})
+    record(
+        session,
+        actor,
+        f"tenant.{action}",
+        "tenant",
+        tenant.id,
+        {"job_id": job.id, **{k: v for k, v in params.items() if not k.endswith("_enc")}},
+    )
     enqueue_after_commit(session, ctx, job)
     await tenants_changed(ctx)
     view.job_id = job.id
     return view
 
 
-async def suspend(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int, reason: str) -> TenantView:
+async def suspend(
+    session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int, reason: str
+) -> TenantView:
     return await _start(session, ctx, actor, tenant_id, "suspend", {"reason": reason}, "suspend")
 
 
-async def reactivate(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int) -> TenantView:
+async def reactivate(
+    session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int
+) -> TenantView:
     return await _start(session, ctx, actor, tenant_id, "reactivate", {}, "reactivate")
 
 
-async def delete(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int) -> TenantView:
+async def delete(
+    session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id: int
+) -> TenantView:
     return await _start(session, ctx, actor, tenant_id, "delete", {}, "delete")
 
 
@@ -250,7 +299,10 @@ async def retry(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id:
             code="INVALID_STATE",
         )
     last = await session.scalar(
-        select(Job).where(Job.tenant_id == tenant_id, Job.status == "failed").order_by(Job.id.desc()).limit(1)
+        select(Job)
+        .where(Job.tenant_id == tenant_id, Job.status == "failed")
+        .order_by(Job.id.desc())
+        .limit(1)
     )
     if last is None:
         raise Conflict("No hay ninguna operación fallida que reintentar.", code="INVALID_STATE")

@@ -22,7 +22,7 @@ def upgrade() -> None:
     from procrastinate.schema import SchemaManager
 
     # psycopg runs a parameterless multi-statement script as is (no % escaping needed).
-    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())
+    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())  # type: ignore[union-attr]
     op.create_table(
         "customers",
         sa.Column("id", sa.Integer(), nullable=False),
