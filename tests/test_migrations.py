@@ -55,8 +55,8 @@ def test_subdomain_unique_only_among_live_tenants(database_url: str) -> None:
         conn.execute("TRUNCATE tenants, customers RESTART IDENTITY CASCADE")
         conn.execute("INSERT INTO customers (email, company_name) VALUES ('a@b.c', 'A')")
         insert = (
-            "INSERT INTO tenants (customer_id, subdomain, plan, status, language, admin_login) "
-            "VALUES (1, 'acme', 'basic', %s, 'es_ES', 'admin')"
+            "INSERT INTO tenants (customer_id, subdomain, company_name, plan, status, language, admin_login) "
+            "VALUES (1, 'acme', 'A', 'basic', %s, 'es_ES', 'admin')"
         )
         conn.execute(insert, ("deleted",))
         conn.execute(insert, ("active",))
