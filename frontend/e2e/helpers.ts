@@ -23,6 +23,19 @@ export function watchConsole(page: Page): string[] {
 	return errors;
 }
 
+/**
+ * Console errors that are bugs. Chromium logs every 4xx fetch as "Failed to load resource";
+ * those are API answers the page handles (e.g. 404 of an endpoint not built yet).
+ */
+export function appErrors(errors: string[]): string[] {
+	return errors.filter((e) => !/^Failed to load resource: the server responded with a status of 4\d\d/.test(e));
+}
+
+/** A sidebar section link. */
+export function navLink(page: Page, name: string) {
+	return page.getByRole('navigation', { name: 'Secciones' }).getByRole('link', { name, exact: true });
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
 	await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
 }

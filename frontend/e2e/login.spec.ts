@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { login, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
+import { appErrors, login, navLink, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
 
 test.describe('Iniciar sesión', () => {
 	test.beforeEach(() => requireBackend());
@@ -43,6 +43,6 @@ test.describe('Iniciar sesión', () => {
 		await page.getByRole('button', { name: 'Cerrar sesión' }).click();
 		await expect(page).toHaveURL(/\/login/);
 		// 404 of a not-yet-built /api/dashboard/all is an honest empty state, not a console error.
-		expect(errors.filter((e) => !/404|Failed to load resource/.test(e))).toEqual([]);
+		expect(appErrors(errors)).toEqual([]);
 	});
 });

@@ -1,0 +1,66 @@
+import { expect, test } from '@playwright/test';
+import { appErrors, login, navLink, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
+
+test.describe('Tenants', () => {
+	test.beforeEach(() => {
+		requireBackend();
+		requireCredentials();
+	});
+
+	test('crear un tenant, verlo llegar a Activo, suspenderlo y reactivarlo', async ({ page }) => {
+		test.setTimeout(180_000);
+		const errors = watchConsole(page);
+		await login(page);
+		await navLink(page, 'Tenants').click();
+		await expect(page.getByRole('heading', { name: 'Tenants', level: 1 })).toBeVisible();
+		await screenshot(page, 'tenants');
+
+		const subdomain = `e2e-${Date.now().toString(36)}`;
+		await page.getByRole('button', { name: 'Nuevo tenant' }).first().click();
+		const dialog = page.getByRole('dialog', { name: 'Nuevo tenant' });
+		await dialog.getByLabel('Empresa').fill('Compañía de Pruebas S.L.');
+		await dialog.getByLabel('Correo electrónico').fill('pruebas@example.com');
+		await dialog.getByLabel('Subdominio').fill('-mal');
+		await expect(dialog.getByTestId('subdomain-status')).toHaveText(/guion/);
+		await dialog.getByLabel('Subdominio').fill(subdomain);
+		await expect(dialog.getByTestId('subdomain-status')).toHaveText(/Disponible/);
+		await screenshot(page, 'tenants-new');
+		await dialog.getByRole('button', { name: 'Crear' }).click();
+
+		await expect(page).toHaveURL(/\/tenants\/\d+$/);
+		await expect(page.getByRole('progressbar')).toBeVisible();
+		await expect(page.locator('[data-status="active"]').first()).toBeVisible({ timeout: 120_000 });
+		await expect(page.getByTestId('job-percent')).toHaveText('100 %');
+		await screenshot(page, 'tenant-active');
+
+		await page.getByRole('button', { name: 'Suspender' }).click();
+		await page.getByRole('dialog', { name: 'Suspender tenant' }).getByRole('button', { name: 'Suspender' }).click();
+		await expect(page.locator('[data-status="suspended"]').first()).toBeVisible({ timeout: 120_000 });
+		await screenshot(page, 'tenant-suspended');
+
+		await page.getByRole('button', { name: 'Reactivar' }).click();
+		await page.getByRole('dialog', { name: 'Reactivar tenant' }).getByRole('button', { name: 'Reactivar' }).click();
+		await expect(page.locator('[data-status="active"]').first()).toBeVisible({ timeout: 120_000 });
+
+		await navLink(page, 'Tenants').click();
+		await page.getByLabel('Buscar').fill(subdomain);
+		await expect(page.getByRole('link', { name: 'Compañía de Pruebas S.L.' })).toHaveCount(1);
+		expect(appErrors(errors)).toEqual([]);
+	});
+
+	test('las demás secciones se muestran sin errores de consola', async ({ page }) => {
+		const errors = watchConsole(page);
+		await login(page);
+		for (const [name, file] of [
+			['Facturación', 'billing'],
+			['Infraestructura', 'infrastructure'],
+			['Registros', 'logs'],
+			['Ajustes', 'settings']
+		] as const) {
+			await navLink(page, name).click();
+			await expect(page.getByRole('heading', { name, level: 1 })).toBeVisible();
+			await screenshot(page, file);
+		}
+		expect(appErrors(errors)).toEqual([]);
+	});
+});
