@@ -1,11 +1,12 @@
 """All models, imported here so Alembic sees the whole metadata."""
 
+from erp_core.models import history as _history  # noqa: F401  (registers the flush hook)
 from erp_core.models.backups import Backup
 from erp_core.models.base import Base
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
-from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment
+from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
 from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "SystemConfig",
     "Tenant",
     "TenantDeployment",
+    "TenantStatusChange",
     "User",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.models.base import Base, Timestamps, check_in
 
@@ -127,3 +127,24 @@ class TenantDeployment(Timestamps, Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class TenantStatusChange(Base):
+    """Every status a tenant took, and when: month-end counts are read from here."""
+
+    __tablename__ = "tenant_status_changes"
+    __table_args__ = (
+        CheckConstraint(check_in("status", TENANT_STATUSES), name="status"),
+        Index("ix_tenant_status_changes_tenant_id_at", "tenant_id", "at"),
+        Index("ix_tenant_status_changes_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    tenant: Mapped[Tenant] = relationship(lazy="raise")
