@@ -88,6 +88,51 @@ class Settings(BaseSettings):
     job_retry_base_seconds: float = 1.0
     job_retry_max_seconds: float = 60.0
 
+    # --- Proxmox cluster and dedicated tenants (infrastructure; see docs/infrastructure.md) ---
+    proxmox_host: str | None = None  # host or host:port (default port 8006)
+    proxmox_token_id: str | None = None  # USER@REALM!TOKENID
+    proxmox_token_secret: str | None = None
+    proxmox_verify_ssl: bool = True
+    proxmox_ca_bundle: str | None = None  # PEM file trusted for the API's certificate
+    proxmox_timeout_seconds: float = 30.0
+    proxmox_task_timeout_seconds: float = 600.0
+    proxmox_task_poll_seconds: float = 1.0
+    proxmox_template_vmid: int | None = None
+    proxmox_storage: str | None = None
+    proxmox_bridge: str = "vmbr0"
+    proxmox_full_clone: bool = True
+    proxmox_vmid_min: int = 1000
+    proxmox_vmid_max: int = 999_999
+    proxmox_ip_pool: str | None = None  # first-last, e.g. 10.10.0.100-10.10.0.250
+    proxmox_ip_prefix: int = 24
+    proxmox_gateway: str | None = None
+    proxmox_node_tunnels: str = ""  # node=tunnel_id,node2=tunnel_id2
+    proxmox_sync_interval_seconds: int = 60
+    odoo_container_port: int = 8069
+    odoo_template_master_password: str | None = None
+    odoo_container_start_timeout_seconds: float = 300.0
+    placement_min_ram_free_pct: float = 20.0
+    placement_min_cpu_idle_pct: float = 50.0
+    placement_allow_overcommit: bool = False
+    metrics_raw_retention_days: int = 7
+    metrics_hourly_retention_days: int = 396  # 13 months
+
+    @property
+    def proxmox_configured(self) -> bool:
+        return bool(self.proxmox_host and self.proxmox_token_id and self.proxmox_token_secret)
+
+    @property
+    def proxmox_node_tunnel_map(self) -> dict[str, str]:
+        """PROXMOX_NODE_TUNNELS parsed: node name → Cloudflare tunnel id."""
+        pairs = (item.partition("=") for item in self.proxmox_node_tunnels.split(","))
+        return {
+            node.strip(): tunnel.strip()
+            for node, _, tunnel in pairs
+            if node.strip() and tunnel.strip()
+        }
+
+    # --- end of the Proxmox block ---
+
     @field_validator("database_url", "redis_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
