@@ -3,6 +3,15 @@
 from erp_core.models import history as _history  # noqa: F401  (registers the flush hook)
 from erp_core.models.backups import Backup
 from erp_core.models.base import Base
+from erp_core.models.billing import (
+    CheckoutSession,
+    Coupon,
+    Discount,
+    Invoice,
+    RefundObservation,
+    SubscriptionItem,
+    SubscriptionState,
+)
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
@@ -13,7 +22,11 @@ __all__ = [
     "AuditLog",
     "Backup",
     "Base",
+    "CheckoutSession",
+    "Coupon",
     "Customer",
+    "Discount",
+    "Invoice",
     "Job",
     "JobLog",
     "JobStep",
@@ -22,9 +35,12 @@ __all__ = [
     "Plan",
     "ProxmoxNode",
     "RefreshToken",
+    "RefundObservation",
     "ResourceMetric",
     "StripeEvent",
     "Subscription",
+    "SubscriptionItem",
+    "SubscriptionState",
     "SystemConfig",
     "Tenant",
     "TenantDeployment",

@@ -51,6 +51,8 @@ class Customer(Timestamps, Base):
     subdomain: Mapped[str | None] = mapped_column(String(63))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     country: Mapped[str | None] = mapped_column(String(2))
+    # billing (issue 5): `created` of the newest customer.* event applied
+    stripe_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Plan(Timestamps, Base):
@@ -82,6 +84,7 @@ class Subscription(Timestamps, Base):
         CheckConstraint(check_in("status", SUBSCRIPTION_STATUSES), name="status"),
         Index("ix_subscriptions_customer_id", "customer_id"),
         Index("ix_subscriptions_status", "status"),
+        Index("ix_subscriptions_tenant_id", "tenant_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -97,6 +100,12 @@ class Subscription(Timestamps, Base):
     current_period_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # billing (issue 5): the tenant this subscription pays for, the current state's position
+    # in the history, and since when it has been past_due (dunning grace).
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="SET NULL"))
+    state_seq: Mapped[int | None] = mapped_column(BigInteger)
+    interval: Mapped[str | None] = mapped_column(String(8))
+    past_due_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StripeEvent(Base):
