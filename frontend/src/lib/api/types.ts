@@ -53,3 +53,19 @@ export const SERVICE_STATUSES = ['ok', 'degraded', 'down', 'not_configured'] as 
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
 export type StepStatus = JobStep['status'];
+
+export type UserRow = OkData<paths['/api/users']['get']>[number];
+export type UserCreate = NonNullable<paths['/api/users']['post']['requestBody']>['content']['application/json'];
+export type UserCreated = OkData<paths['/api/users']['post']>;
+export type UserUpdate = NonNullable<paths['/api/users/{user_id}']['put']['requestBody']>['content']['application/json'];
+export type AuditEntry = OkData<paths['/api/audit']['get']>[number];
+export type AuditQuery = NonNullable<paths['/api/audit']['get']['parameters']['query']>;
+export type LogQuery = NonNullable<paths['/api/logs/provisioning']['get']['parameters']['query']>;
+export type LogLevel = NonNullable<LogQuery['level']>;
+export const LOG_LEVELS = ['debug', 'info', 'warning', 'error'] as const satisfies readonly LogLevel[];
+
+export type OdooServer = OkData<paths['/api/tenants/servers']['get']>[number];
+export type OdooServerCreate = NonNullable<paths['/api/tenants/servers']['post']['requestBody']>['content']['application/json'];
+export type OdooServerUpdate = NonNullable<
+	paths['/api/tenants/servers/{server_id}']['put']['requestBody']
+>['content']['application/json'];

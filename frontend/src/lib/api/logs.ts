@@ -1,0 +1,68 @@
+/** Registros: provisioning log lines (typed) and service health (GET /api/logs/status). */
+import { api, request, unwrap } from './client';
+import type { ListMeta } from './http';
+import type { JobLogLine, LogLevel, LogQuery } from './types';
+
+export interface LogFilters {
+	tenant_id?: number | string | null;
+	job_id?: number | string | null;
+	level?: LogLevel | '';
+	/** `datetime-local` value or ISO instant. */
+	since?: string | null;
+	until?: string | null;
+	page?: number;
+	per_page?: number;
+}
+
+/** A positive integer from a text box, or undefined (the API answers 422 to `tenant_id=abc`). */
+export function positiveInt(value: number | string | null | undefined): number | undefined {
+	if (value == null || value === '') return undefined;
+	const n = typeof value === 'number' ? value : Number(String(value).trim());
+	return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/** A `datetime-local` value ("2026-11-24T14:05") as an ISO instant in the browser's zone. */
+export function toInstant(value: string | null | undefined): string | undefined {
+	if (!value) return undefined;
+	const date = new Date(value);
+	return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+export function logQuery(filters: LogFilters): LogQuery {
+	const query: LogQuery = {};
+	const tenant = positiveInt(filters.tenant_id);
+	const job = positiveInt(filters.job_id);
+	if (tenant) query.tenant_id = tenant;
+	if (job) query.job_id = job;
+	if (filters.level) query.level = filters.level;
+	const since = toInstant(filters.since);
+	const until = toInstant(filters.until);
+	if (since) query.since = since;
+	if (until) query.until = until;
+	if (filters.page && filters.page > 1) query.page = filters.page;
+	if (filters.per_page) query.per_page = filters.per_page;
+	return query;
+}
+
+export type ServiceCheckStatus = 'ok' | 'degraded' | 'down' | 'not_configured';
+
+export interface ServiceCheck {
+	name: string;
+	label?: string | null;
+	status: ServiceCheckStatus | string;
+	message?: string | null;
+	latency_ms?: number | null;
+	details?: Record<string, unknown> | null;
+}
+
+export interface ServiceStatusReport {
+	overall: 'ok' | 'degraded' | 'down' | string;
+	checked_at?: string | null;
+	checks: ServiceCheck[];
+}
+
+export const logsApi = {
+	provisioning: (filters: LogFilters, signal?: AbortSignal) =>
+		unwrap<JobLogLine[], ListMeta>(api.GET('/api/logs/provisioning', { params: { query: logQuery(filters) }, signal })),
+	status: (signal?: AbortSignal) => request<ServiceStatusReport>('GET', '/api/logs/status', { signal })
+};

@@ -1,0 +1,308 @@
+/**
+ * Billing figures for the screen: the one-line explanations (shared/ui-es.md), month
+ * arithmetic, MRR movements for the chart and a tolerant reading of the comparison answer.
+ * Everything that is missing stays null, so the page prints "—", never an invented zero.
+ */
+import type { BillingMetrics } from './api/billing';
+
+export type Figure =
+	| 'mrr'
+	| 'arr'
+	| 'revenue'
+	| 'customer_churn_rate'
+	| 'gross_mrr_churn_rate'
+	| 'net_mrr_churn_rate'
+	| 'arpa'
+	| 'nrr'
+	| 'active_customers'
+	| 'new_customers'
+	| 'churned_customers'
+	| 'new_mrr'
+	| 'expansion_mrr'
+	| 'contraction_mrr'
+	| 'churned_mrr'
+	| 'reactivation_mrr';
+
+export type FigureKind = 'money' | 'rate' | 'count';
+
+export interface FigureInfo {
+	label: string;
+	kind: FigureKind;
+	/** One line, shown on hover and read by screen readers. */
+	explanation: string;
+	/** Whether a rise is good news (MRR) or bad (churn). */
+	positiveIsGood: boolean;
+}
+
+export const FIGURES: Record<Figure, FigureInfo> = {
+	mrr: {
+		label: 'MRR',
+		kind: 'money',
+		explanation: 'Ingreso mensual recurrente: suma mensualizada de las suscripciones activas al cierre del mes.',
+		positiveIsGood: true
+	},
+	arr: {
+		label: 'ARR',
+		kind: 'money',
+		explanation: 'Ingreso anual recurrente: el MRR multiplicado por 12.',
+		positiveIsGood: true
+	},
+	revenue: {
+		label: 'Ingresos',
+		kind: 'money',
+		explanation: 'Importe cobrado en el mes según las facturas pagadas, neto de reembolsos.',
+		positiveIsGood: true
+	},
+	customer_churn_rate: {
+		label: 'Cancelación (churn)',
+		kind: 'rate',
+		explanation: 'Clientes que cancelaron en el mes ÷ clientes que pagaban al empezar el mes.',
+		positiveIsGood: false
+	},
+	gross_mrr_churn_rate: {
+		label: 'Churn bruto de MRR',
+		kind: 'rate',
+		explanation: 'MRR perdido por cancelaciones y reducciones ÷ MRR al empezar el mes.',
+		positiveIsGood: false
+	},
+	net_mrr_churn_rate: {
+		label: 'Churn neto de MRR',
+		kind: 'rate',
+		explanation: 'MRR perdido menos el ganado por ampliaciones y reactivaciones ÷ MRR al empezar el mes.',
+		positiveIsGood: false
+	},
+	arpa: {
+		label: 'ARPA',
+		kind: 'money',
+		explanation: 'Ingreso medio por cuenta: MRR ÷ clientes activos.',
+		positiveIsGood: true
+	},
+	nrr: {
+		label: 'NRR',
+		kind: 'rate',
+		explanation: 'Retención neta de ingresos: MRR de los clientes del inicio del mes, al cierre, ÷ su MRR inicial.',
+		positiveIsGood: true
+	},
+	active_customers: { label: 'Clientes activos', kind: 'count', explanation: 'Clientes con una suscripción activa al cierre del mes.', positiveIsGood: true },
+	new_customers: { label: 'Clientes nuevos', kind: 'count', explanation: 'Clientes que empezaron a pagar en el mes.', positiveIsGood: true },
+	churned_customers: { label: 'Clientes perdidos', kind: 'count', explanation: 'Clientes que cancelaron en el mes.', positiveIsGood: false },
+	new_mrr: { label: 'MRR nuevo', kind: 'money', explanation: 'MRR de clientes nuevos.', positiveIsGood: true },
+	expansion_mrr: { label: 'Ampliación', kind: 'money', explanation: 'MRR ganado por clientes que subieron de plan.', positiveIsGood: true },
+	contraction_mrr: { label: 'Reducción', kind: 'money', explanation: 'MRR perdido por clientes que bajaron de plan.', positiveIsGood: false },
+	churned_mrr: { label: 'Cancelado', kind: 'money', explanation: 'MRR perdido por cancelaciones.', positiveIsGood: false },
+	reactivation_mrr: { label: 'Reactivación', kind: 'money', explanation: 'MRR de clientes que volvieron a pagar.', positiveIsGood: true }
+};
+
+/** The KPI cards of the Facturación page, in order. */
+export const KPI_FIGURES: Figure[] = ['mrr', 'arr', 'revenue', 'customer_churn_rate', 'arpa', 'nrr'];
+
+/** The rows of the month-over-month table, in order. */
+export const COMPARISON_FIGURES: Figure[] = [
+	'mrr',
+	'arr',
+	'revenue',
+	'arpa',
+	'active_customers',
+	'new_customers',
+	'churned_customers',
+	'customer_churn_rate',
+	'gross_mrr_churn_rate',
+	'net_mrr_churn_rate',
+	'nrr'
+];
+
+const MONTH = /^(\d{4})-(\d{2})$/;
+
+export function isMonth(value: string | null | undefined): value is string {
+	const m = value ? MONTH.exec(value) : null;
+	return !!m && Number(m[2]) >= 1 && Number(m[2]) <= 12;
+}
+
+/** "2026-11" for a date, in UTC (billing months are UTC months). */
+export function monthOf(date: Date = new Date()): string {
+	return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** `shiftMonth('2026-01', -1)` → "2025-12". */
+export function shiftMonth(month: string, delta: number): string {
+	const m = MONTH.exec(month);
+	if (!m) throw new Error(`Mes no válido: ${month}`);
+	const index = Number(m[1]) * 12 + (Number(m[2]) - 1) + delta;
+	return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** The 12 months ending at `month` (inclusive): `{from: "2025-12", to: "2026-11"}`. */
+export function trailingMonths(month: string, count = 12): { from: string; to: string } {
+	return { from: shiftMonth(month, -(count - 1)), to: month };
+}
+
+export interface SeriesRow {
+	month: string;
+	[key: string]: unknown;
+}
+
+/** `GET /metrics/series` answers a list of months, or `{items|months|series: [...]}`. */
+export function seriesRows(data: unknown): SeriesRow[] {
+	const root = data as Record<string, unknown> | null;
+	const list = Array.isArray(data)
+		? data
+		: root && typeof root === 'object'
+			? (root.items ?? root.months ?? root.series ?? root.data)
+			: null;
+	if (!Array.isArray(list)) return [];
+	return list
+		.filter((r): r is SeriesRow => typeof r === 'object' && r !== null && isMonth((r as SeriesRow).month))
+		.sort((a, b) => a.month.localeCompare(b.month));
+}
+
+function num(value: unknown): number | null {
+	return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export const MOVEMENTS = [
+	{ key: 'new_mrr', label: 'Nuevo', sign: 1 },
+	{ key: 'expansion_mrr', label: 'Ampliación', sign: 1 },
+	{ key: 'reactivation_mrr', label: 'Reactivación', sign: 1 },
+	{ key: 'contraction_mrr', label: 'Reducción', sign: -1 },
+	{ key: 'churned_mrr', label: 'Cancelado', sign: -1 }
+] as const;
+
+export interface Movements {
+	months: string[];
+	datasets: { key: (typeof MOVEMENTS)[number]['key']; label: string; values: (number | null)[] }[];
+	/** Net MRR change per month (sum of the movements), null when none was given. */
+	net: (number | null)[];
+}
+
+/**
+ * MRR movements per month for a stacked bar chart: gains up, losses (contraction, churn)
+ * down whatever sign the API used. Months without any movement figure are kept, as gaps.
+ */
+export function movements(rows: SeriesRow[]): Movements {
+	const datasets = MOVEMENTS.map((m) => ({
+		key: m.key,
+		label: m.label,
+		values: rows.map((row) => {
+			const value = num(row[m.key]);
+			return value == null ? null : m.sign * Math.abs(value);
+		})
+	}));
+	const net = rows.map((_, i) => {
+		const parts = datasets.map((d) => d.values[i]).filter((v): v is number => v != null);
+		return parts.length ? parts.reduce((a, b) => a + b, 0) : null;
+	});
+	return { months: rows.map((r) => r.month), datasets, net };
+}
+
+/** True when any month has a movement: an all-empty chart is not worth drawing. */
+export function hasMovements(m: Movements): boolean {
+	return m.datasets.some((d) => d.values.some((v) => v != null && v !== 0));
+}
+
+export interface Change {
+	current: number | null;
+	previous: number | null;
+	/** current − previous (same unit as the figure). */
+	absolute: number | null;
+	/** absolute ÷ |previous|; null when previous is 0 or missing. */
+	relative: number | null;
+}
+
+export interface Comparison {
+	month: string | null;
+	previousMonth: string | null;
+	currency: string | null;
+	figures: Partial<Record<string, Change>>;
+}
+
+const CURRENT_KEYS = ['current', 'this_month', 'month_values', 'm'];
+const PREVIOUS_KEYS = ['previous', 'prev', 'last_month', 'previous_month_values', 'm_1'];
+const ABSOLUTE_KEYS = ['absolute', 'change', 'delta', 'diff', 'absolute_change'];
+const RELATIVE_KEYS = ['relative', 'relative_change', 'change_pct', 'pct_change', 'percent_change', 'change_rate'];
+
+function first(obj: Record<string, unknown>, keys: string[]): unknown {
+	for (const key of keys) if (obj[key] !== undefined) return obj[key];
+	return undefined;
+}
+
+function record(value: unknown): Record<string, unknown> | null {
+	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+export function change(current: number | null, previous: number | null, absolute?: number | null, relative?: number | null): Change {
+	const abs = absolute ?? (current != null && previous != null ? current - previous : null);
+	const rel =
+		relative !== undefined && relative !== null
+			? relative
+			: abs != null && previous != null && previous !== 0
+				? abs / Math.abs(previous)
+				: null;
+	return { current, previous, absolute: abs, relative: rel };
+}
+
+/**
+ * Reads `GET /api/billing/comparison`, which may be shaped as
+ * `{month, previous_month, current: {...}, previous: {...}, change: {...}, relative_change: {...}}`,
+ * `{figures|metrics: {mrr: {current, previous, change, relative_change}}}`, or
+ * `{figures: [{key, current, previous, absolute, relative}]}`. Missing changes are computed.
+ */
+export function readComparison(data: unknown): Comparison {
+	const root = record(data) ?? {};
+	const currentBlock = record(first(root, CURRENT_KEYS));
+	const previousBlock = record(first(root, PREVIOUS_KEYS));
+	const month =
+		(typeof root.month === 'string' && root.month) ||
+		(typeof currentBlock?.month === 'string' && currentBlock.month) ||
+		null;
+	const previousMonth =
+		(typeof root.previous_month === 'string' && root.previous_month) ||
+		(typeof previousBlock?.month === 'string' && previousBlock.month) ||
+		(month && isMonth(month) ? shiftMonth(month, -1) : null);
+	const currency =
+		(typeof root.currency === 'string' && root.currency) ||
+		(typeof currentBlock?.currency === 'string' && currentBlock.currency) ||
+		null;
+	const figures: Partial<Record<string, Change>> = {};
+
+	if (currentBlock || previousBlock) {
+		const absBlock = record(first(root, ABSOLUTE_KEYS)) ?? {};
+		const relBlock = record(first(root, RELATIVE_KEYS)) ?? {};
+		const keys = new Set([...Object.keys(currentBlock ?? {}), ...Object.keys(previousBlock ?? {})]);
+		for (const key of keys) {
+			const cur = num(currentBlock?.[key]);
+			const prev = num(previousBlock?.[key]);
+			if (cur == null && prev == null) continue;
+			figures[key] = change(cur, prev, num(absBlock[key]), num(relBlock[key]));
+		}
+		return { month, previousMonth, currency, figures };
+	}
+
+	const listed = root.figures ?? root.metrics ?? root.items ?? (Array.isArray(data) ? data : null);
+	const entries: [string, Record<string, unknown>][] = Array.isArray(listed)
+		? listed
+				.map((e) => record(e))
+				.filter((e): e is Record<string, unknown> => !!e)
+				.map((e) => [String(e.key ?? e.name ?? e.metric ?? ''), e] as [string, Record<string, unknown>])
+				.filter(([k]) => !!k)
+		: Object.entries(record(listed) ?? {}).flatMap(([k, v]) => (record(v) ? [[k, record(v)!] as [string, Record<string, unknown>]] : []));
+	for (const [key, e] of entries) {
+		const cur = num(first(e, CURRENT_KEYS));
+		const prev = num(first(e, PREVIOUS_KEYS));
+		if (cur == null && prev == null) continue;
+		figures[key] = change(cur, prev, num(first(e, ABSOLUTE_KEYS)), num(first(e, RELATIVE_KEYS)));
+	}
+	return { month, previousMonth, currency, figures };
+}
+
+/** Whether a change is good, bad or neutral news, for its colour. */
+export function changeTone(figure: Figure, change: Change | undefined): 'good' | 'bad' | 'neutral' {
+	const delta = change?.absolute;
+	if (delta == null || delta === 0) return 'neutral';
+	return delta > 0 === FIGURES[figure].positiveIsGood ? 'good' : 'bad';
+}
+
+/** Whether the month's metrics carry any figure at all (vs. a month with no billing data). */
+export function hasFigures(metrics: BillingMetrics | null | undefined): boolean {
+	if (!metrics) return false;
+	return KPI_FIGURES.some((f) => num(metrics[f]) != null);
+}
