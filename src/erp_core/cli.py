@@ -19,6 +19,8 @@ T = TypeVar("T")
 app = typer.Typer(help="Jeturing Core: plano de control de Odoo ERP.", no_args_is_help=True)
 users_app = typer.Typer(help="Gestión de usuarios del panel.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+settings_app = typer.Typer(help="Ajustes y secretos.", no_args_is_help=True)
+app.add_typer(settings_app, name="settings")
 
 
 def migrations_dir() -> Path:
@@ -248,6 +250,41 @@ def users_disable(email: str) -> None:
         typer.echo(f"No existe el usuario {email}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Usuario {email} deshabilitado.")
+
+
+@settings_app.command("rotate-key")
+def settings_rotate_key(
+    new_key: Annotated[
+        str | None,
+        typer.Option(help="Nueva clave (vacía: se genera una)", envvar="ERP_CORE_NEW_SECRET_KEY"),
+    ] = None,
+) -> None:
+    """Re-encrypt every stored secret with a new ERP_CORE_SECRET_KEY, in one transaction."""
+    import os
+    import secrets as pysecrets
+
+    from erp_core.security import SecretBox
+    from erp_core.settings.service import rotate_secrets
+
+    settings = get_settings()
+    assert settings.erp_core_secret_key is not None
+    old_box = SecretBox(settings.erp_core_secret_key)
+    key = new_key or pysecrets.token_urlsafe(48)
+    new_box = SecretBox(key)
+
+    async def _rotate(session: AsyncSession) -> int:
+        return await rotate_secrets(session, old_box, new_box)
+
+    count = _with_session(_rotate)
+    key_file = settings.var_dir / "keys" / "secret_key"
+    if "ERP_CORE_SECRET_KEY" not in os.environ and key_file.exists():
+        key_file.write_text(key)
+        typer.echo(f"{count} secretos recifrados; nueva clave guardada en {key_file}.")
+    else:
+        typer.echo(
+            f"{count} secretos recifrados. Actualice ERP_CORE_SECRET_KEY con la nueva clave:"
+        )
+        typer.echo(key)
 
 
 def main() -> None:

@@ -66,9 +66,11 @@ async def start_runtime(ctx: AppContext, *, run_worker: bool) -> list[asyncio.Ta
     """Open the queue, run first-start chores and (optionally) the in-process worker."""
     from erp_core.bootstrap import ensure_first_admin
     from erp_core.jobs import worker_options
+    from erp_core.settings.service import apply_overrides
     from erp_core.tenants.servers import ensure_default_server
 
     await ctx.queue.open_async()
+    await apply_overrides(ctx)
     await ensure_first_admin(ctx)
     await ensure_default_server(ctx)
     hooks = ctx.extras.get("startup_hooks", [])

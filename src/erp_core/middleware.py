@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from erp_core.logs_setup import request_id_var, user_id_var
+from erp_core.observability.metrics import observe_request
 
 log = logging.getLogger("erp_core.access")
 
@@ -104,7 +105,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            elapsed = time.perf_counter() - started
+            elapsed_ms = elapsed * 1000
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            observe_request(scope.get("method", ""), template, status_holder["status"], elapsed)
             log.info(
                 "request",
                 extra={

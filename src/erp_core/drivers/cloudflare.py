@@ -412,3 +412,14 @@ class CloudflareManager:
                 raise
             return False
         return True
+
+
+def preload_sdk() -> None:
+    """Import the SDK's lazily-loaded resource modules now (~1 s of imports on first access).
+
+    Without this, the first tunnel or DNS call in a process blocks the event loop while
+    Python imports them, stalling every other request and job for that second.
+    """
+    client = AsyncCloudflare(api_token="preload", base_url="http://127.0.0.1:9")
+    _ = client.zero_trust.tunnels.cloudflared.configurations
+    _ = client.dns.records

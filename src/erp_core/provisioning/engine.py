@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError, TransientDriverError
 from erp_core.logs_setup import job_id_var, tenant_id_var
 from erp_core.models import Job, JobLog, JobStep
+from erp_core.observability.metrics import observe_job
+from erp_core.settings.service import apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -279,9 +282,13 @@ async def run_operation(ctx: AppContext, job_id: int) -> None:
             job.started_at = job.started_at or _now()
             await session.commit()
         token_job, token_tenant = job_id_var.set(job_id), tenant_id_var.set(tenant_id)
+        started = time.perf_counter()
+        outcome = "crashed"
         try:
-            await _execute(ctx, job_id, tenant_id, kind, params, rows, resumed=runs > 0)
+            await apply_overrides(ctx)
+            outcome = await _execute(ctx, job_id, tenant_id, kind, params, rows, resumed=runs > 0)
         finally:
+            observe_job(kind, outcome, time.perf_counter() - started)
             job_id_var.reset(token_job)
             tenant_id_var.reset(token_tenant)
 
@@ -295,7 +302,8 @@ async def _execute(
     rows: list[JobStep],
     *,
     resumed: bool,
-) -> None:
+) -> str:
+    """Run the remaining steps; returns the outcome ("succeeded" or "failed")."""
     operation = operation_for(kind)
     steps = {s.name: s for s in operation.steps}
     outputs = {r.name: dict(r.output) for r in rows if r.status == "succeeded"}
@@ -322,7 +330,7 @@ async def _execute(
             await operation.on_failure(run, reason)
             await _update_job(ctx, job_id, status="failed", error=reason, finished_at=_now())
             await run.log("error", reason)
-            return
+            return "failed"
         await _update_job(ctx, job_id, progress=int((index + 1) * 100 / total))
     run.step = ""
     await operation.on_success(run)
@@ -337,6 +345,7 @@ async def _execute(
         params=public_params,
     )
     await run.log("info", f"Completado: {operation.label}.")
+    return "succeeded"
 
 
 async def _reload_steps(ctx: AppContext, job_id: int) -> list[JobStep]:

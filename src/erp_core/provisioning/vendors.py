@@ -11,6 +11,16 @@ from erp_core.drivers.base import OdooDatabaseManager, TunnelRouter
 from erp_core.models import OdooServer
 
 
+def _preload() -> None:
+    """Pay the vendor SDKs' import cost at process start, not inside a request or a step."""
+    from erp_core.drivers.cloudflare import preload_sdk
+
+    preload_sdk()
+
+
+_preload()
+
+
 def odoo_for(ctx: AppContext, server: OdooServer) -> OdooDatabaseManager:
     from erp_core.drivers.odoo import OdooRpcManager
 

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, NotFound
 from erp_core.audit.service import record
 from erp_core.context import AppContext
+from erp_core.db import on_commit
 from erp_core.deps import Actor
 from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Customer, Job, Tenant
-from erp_core.provisioning.cache_hooks import tenants_changed
+from erp_core.provisioning.cache_hooks import invalidate_dashboard
 from erp_core.provisioning.engine import add_job
 from erp_core.security import generate_password
 from erp_core.tenants.schemas import TenantCreate
@@ -218,7 +219,7 @@ async def create(
         {"subdomain": tenant.subdomain, "plan": tenant.plan, "job_id": job.id},
     )
     enqueue_after_commit(session, ctx, job)
-    await tenants_changed(ctx)
+    on_commit(session, lambda: invalidate_dashboard(ctx))
     return TenantView(tenant, customer.email, job.id), generated
 
 
@@ -267,7 +268,7 @@ async def _start(
         {"job_id": job.id, **{k: v for k, v in params.items() if not k.endswith("_enc")}},
     )
     enqueue_after_commit(session, ctx, job)
-    await tenants_changed(ctx)
+    on_commit(session, lambda: invalidate_dashboard(ctx))
     view.job_id = job.id
     return view
 

@@ -1,0 +1,74 @@
+"""Which settings operators may change from the app, how they are grouped and labelled.
+
+Only keys listed here are editable through the API; a key whose Settings field does not
+exist (a room not installed) is ignored. Secrets are write-only: stored encrypted, shown
+masked, never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["string", "int", "float", "bool", "url", "secret"]
+
+CATEGORY_LABELS = {
+    "general": "General",
+    "odoo": "Odoo",
+    "cloudflare": "Cloudflare",
+    "stripe": "Stripe y facturación",
+    "proxmox": "Proxmox",
+    "backups": "Respaldos",
+}
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    key: str
+    category: str
+    label: str
+    kind: Kind = "string"
+    description: str = ""
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == "secret"
+
+
+DEFINITIONS: tuple[SettingDef, ...] = (
+    SettingDef("base_domain", "general", "Dominio base", description="Los tenants se publican en <subdominio>.<dominio base>."),
+    SettingDef("erp_core_public_url", "general", "URL pública del panel", "url", "Destino de los dominios suspendidos."),
+    SettingDef("erp_core_verify_public_url", "general", "Verificar la URL pública", "bool", "Comprobar https://<subdominio> al aprovisionar."),
+    SettingDef("erp_core_cache_ttl_seconds", "general", "Caché del panel (s)", "int"),
+    SettingDef("odoo_default_language", "odoo", "Idioma por defecto", description="Código de Odoo, p. ej. es_ES."),
+    SettingDef("odoo_default_country", "odoo", "País por defecto", description="Código ISO de dos letras."),
+    SettingDef("odoo_timeout_seconds", "odoo", "Tiempo de espera de Odoo (s)", "float"),
+    SettingDef("odoo_create_timeout_seconds", "odoo", "Tiempo máximo de creación (s)", "float"),
+    SettingDef("cloudflare_api_token", "cloudflare", "Token de API", "secret"),
+    SettingDef("cloudflare_account_id", "cloudflare", "ID de cuenta"),
+    SettingDef("cloudflare_zone_id", "cloudflare", "ID de zona"),
+    SettingDef("cloudflare_tunnel_id", "cloudflare", "Túnel del servidor principal"),
+    SettingDef("cloudflare_api_base", "cloudflare", "URL de la API", "url"),
+    SettingDef("stripe_secret_key", "stripe", "Clave secreta", "secret"),
+    SettingDef("stripe_webhook_secret", "stripe", "Secreto del webhook", "secret"),
+    SettingDef("stripe_api_base", "stripe", "URL de la API", "url"),
+    SettingDef("billing_currency", "stripe", "Moneda de facturación", description="Código ISO en minúsculas, p. ej. usd."),
+    SettingDef("billing_days_until_due", "stripe", "Días hasta el vencimiento", "int"),
+    SettingDef("billing_grace_days", "stripe", "Días de gracia por impago", "int"),
+    SettingDef("billing_retention_days", "stripe", "Días de retención tras cancelar", "int"),
+    SettingDef("proxmox_host", "proxmox", "Host (host o host:puerto)"),
+    SettingDef("proxmox_token_id", "proxmox", "ID del token (usuario@realm!token)"),
+    SettingDef("proxmox_token_secret", "proxmox", "Secreto del token", "secret"),
+    SettingDef("proxmox_verify_ssl", "proxmox", "Verificar TLS", "bool"),
+    SettingDef("proxmox_template_vmid", "proxmox", "VMID de la plantilla Odoo", "int"),
+    SettingDef("proxmox_storage", "proxmox", "Almacenamiento"),
+    SettingDef("proxmox_bridge", "proxmox", "Bridge de red"),
+    SettingDef("proxmox_ip_pool", "proxmox", "Rango de IPs", description="primera-última, p. ej. 10.10.0.100-10.10.0.250"),
+    SettingDef("proxmox_ip_prefix", "proxmox", "Prefijo de red", "int"),
+    SettingDef("proxmox_gateway", "proxmox", "Puerta de enlace"),
+    SettingDef("proxmox_node_tunnels", "proxmox", "Túneles por nodo", description="nodo=túnel,…"),
+    SettingDef("odoo_template_master_password", "proxmox", "Contraseña maestra de la plantilla", "secret"),
+    SettingDef("backup_dir", "backups", "Directorio de respaldos"),
+)  # fmt: skip
+
+BY_KEY = {d.key: d for d in DEFINITIONS}
