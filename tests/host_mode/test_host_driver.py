@@ -1,0 +1,284 @@
+"""OdooHostManager over a real sshd on loopback, against the lab stand-ins."""
+
+from __future__ import annotations
+
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+from erp_core.drivers.base import (
+    DriverError,
+    OdooDatabaseManager,
+    PermanentDriverError,
+    TransientDriverError,
+)
+from erp_core.drivers.odoo_host import OdooHostManager
+from erp_core.lab.host.sshd import LabSshd
+from erp_core.lab.host.standins import State
+
+from .conftest import VMID, OutputLog, target_for
+
+PASSWORD = "S3creta-del-admin!"
+
+
+async def _create(odoo: OdooHostManager, name: str = "acme", lang: str = "es_ES") -> None:
+    await odoo.create_database(
+        name, admin_login="dueno@acme.example", admin_password=PASSWORD, lang=lang
+    )
+
+
+def _odoo_argvs(state: State) -> list[list[str]]:
+    return [i["argv"] for i in state.invocations() if i["tool"] == "odoo-bin"]
+
+
+async def test_is_an_odoo_database_manager(manager: OdooHostManager) -> None:
+    assert isinstance(manager, OdooDatabaseManager)
+
+
+async def test_create_then_login_company_exists_and_list(
+    manager: OdooHostManager, host_state: State, output: OutputLog
+) -> None:
+    assert await manager.list_databases() == []
+    assert not await manager.database_exists("acme")
+    await manager.create_database(
+        "acme",
+        admin_login="dueno@acme.example",
+        admin_password=PASSWORD,
+        lang="es_ES",
+        country_code="DO",
+    )
+    assert await manager.database_exists("acme")
+    assert await manager.list_databases() == ["acme"]
+    assert await manager.verify_login("acme", "dueno@acme.example", PASSWORD) == 2
+    with pytest.raises(PermanentDriverError) as denied:
+        await manager.verify_login("acme", "dueno@acme.example", "otra-clave")
+    assert denied.value.vendor_code == "login_failed"
+    await manager.set_company_name("acme", "dueno@acme.example", PASSWORD, "Acme S.R.L.")
+
+    meta = host_state.read("acme")
+    assert meta["company_name"] == "Acme S.R.L." and meta["lang"] == "es_ES"
+    assert meta["demo"] is False and meta["country"] == "DO"
+    init = next(a for a in _odoo_argvs(host_state) if "-i" in a)
+    assert init == [
+        "-c", "/etc/odoo/odoo.conf", "-d", "acme", "-i", "base", "--without-demo=all",
+        "--load-language=es_ES", "--stop-after-init",
+    ]  # fmt: skip
+    pct = [i["argv"] for i in host_state.invocations() if i["tool"] == "pct"]
+    assert pct and all(a[:3] == ["exec", str(VMID), "--"] for a in pct)
+    # Secrets travel on stdin only: never in an argv, never in the streamed output.
+    assert PASSWORD not in json.dumps(host_state.invocations())
+    assert PASSWORD not in output.text()
+    assert "Modules loaded." in output.text()  # Odoo's log lines stream live
+    with pytest.raises(PermanentDriverError) as again:
+        await _create(manager)
+    assert again.value.vendor_code == "odoo.service.db.DatabaseExists"
+
+
+async def test_duplicate_neutralize_and_drop(manager: OdooHostManager, host_state: State) -> None:
+    await _create(manager)
+    await manager.duplicate_database("acme", "acme-copia", neutralize=True)
+    original, copy = host_state.read("acme"), host_state.read("acme-copia")
+    assert copy["neutralized"] is True and original["neutralized"] is False
+    assert copy["uuid"] != original["uuid"]
+    assert await manager.verify_login("acme-copia", "dueno@acme.example", PASSWORD) == 2
+
+    with pytest.raises(PermanentDriverError) as taken:
+        await manager.duplicate_database("acme", "acme-copia")
+    assert taken.value.vendor_code == "odoo.service.db.DatabaseExists"
+    assert "exists, aborting" in taken.value.message
+
+    await manager.neutralize_database("acme")
+    assert host_state.read("acme")["neutralized"] is True
+
+    assert await manager.drop_database("acme-copia") is True
+    assert await manager.drop_database("acme-copia") is False  # idempotent
+    assert await manager.list_databases() == ["acme"]
+
+
+async def test_dump_and_restore(
+    manager: OdooHostManager, host_state: State, tmp_path: Path
+) -> None:
+    await _create(manager)
+    await manager.set_company_name("acme", "dueno@acme.example", PASSWORD, "Acme")
+    (host_state.dbs / "acme" / "filestore" / "ab").mkdir(parents=True)
+    (host_state.dbs / "acme" / "filestore" / "ab" / "abcdef").write_bytes(b"adjunto")
+    backup = tmp_path / "acme.zip"
+    with backup.open("wb") as handle:
+        async with manager.backup_stream("acme") as chunks:
+            async for chunk in chunks:
+                handle.write(chunk)
+    with zipfile.ZipFile(backup) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+    assert {"dump.sql", "manifest.json", "filestore/ab/abcdef"} <= names
+    assert manifest["db_name"] == "acme"
+
+    await manager.restore_from_file("acme-restaurada", backup, neutralize=True)
+    restored = host_state.read("acme-restaurada")
+    assert restored["company_name"] == "Acme" and restored["neutralized"] is True
+    stored = host_state.dbs / "acme-restaurada" / "filestore" / "ab" / "abcdef"
+    assert stored.read_bytes() == b"adjunto"
+    assert await manager.verify_login("acme-restaurada", "dueno@acme.example", PASSWORD) == 2
+    # The uploaded file went through a temporary file that is removed afterwards.
+    load = next(a for a in _odoo_argvs(host_state) if "load" in a)
+    assert not Path(load[-1]).exists()
+
+    with pytest.raises(PermanentDriverError, match="ya existe"):
+        await manager.restore_from_file("acme", backup)
+    with pytest.raises(PermanentDriverError, match="no existe"):
+        async with manager.backup_stream("nadie"):
+            pass
+
+
+@pytest.mark.parametrize(
+    "name", ["a;rm -rf /", "$(id)", "a`b`", "acme && reboot", "../etc", "x|y", "Acme", "a b"]
+)
+async def test_shell_metacharacters_are_refused_before_anything_runs(
+    manager: OdooHostManager, host_state: State, tmp_path: Path, name: str
+) -> None:
+    calls: list[Any] = [
+        manager.database_exists(name),
+        manager.create_database(name, admin_login="a", admin_password="b", lang="es_ES"),
+        manager.verify_login(name, "admin", "x"),
+        manager.set_company_name(name, "admin", "x", "Acme"),
+        manager.drop_database(name),
+        manager.duplicate_database("acme", name),
+        manager.duplicate_database(name, "acme"),
+        manager.neutralize_database(name),
+        manager.restore_from_file(name, tmp_path / "x.zip"),
+    ]
+    for call in calls:
+        with pytest.raises(PermanentDriverError) as refused:
+            await call
+        assert refused.value.vendor_code == "invalid_argument"
+        assert "no se ejecutó ningún comando" in refused.value.message
+    with pytest.raises(PermanentDriverError):
+        async with manager.backup_stream(name):
+            pass
+    assert host_state.invocations() == []
+    assert manager._ssh._conn is None  # not even a connection was opened
+
+
+async def test_other_arguments_are_validated(manager: OdooHostManager, host_state: State) -> None:
+    for lang in ("es_ES; id", "$(id)", "es-ES"):
+        with pytest.raises(PermanentDriverError, match="idioma"):
+            await manager.create_database("acme", admin_login="a", admin_password="b", lang=lang)
+    with pytest.raises(PermanentDriverError, match="país"):
+        await manager.create_database(
+            "acme", admin_login="a", admin_password="b", lang="es_ES", country_code="D;"
+        )
+    with pytest.raises(PermanentDriverError, match="usuario"):
+        await manager.verify_login("acme", "admin\nimport os", "x")
+    for options in ({"odoo_bin": "odoo-bin; id"}, {"odoo_conf": "$(id)"}, {"pct_vmid": 7}):
+        with pytest.raises(PermanentDriverError):
+            OdooHostManager(manager.target, **options)
+    assert host_state.invocations() == []
+
+
+async def test_hanging_command_times_out(make_manager: Any, host_state: State) -> None:
+    odoo = make_manager(timeout=1.5, slow_timeout=1.5)
+    await _create(make_manager(timeout=15, slow_timeout=60))
+    host_state.set_fault("odoo-bin shell", sleep=30)
+    started = time.monotonic()
+    with pytest.raises(TransientDriverError) as timed_out:
+        await odoo.verify_login("acme", "dueno@acme.example", PASSWORD)
+    assert time.monotonic() - started < 4
+    assert "se canceló" in timed_out.value.message
+    host_state.set_fault("odoo-bin db dump", sleep=30)
+    started = time.monotonic()
+    with pytest.raises(TransientDriverError):
+        async with odoo.backup_stream("acme") as chunks:
+            async for _chunk in chunks:
+                pass
+    assert time.monotonic() - started < 6
+
+
+async def test_failing_command_surfaces_stderr_in_spanish(
+    manager: OdooHostManager, host_state: State, output: OutputLog
+) -> None:
+    await _create(manager)
+    problem = 'psycopg2.errors.ObjectInUse: source database "acme" is being accessed by other users'
+    host_state.set_fault("odoo-bin db duplicate", exit=1, stderr=f"Traceback\n  ...\n{problem}")
+    with pytest.raises(DriverError) as failed:
+        await manager.duplicate_database("acme", "acme-2")
+    message = failed.value.message
+    assert message.startswith("No se pudo duplicar la base de datos 'acme' como 'acme-2'")
+    assert "código de salida 1" in message and problem in message
+    assert problem in output.text()  # and it reached the job log as it happened
+    with pytest.raises(DriverError, match='database "fantasma" does not exist'):
+        await manager.verify_login("fantasma", "admin", "admin")
+
+
+async def test_unknown_container_is_an_error(make_manager: Any, host_state: State) -> None:
+    odoo = make_manager(pct_vmid=999)
+    with pytest.raises(DriverError, match=r"999\.conf' does not exist"):
+        await odoo.list_databases()
+    health = await odoo.health()
+    assert health["status"] == "down" and "999" in (health["detail"] or "")
+
+
+async def test_health_and_version(manager: OdooHostManager) -> None:
+    health = await manager.health()
+    assert health["status"] == "ok" and health["version"] == "18.0"
+    assert health["latency_ms"] > 0
+    assert await manager.server_version() == "18.0"
+
+
+async def test_host_key_mismatch_is_refused(
+    make_manager: Any, lab_sshd: LabSshd, host_state: State
+) -> None:
+    impostor = asyncssh.generate_private_key("ssh-ed25519").export_public_key().decode()
+    known = f"[{lab_sshd.host}]:{lab_sshd.port} {impostor}"
+    odoo = make_manager(target_for(lab_sshd, known_hosts=known))
+    with pytest.raises(PermanentDriverError) as refused:
+        await odoo.list_databases()
+    assert refused.value.vendor_code == "host_key_mismatch"
+    assert "no coincide" in refused.value.message
+    assert host_state.invocations() == []
+    other_key = asyncssh.generate_private_key("ssh-ed25519").export_private_key().decode()
+    stranger = make_manager(target_for(lab_sshd, private_key=other_key))
+    with pytest.raises(PermanentDriverError) as denied:
+        await stranger.list_databases()
+    assert denied.value.vendor_code == "ssh_auth_failed"
+
+
+async def test_unreachable_host_is_transient(make_manager: Any, lab_sshd: LabSshd) -> None:
+    odoo = make_manager(target_for(lab_sshd, port=1), connect_timeout=2)
+    with pytest.raises(TransientDriverError, match="conexión SSH"):
+        await odoo.list_databases()
+
+
+async def test_large_dump_is_streamed_in_chunks(
+    manager: OdooHostManager, host_state: State, tmp_path: Path
+) -> None:
+    import os
+    import tracemalloc
+
+    await _create(manager)
+    size = 12 * 1024 * 1024
+    blob = host_state.dbs / "acme" / "filestore" / "big.bin"
+    with blob.open("wb") as handle:
+        for _ in range(size // (1 << 20)):
+            handle.write(os.urandom(1 << 20))  # incompressible: the zip stays ~12 MiB
+    target = tmp_path / "big.zip"
+    sizes: list[int] = []
+    tracemalloc.start()
+    try:
+        with target.open("wb") as handle:
+            async with manager.backup_stream("acme", chunk_size=64 * 1024) as chunks:
+                async for chunk in chunks:
+                    sizes.append(len(chunk))
+                    handle.write(chunk)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(sizes) == target.stat().st_size > size
+    assert max(sizes) <= 64 * 1024 and len(sizes) > 150
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while streaming {sum(sizes)}"
+    with zipfile.ZipFile(target) as archive:
+        assert archive.getinfo("filestore/big.bin").file_size == size
