@@ -268,3 +268,27 @@ describe('download file names', () => {
 		expect(filenameFromDisposition(null)).toBeNull();
 	});
 });
+
+import { statusInfo } from './status';
+describe('status words', () => {
+	it('covers services, infrastructure and unknown words', () => {
+		expect(statusInfo('not_configured')).toEqual({ label: 'Sin configurar', tone: 'neutral' });
+		expect(statusInfo('degraded').label).toBe('Degradado');
+		expect(statusInfo('down')).toEqual({ label: 'Caído', tone: 'error' });
+		expect(statusInfo('running').label).toBe('En ejecución');
+		expect(statusInfo('Online').label).toBe('En línea');
+		expect(statusInfo('draining').tone).toBe('warning');
+		expect(statusInfo('weird')).toEqual({ label: 'weird', tone: 'neutral' });
+	});
+});
+
+import { rowKey } from './infra';
+describe('row keys', () => {
+	it('uses ids, else a key made once per object', () => {
+		expect(rowKey({ vmid: 105 })).toBe('id:105');
+		const a = { name: 'x' };
+		const b = { name: 'x' };
+		expect(rowKey(a)).toBe(rowKey(a));
+		expect(rowKey(a)).not.toBe(rowKey(b));
+	});
+});

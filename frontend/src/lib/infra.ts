@@ -31,9 +31,19 @@ export function rowStatus(row: Loose): string | null {
 	return pickText(row, 'status', 'state', 'health');
 }
 
-/** A stable key for a keyed #each. */
-export function rowKey(row: Loose, index: number): string {
-	return pickText(row, 'id', 'vmid', 'tunnel_id', 'hostname', 'name') ?? `#${index}`;
+const anonymous = new WeakMap<object, string>();
+let anonymousCount = 0;
+
+/** A stable key for a keyed #each: the record's id, or one made up once per object. */
+export function rowKey(row: Loose): string {
+	const id = pickText(row, 'id', 'vmid', 'tunnel_id');
+	if (id) return `id:${id}`;
+	let key = anonymous.get(row);
+	if (!key) {
+		key = `anon:${++anonymousCount}`;
+		anonymous.set(row, key);
+	}
+	return key;
 }
 
 export type Resource = 'cpu' | 'ram' | 'disk';
@@ -110,25 +120,6 @@ export function tenantOf(row: Loose): { id: number | null; label: string } | nul
 	if (label) return { id, label };
 	return id != null ? { id, label: `#${id}` } : null;
 }
-
-/** Known status words of nodes, containers and tunnels, with a tone. Unknown ones pass through. */
-export const INFRA_STATUS: Record<string, { label: string; tone: 'success' | 'warning' | 'error' | 'neutral' | 'info' }> = {
-	online: { label: 'En línea', tone: 'success' },
-	running: { label: 'En ejecución', tone: 'success' },
-	healthy: { label: 'Operativo', tone: 'success' },
-	ok: { label: 'Operativo', tone: 'success' },
-	active: { label: 'Activo', tone: 'success' },
-	up: { label: 'Operativo', tone: 'success' },
-	degraded: { label: 'Degradado', tone: 'warning' },
-	draining: { label: 'Vaciando', tone: 'warning' },
-	inactive: { label: 'Inactivo', tone: 'neutral' },
-	stopped: { label: 'Detenido', tone: 'neutral' },
-	paused: { label: 'En pausa', tone: 'warning' },
-	offline: { label: 'Sin conexión', tone: 'error' },
-	down: { label: 'Caído', tone: 'error' },
-	unknown: { label: 'Desconocido', tone: 'neutral' },
-	not_configured: { label: 'Sin configurar', tone: 'neutral' }
-};
 
 export type RangeKey = '1h' | '24h' | '7d' | '30d';
 

@@ -22,6 +22,25 @@ export const SERVICE_STATUS: Record<ServiceStatus, { label: string; tone: Tone }
 	not_configured: { label: 'Sin configurar', tone: 'neutral' }
 };
 
+/** Known status words of nodes, containers and tunnels, with a tone. Unknown ones pass through. */
+export const INFRA_STATUS: Record<string, { label: string; tone: Tone }> = {
+	online: { label: 'En línea', tone: 'success' },
+	running: { label: 'En ejecución', tone: 'success' },
+	healthy: { label: 'Operativo', tone: 'success' },
+	ok: { label: 'Operativo', tone: 'success' },
+	active: { label: 'Activo', tone: 'success' },
+	up: { label: 'Operativo', tone: 'success' },
+	degraded: { label: 'Degradado', tone: 'warning' },
+	draining: { label: 'Vaciando', tone: 'warning' },
+	inactive: { label: 'Inactivo', tone: 'neutral' },
+	stopped: { label: 'Detenido', tone: 'neutral' },
+	paused: { label: 'En pausa', tone: 'warning' },
+	offline: { label: 'Sin conexión', tone: 'error' },
+	down: { label: 'Caído', tone: 'error' },
+	unknown: { label: 'Desconocido', tone: 'neutral' },
+	not_configured: { label: 'Sin configurar', tone: 'neutral' }
+};
+
 export const PLAN_LABELS: Record<string, string> = {
 	basic: 'Basic',
 	pro: 'Pro',
@@ -32,7 +51,8 @@ export const PLAN_LABELS: Record<string, string> = {
 export function statusInfo(status: string): { label: string; tone: Tone } {
 	return (
 		TENANT_STATUS[status as TenantStatus] ??
-		SERVICE_STATUS[status as ServiceStatus] ?? { label: status, tone: 'neutral' }
+		SERVICE_STATUS[status as ServiceStatus] ??
+		INFRA_STATUS[status.toLowerCase()] ?? { label: status, tone: 'neutral' }
 	);
 }
 
