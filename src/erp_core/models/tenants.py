@@ -57,6 +57,18 @@ class OdooServer(Timestamps, Base):
     mode: Mapped[str] = mapped_column(String(8), nullable=False, default="rpc")
     tunnel_id: Mapped[str | None] = mapped_column(String(64))
     is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # host mode (issue 10): SSH to the host, optionally `pct exec <vmid> --`, Odoo's CLI
+    ssh_host: Mapped[str | None] = mapped_column(String(253))
+    ssh_port: Mapped[int | None] = mapped_column(Integer)
+    ssh_user: Mapped[str | None] = mapped_column(String(32))
+    ssh_key_enc: Mapped[str | None] = mapped_column(Text)
+    known_hosts: Mapped[str | None] = mapped_column(Text)
+    pct_vmid: Mapped[int | None] = mapped_column(Integer)
+    odoo_user: Mapped[str | None] = mapped_column(String(32))
+    odoo_bin: Mapped[str | None] = mapped_column(String(300))
+    odoo_conf: Mapped[str | None] = mapped_column(String(300))
+    custom_create_script: Mapped[str | None] = mapped_column(String(300))
+    internal_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Tenant(Timestamps, Base):

@@ -48,9 +48,35 @@ def upgrade() -> None:
         "INSERT INTO tenant_status_changes (tenant_id, status, at) "
         "SELECT id, status, created_at FROM tenants"
     )
+    # host mode (issue 10)
+    op.add_column("odoo_servers", sa.Column("ssh_host", sa.String(length=253), nullable=True))
+    op.add_column("odoo_servers", sa.Column("ssh_port", sa.Integer(), nullable=True))
+    op.add_column("odoo_servers", sa.Column("ssh_user", sa.String(length=32), nullable=True))
+    op.add_column("odoo_servers", sa.Column("ssh_key_enc", sa.Text(), nullable=True))
+    op.add_column("odoo_servers", sa.Column("known_hosts", sa.Text(), nullable=True))
+    op.add_column("odoo_servers", sa.Column("pct_vmid", sa.Integer(), nullable=True))
+    op.add_column("odoo_servers", sa.Column("odoo_user", sa.String(length=32), nullable=True))
+    op.add_column("odoo_servers", sa.Column("odoo_bin", sa.String(length=300), nullable=True))
+    op.add_column("odoo_servers", sa.Column("odoo_conf", sa.String(length=300), nullable=True))
+    op.add_column(
+        "odoo_servers", sa.Column("custom_create_script", sa.String(length=300), nullable=True)
+    )
+    op.add_column("odoo_servers", sa.Column("internal_url", sa.String(length=500), nullable=True))
 
 
 def downgrade() -> None:
     op.drop_index("ix_tenant_status_changes_tenant_id_at", table_name="tenant_status_changes")
     op.drop_index("ix_tenant_status_changes_at", table_name="tenant_status_changes")
     op.drop_table("tenant_status_changes")
+    # host mode (issue 10)
+    op.drop_column("odoo_servers", "internal_url")
+    op.drop_column("odoo_servers", "custom_create_script")
+    op.drop_column("odoo_servers", "odoo_conf")
+    op.drop_column("odoo_servers", "odoo_bin")
+    op.drop_column("odoo_servers", "odoo_user")
+    op.drop_column("odoo_servers", "pct_vmid")
+    op.drop_column("odoo_servers", "known_hosts")
+    op.drop_column("odoo_servers", "ssh_key_enc")
+    op.drop_column("odoo_servers", "ssh_user")
+    op.drop_column("odoo_servers", "ssh_port")
+    op.drop_column("odoo_servers", "ssh_host")
