@@ -54,8 +54,8 @@ openapi: $(STAMP) ## Regenerate the OpenAPI document and the frontend's types
 	@if [ -f $(FRONTEND)/package.json ]; then $(MAKE) --no-print-directory $(NODE_STAMP) && cd $(FRONTEND) && npm run --silent gen:api; fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(wildcard src tests bench)
+	$(BIN)/ruff format --check $(wildcard src tests bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

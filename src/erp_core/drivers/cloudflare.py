@@ -420,6 +420,6 @@ def preload_sdk() -> None:
     Without this, the first tunnel or DNS call in a process blocks the event loop while
     Python imports them, stalling every other request and job for that second.
     """
-    client = AsyncCloudflare(api_token="preload", base_url="http://127.0.0.1:9")
+    client = AsyncCloudflare(api_token="preload", base_url="http://127.0.0.1:9")  # noqa: S106
     _ = client.zero_trust.tunnels.cloudflared.configurations
     _ = client.dns.records
