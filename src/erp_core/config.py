@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     billing_days_until_due: int = 7
     billing_grace_days: int = 7
     billing_retention_days: int = 30
+    # --- billing: self-service checkout (issue 5) ---
+    billing_checkout_success_url: str | None = None
+    billing_checkout_cancel_url: str | None = None
+    billing_checkout_rate_limit_per_hour: int = 10
+    # --- end billing checkout ---
 
     # Provisioning engine
     job_step_max_attempts: int = 5
@@ -132,6 +137,22 @@ class Settings(BaseSettings):
         }
 
     # --- end of the Proxmox block ---
+
+    # --- Backups (issue 8; see docs/backups.md) ---
+    backup_store: str = "local"  # local | s3 (s3 is not wired yet: see docs/backups.md)
+    backup_window_start: int = Field(default=1, ge=0, le=23)  # UTC hour, inclusive
+    backup_window_end: int = Field(default=5, ge=0, le=24)  # UTC hour, exclusive (wraps)
+    backup_max_per_server: int = Field(default=1, ge=1)
+    backup_retention_daily: int = Field(default=7, ge=0)
+    backup_retention_weekly: int = Field(default=4, ge=0)
+    backup_retention_monthly: int = Field(default=3, ge=0)
+    backup_other_retention_days: int = Field(default=90, ge=1)
+    backup_verify_sample: int = Field(default=3, ge=0)
+    backup_verify_cron: str = "0 5 * * 0"  # weekly restore drill (Sunday 05:00 UTC)
+    backup_s3_bucket: str | None = None
+    backup_s3_endpoint_url: str | None = None
+    backup_s3_prefix: str = ""
+    # --- end of the Backups block ---
 
     @field_validator("database_url", "redis_url", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from erp_core.models.base import Base, check_in
 
 BACKUP_KINDS = ("scheduled", "manual", "pre-delete", "pre-restore")
 BACKUP_STATUSES = ("running", "succeeded", "failed", "deleted")
+CHECK_RESULTS = ("ok", "failed")
 
 
 class Backup(Base):
@@ -18,6 +19,15 @@ class Backup(Base):
     __table_args__ = (
         CheckConstraint(check_in("kind", BACKUP_KINDS), name="kind"),
         CheckConstraint(check_in("status", BACKUP_STATUSES), name="status"),
+        CheckConstraint(
+            "verification_status IS NULL OR " + check_in("verification_status", CHECK_RESULTS),
+            name="verification_status",
+        ),
+        CheckConstraint(
+            "drill_status IS NULL OR " + check_in("drill_status", CHECK_RESULTS),
+            name="drill_status",
+        ),
+        Index("ix_backups_status_finished_at", "status", "finished_at"),
         Index("ix_backups_tenant_id_started_at", "tenant_id", "started_at"),
     )
 
@@ -38,3 +48,12 @@ class Backup(Base):
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Which BackupStore holds `location` (a key relative to that store's root).
+    store: Mapped[str] = mapped_column(String(16), nullable=False, server_default="local")
+    # Last integrity check (sha256 recomputed + zip index): ok | failed, and why.
+    verification_status: Mapped[str | None] = mapped_column(String(16))
+    verification_error: Mapped[str | None] = mapped_column(Text)
+    # Last restore drill (restored into a scratch database, opened, dropped).
+    drill_status: Mapped[str | None] = mapped_column(String(16))
+    drill_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    drill_error: Mapped[str | None] = mapped_column(Text)

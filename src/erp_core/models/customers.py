@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -74,6 +75,9 @@ class Plan(Timestamps, Base):
     max_users: Mapped[int | None] = mapped_column(Integer)
     dedicated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Backup retention for this plan's tenants (issue 8): {"daily", "weekly", "monthly",
+    # "other_days"}; missing keys (or NULL) fall back to the BACKUP_RETENTION_* settings.
+    backup_policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class Subscription(Timestamps, Base):

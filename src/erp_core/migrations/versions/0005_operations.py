@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -48,6 +49,28 @@ def upgrade() -> None:
         "INSERT INTO tenant_status_changes (tenant_id, status, at) "
         "SELECT id, status, created_at FROM tenants"
     )
+    # backups (issue 8)
+    op.add_column(
+        "backups",
+        sa.Column("store", sa.String(length=16), server_default="local", nullable=False),
+    )
+    op.add_column("backups", sa.Column("verification_status", sa.String(length=16)))
+    op.add_column("backups", sa.Column("verification_error", sa.Text()))
+    op.add_column("backups", sa.Column("drill_status", sa.String(length=16)))
+    op.add_column("backups", sa.Column("drill_at", sa.DateTime(timezone=True)))
+    op.add_column("backups", sa.Column("drill_error", sa.Text()))
+    op.create_check_constraint(
+        op.f("ck_backups_verification_status"),
+        "backups",
+        "verification_status IS NULL OR verification_status IN ('ok', 'failed')",
+    )
+    op.create_check_constraint(
+        op.f("ck_backups_drill_status"),
+        "backups",
+        "drill_status IS NULL OR drill_status IN ('ok', 'failed')",
+    )
+    op.create_index("ix_backups_status_finished_at", "backups", ["status", "finished_at"])
+    op.add_column("plans", sa.Column("backup_policy", postgresql.JSONB(astext_type=sa.Text())))
     # host mode (issue 10)
     op.add_column("odoo_servers", sa.Column("ssh_host", sa.String(length=253), nullable=True))
     op.add_column("odoo_servers", sa.Column("ssh_port", sa.Integer(), nullable=True))
@@ -65,6 +88,20 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # backups (issue 8)
+    op.drop_column("plans", "backup_policy")
+    op.drop_index("ix_backups_status_finished_at", table_name="backups")
+    op.drop_constraint(op.f("ck_backups_drill_status"), "backups", type_="check")
+    op.drop_constraint(op.f("ck_backups_verification_status"), "backups", type_="check")
+    for column in (
+        "drill_error",
+        "drill_at",
+        "drill_status",
+        "verification_error",
+        "verification_status",
+        "store",
+    ):
+        op.drop_column("backups", column)
     op.drop_index("ix_tenant_status_changes_tenant_id_at", table_name="tenant_status_changes")
     op.drop_index("ix_tenant_status_changes_at", table_name="tenant_status_changes")
     op.drop_table("tenant_status_changes")
