@@ -4,6 +4,7 @@
  * Everything that is missing stays null, so the page prints "—", never an invented zero.
  */
 import type { BillingMetrics } from './api/billing';
+import { formatMoney, formatNumber, formatPercent } from './format';
 
 export type Figure =
 	| 'mrr'
@@ -305,4 +306,40 @@ export function changeTone(figure: Figure, change: Change | undefined): 'good' |
 export function hasFigures(metrics: BillingMetrics | null | undefined): boolean {
 	if (!metrics) return false;
 	return KPI_FIGURES.some((f) => num(metrics[f]) != null);
+}
+
+
+/** A figure's value as text: money in its currency, rates as percent, counts as numbers. */
+export function formatFigure(figure: Figure, value: number | null | undefined, currency: string | null | undefined): string {
+	switch (FIGURES[figure].kind) {
+		case 'money':
+			return formatMoney(value, currency);
+		case 'rate':
+			return formatPercent(value);
+		default:
+			return formatNumber(value, 0);
+	}
+}
+
+/**
+ * The month-over-month change as words: "+20,0 %" for money and counts (relative),
+ * "−1,5 p. p." for rates (difference in percentage points), null when unknown.
+ */
+export function formatChange(figure: Figure, c: Change | undefined): string | null {
+	if (!c || c.absolute == null) return null;
+	if (FIGURES[figure].kind === 'rate') {
+		const points = c.absolute * 100;
+		const sign = points > 0 ? '+' : points < 0 ? '−' : '';
+		return `${sign}${formatNumber(Math.abs(points), 1)} p. p.`;
+	}
+	if (c.relative == null) return null;
+	return formatPercent(c.relative, { signed: true }).replace('-', '−');
+}
+
+/** The absolute change in the figure's unit, signed: "+2.000,00 US$", "−3". */
+export function formatAbsoluteChange(figure: Figure, c: Change | undefined, currency: string | null | undefined): string {
+	if (!c || c.absolute == null) return '—';
+	if (FIGURES[figure].kind === 'rate') return formatChange(figure, c) ?? '—';
+	const sign = c.absolute > 0 ? '+' : c.absolute < 0 ? '−' : '';
+	return `${sign}${formatFigure(figure, Math.abs(c.absolute), currency)}`;
 }

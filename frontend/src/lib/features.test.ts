@@ -292,3 +292,23 @@ describe('row keys', () => {
 		expect(rowKey(a)).not.toBe(rowKey(b));
 	});
 });
+
+import { formatAbsoluteChange, formatChange, formatFigure } from './billing';
+describe('billing figures as text', () => {
+	const plain = (text: string | null) => text?.replace(/[\u00a0\u202f]/g, ' ') ?? null;
+	it('formats values and changes by kind', () => {
+		expect(plain(formatFigure('mrr', 123456, 'usd'))).toBe('1.234,56 US$');
+		expect(plain(formatFigure('customer_churn_rate', 0.125, 'usd'))).toBe('12,5 %');
+		expect(plain(formatFigure('active_customers', 1234, null))).toBe('1.234');
+		expect(plain(formatFigure('nrr', null, 'usd'))).toBe('—');
+		expect(plain(formatChange('mrr', change(12000, 10000)))).toBe('+20,0 %');
+		expect(plain(formatChange('mrr', change(8000, 10000)))).toBe('−20,0 %');
+		expect(plain(formatChange('mrr', change(5, 0)))).toBeNull();
+		expect(plain(formatChange('customer_churn_rate', change(0.05, 0.065)))).toBe('−1,5 p. p.');
+		expect(plain(formatAbsoluteChange('mrr', change(12000, 10000), 'usd'))).toBe('+20,00 US$');
+		expect(plain(formatAbsoluteChange('churned_customers', change(1, 3), null))).toBe('−2');
+		expect(plain(formatAbsoluteChange('mrr', undefined, 'usd'))).toBe('—');
+		expect(statusInfo('paid')).toEqual({ label: 'Pagada', tone: 'success' });
+		expect(statusInfo('running').label).toBe('En ejecución');
+	});
+});

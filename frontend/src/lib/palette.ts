@@ -4,6 +4,7 @@ export const palette = {
 	primary400: '#1a67a1',
 	primary500: '#003b73',
 	accent500: '#00ff9f',
+	accent600: '#00cc7f',
 	accent700: '#00995f',
 	surfaceBorder: '#2f3640',
 	surfaceHighlight: '#252b33',

@@ -41,6 +41,27 @@ export const INFRA_STATUS: Record<string, { label: string; tone: Tone }> = {
 	not_configured: { label: 'Sin configurar', tone: 'neutral' }
 };
 
+/** Invoices, subscriptions, backups and webhook events (Stripe's words and ours). */
+export const BILLING_STATUS: Record<string, { label: string; tone: Tone }> = {
+	draft: { label: 'Borrador', tone: 'neutral' },
+	open: { label: 'Abierta', tone: 'info' },
+	paid: { label: 'Pagada', tone: 'success' },
+	void: { label: 'Anulada', tone: 'neutral' },
+	uncollectible: { label: 'Incobrable', tone: 'error' },
+	trialing: { label: 'En prueba', tone: 'info' },
+	past_due: { label: 'Pago vencido', tone: 'warning' },
+	unpaid: { label: 'Impagada', tone: 'error' },
+	canceled: { label: 'Cancelada', tone: 'neutral' },
+	cancelled: { label: 'Cancelada', tone: 'neutral' },
+	incomplete: { label: 'Incompleta', tone: 'warning' },
+	incomplete_expired: { label: 'Caducada', tone: 'neutral' },
+	processed: { label: 'Procesado', tone: 'success' },
+	ignored: { label: 'Ignorado', tone: 'neutral' },
+	queued: { label: 'En cola', tone: 'progress' },
+	succeeded: { label: 'Completado', tone: 'success' },
+	completed: { label: 'Completado', tone: 'success' }
+};
+
 export const PLAN_LABELS: Record<string, string> = {
 	basic: 'Basic',
 	pro: 'Pro',
@@ -52,6 +73,7 @@ export function statusInfo(status: string): { label: string; tone: Tone } {
 	return (
 		TENANT_STATUS[status as TenantStatus] ??
 		SERVICE_STATUS[status as ServiceStatus] ??
+		BILLING_STATUS[status.toLowerCase()] ??
 		INFRA_STATUS[status.toLowerCase()] ?? { label: status, tone: 'neutral' }
 	);
 }
