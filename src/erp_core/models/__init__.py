@@ -13,6 +13,7 @@ from erp_core.models.billing import (
     SubscriptionState,
 )
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
+from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
@@ -25,12 +26,14 @@ __all__ = [
     "CheckoutSession",
     "Coupon",
     "Customer",
+    "DedicatedContainer",
     "Discount",
     "Invoice",
     "Job",
     "JobLog",
     "JobStep",
     "LxcContainer",
+    "MetricRollup",
     "OdooServer",
     "Plan",
     "ProxmoxNode",

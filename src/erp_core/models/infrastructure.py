@@ -36,6 +36,10 @@ class ProxmoxNode(Timestamps, Base):
     disk_total: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     tunnel_id: Mapped[str | None] = mapped_column(String(64))
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Last synced usage (what /cluster/resources said at last_seen_at).
+    cpu_usage: Mapped[float | None] = mapped_column(Float)
+    ram_used: Mapped[int | None] = mapped_column(BigInteger)
+    disk_used: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LxcContainer(Timestamps, Base):
@@ -57,6 +61,12 @@ class LxcContainer(Timestamps, Base):
     disk_gb: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Cumulative network counters at last_seen_at: rates are the difference between syncs.
+    netin_total: Mapped[int | None] = mapped_column(BigInteger)
+    netout_total: Mapped[int | None] = mapped_column(BigInteger)
+    cpu_usage: Mapped[float | None] = mapped_column(Float)
+    ram_used: Mapped[int | None] = mapped_column(BigInteger)
+    disk_used: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ResourceMetric(Base):
@@ -67,6 +77,7 @@ class ResourceMetric(Base):
         CheckConstraint("(container_id IS NOT NULL) <> (node_id IS NOT NULL)", name="one_subject"),
         Index("ix_resource_metrics_container_id_timestamp", "container_id", "timestamp"),
         Index("ix_resource_metrics_node_id_timestamp", "node_id", "timestamp"),
+        Index("ix_resource_metrics_timestamp", "timestamp"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
