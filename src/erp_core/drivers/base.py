@@ -344,3 +344,88 @@ class ClusterManager(Protocol):
     ) -> list[RrdPoint]: ...
 
     async def aclose(self) -> None: ...
+
+
+# --- Billing (Stripe) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPrice:
+    """A recurring price as the domain needs it (amount in minor units per interval)."""
+
+    id: str
+    unit_amount: int
+    currency: str
+    interval: str
+    interval_count: int
+    active: bool
+    product_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLink:
+    """A hosted checkout page opened for one sign-up."""
+
+    id: str
+    url: str
+
+
+class WebhookRejected(PermanentDriverError):
+    """A webhook whose payload or signature does not verify (never stored)."""
+
+
+@runtime_checkable
+class BillingGateway(Protocol):
+    """Customers, prices, subscriptions, checkout sessions, invoices and coupons.
+
+    Every create takes a deterministic ``idempotency_key`` so a retried job never creates a
+    second object. Objects come back as plain JSON dicts (the vendor's documented shapes),
+    the same shapes webhooks carry, so one code path stores both.
+    """
+
+    async def create_customer(
+        self, *, email: str, name: str, metadata: dict[str, str], idempotency_key: str
+    ) -> dict[str, object]: ...
+
+    async def create_price(
+        self,
+        *,
+        product_name: str,
+        unit_amount: int,
+        currency: str,
+        interval: str,
+        idempotency_key: str,
+        metadata: dict[str, str] | None = None,
+    ) -> BillingPrice: ...
+
+    async def get_price(self, price_id: str) -> BillingPrice: ...
+
+    async def create_subscription(
+        self,
+        *,
+        customer_id: str,
+        price_id: str,
+        metadata: dict[str, str],
+        days_until_due: int,
+        idempotency_key: str,
+        quantity: int = 1,
+    ) -> dict[str, object]: ...
+
+    async def create_checkout_session(
+        self,
+        *,
+        price_id: str,
+        customer_email: str,
+        metadata: dict[str, str],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+    ) -> CheckoutLink: ...
+
+    def list_invoices(
+        self, *, created_gte: int | None = None, page_size: int = 100
+    ) -> AsyncIterator[dict[str, object]]: ...
+
+    async def get_coupon(self, coupon_id: str) -> dict[str, object]: ...
+
+    async def aclose(self) -> None: ...
