@@ -6,9 +6,14 @@ which concrete driver serves which server.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from erp_core.context import AppContext
 from erp_core.drivers.base import OdooDatabaseManager, TunnelRouter
 from erp_core.models import OdooServer
+
+if TYPE_CHECKING:
+    from erp_core.drivers.ssh import OutputCallback
 
 
 def _preload() -> None:
@@ -21,7 +26,43 @@ def _preload() -> None:
 _preload()
 
 
-def odoo_for(ctx: AppContext, server: OdooServer) -> OdooDatabaseManager:
+def odoo_for(
+    ctx: AppContext, server: OdooServer, *, on_output: OutputCallback | None = None
+) -> OdooDatabaseManager:
+    """The server's manager: JSON-RPC (``rpc``) or SSH + Odoo's CLI (``host``, issue 10).
+
+    ``on_output`` receives ``(stream, line)`` of host-mode commands as they run (the job
+    log); the RPC driver has no such output and ignores it.
+    """
+    if server.mode == "host":
+        from erp_core.drivers.base import PermanentDriverError
+        from erp_core.drivers.odoo_host import OdooHostManager, SshTarget
+
+        if not server.ssh_host:
+            raise PermanentDriverError(
+                f"El servidor «{server.name}» está en modo host pero no tiene host SSH."
+            )
+        key = ctx.secret_box.decrypt(server.ssh_key_enc) if server.ssh_key_enc else None
+        target = SshTarget(
+            host=server.ssh_host,
+            port=server.ssh_port or 22,
+            user=server.ssh_user or "root",
+            private_key=key,
+            known_hosts=server.known_hosts or None,
+        )
+        return OdooHostManager(
+            target,
+            odoo_bin=server.odoo_bin or "odoo-bin",
+            odoo_conf=server.odoo_conf or "/etc/odoo/odoo.conf",
+            pct_vmid=server.pct_vmid,
+            run_as=server.odoo_user,
+            custom_create_script=server.custom_create_script,
+            internal_url=server.internal_url or server.url,
+            timeout=ctx.settings.odoo_timeout_seconds,
+            slow_timeout=ctx.settings.odoo_create_timeout_seconds,
+            on_output=on_output,
+        )
+
     from erp_core.drivers.odoo import OdooRpcManager
 
     return OdooRpcManager(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from erp_core.tenants.subdomains import subdomain_problem
 
@@ -22,6 +22,9 @@ TenantStatus = Literal[
     "failed",
 ]
 LANG_RE = r"^[a-z]{2}(_[A-Z]{2})?$"
+SERVER_URL_RE = r"^https?://[^\s/]+(:\d+)?/?$"
+SSH_USER_RE = r"^[a-z_][a-z0-9_.-]{0,31}$"
+CLI_WORD = r"[A-Za-z0-9_./@:+=,-]+"
 
 
 class TenantCreate(BaseModel):
@@ -94,22 +97,52 @@ class SuspendIn(BaseModel):
     reason: Literal["manual", "billing"] = "manual"
 
 
-class OdooServerIn(BaseModel):
+class OdooServerHostFields(BaseModel):
+    """Host mode (issue 10): SSH to the host, optionally `pct exec <vmid> --`, Odoo's CLI.
+
+    `ssh_private_key` is write-only (stored encrypted, answered as a fingerprint)."""
+
+    ssh_host: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.:-]{1,253}$")
+    ssh_port: int | None = Field(default=None, ge=1, le=65535)
+    ssh_user: str | None = Field(default=None, pattern=SSH_USER_RE)
+    ssh_private_key: str | None = Field(default=None, min_length=32, max_length=16_384)
+    known_hosts: str | None = Field(default=None, max_length=20_000)
+    pct_vmid: int | None = Field(default=None, ge=100, le=999_999_999)
+    odoo_user: str | None = Field(default=None, pattern=SSH_USER_RE)
+    odoo_bin: str | None = Field(
+        default=None, pattern=rf"^{CLI_WORD}( {CLI_WORD})*$", max_length=300
+    )
+    odoo_conf: str | None = Field(default=None, pattern=rf"^{CLI_WORD}$", max_length=300)
+    custom_create_script: str | None = Field(default=None, pattern=rf"^{CLI_WORD}$", max_length=300)
+    internal_url: str | None = Field(default=None, pattern=SERVER_URL_RE, max_length=500)
+
+
+class OdooServerIn(OdooServerHostFields):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=2, max_length=100)
-    url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$", max_length=500)
-    master_password: str = Field(min_length=8, max_length=256)
+    url: str = Field(pattern=SERVER_URL_RE, max_length=500)
+    mode: Literal["rpc", "host"] = "rpc"
+    master_password: str | None = Field(default=None, min_length=8, max_length=256)
     capacity: int = Field(default=50, ge=0, le=100_000)
     state: Literal["active", "draining", "down"] = "active"
     tunnel_id: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9-]+$")
 
+    @model_validator(mode="after")
+    def _mode_needs(self) -> OdooServerIn:
+        if self.mode == "rpc" and not self.master_password:
+            raise ValueError("El modo rpc necesita la contraseña maestra de Odoo.")
+        if self.mode == "host" and not self.ssh_host:
+            raise ValueError("El modo host necesita el host SSH (ssh_host).")
+        return self
 
-class OdooServerUpdate(BaseModel):
+
+class OdooServerUpdate(OdooServerHostFields):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=2, max_length=100)
-    url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?/?$", max_length=500)
+    url: str | None = Field(default=None, pattern=SERVER_URL_RE, max_length=500)
+    mode: Literal["rpc", "host"] | None = None
     master_password: str | None = Field(default=None, min_length=8, max_length=256)
     capacity: int | None = Field(default=None, ge=0, le=100_000)
     state: Literal["active", "draining", "down"] | None = None
@@ -131,3 +164,16 @@ class OdooServerOut(BaseModel):
     health: Literal["ok", "down", "unknown"]
     latency_ms: float | None
     health_detail: str | None
+    ssh_host: str | None = None
+    ssh_port: int | None = None
+    ssh_user: str | None = None
+    ssh_key_fingerprint: str | None = Field(
+        default=None, description="SHA256 de la clave privada SSH guardada (nunca la clave)"
+    )
+    known_hosts: str | None = None
+    pct_vmid: int | None = None
+    odoo_user: str | None = None
+    odoo_bin: str | None = None
+    odoo_conf: str | None = None
+    custom_create_script: str | None = None
+    internal_url: str | None = None

@@ -7,15 +7,54 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp_core.api import Conflict, NotFound
+from erp_core.api import Conflict, NotFound, ValidationFailed
 from erp_core.context import AppContext
 from erp_core.drivers.base import OdooHealth
 from erp_core.models import OdooServer, Tenant
 from erp_core.provisioning.vendors import odoo_for
+from erp_core.settings.encrypted import register_column
 from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
 
 DEFAULT_SERVER_NAME = "odoo-principal"
 HEALTH_TIMEOUT = 3.0
+HOST_FIELDS = (
+    "ssh_host",
+    "ssh_port",
+    "ssh_user",
+    "known_hosts",
+    "pct_vmid",
+    "odoo_user",
+    "odoo_bin",
+    "odoo_conf",
+    "custom_create_script",
+    "internal_url",
+)
+
+register_column("odoo_servers", "id", "ssh_key_enc")  # key rotation re-encrypts it
+
+
+def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
+    """Check the key parses (write-only secret), then encrypt it."""
+    from erp_core.drivers.base import DriverError
+    from erp_core.drivers.ssh import key_fingerprint
+
+    try:
+        key_fingerprint(private_key)
+    except DriverError as exc:
+        raise ValidationFailed(exc.message, code="SSH_KEY_INVALID") from None
+    return ctx.secret_box.encrypt(private_key)
+
+
+def _fingerprint(ctx: AppContext, server: OdooServer) -> str | None:
+    if not server.ssh_key_enc:
+        return None
+    from erp_core.drivers.base import DriverError
+    from erp_core.drivers.ssh import key_fingerprint
+
+    try:
+        return key_fingerprint(ctx.secret_box.decrypt(server.ssh_key_enc))
+    except (DriverError, ValueError):
+        return None
 
 
 async def ensure_default_server(ctx: AppContext) -> None:
@@ -50,11 +89,15 @@ async def create(session: AsyncSession, ctx: AppContext, body: OdooServerIn) -> 
     server = OdooServer(
         name=body.name,
         url=body.url.rstrip("/"),
-        master_password_enc=ctx.secret_box.encrypt(body.master_password),
+        master_password_enc=ctx.secret_box.encrypt(body.master_password or ""),
         capacity=body.capacity,
         state=body.state,
         tunnel_id=body.tunnel_id,
+        mode=body.mode,
+        **{field: getattr(body, field) for field in HOST_FIELDS},
     )
+    if body.ssh_private_key:
+        server.ssh_key_enc = _ssh_key_enc(ctx, body.ssh_private_key)
     session.add(server)
     await session.flush()
     return server
@@ -72,10 +115,17 @@ async def update(
     password = changes.pop("master_password", None)
     if password:
         server.master_password_enc = ctx.secret_box.encrypt(password)
+    secrets = ["master_password"] if password else []
+    if "ssh_private_key" in changes:  # null clears it (the SSH agent is used then)
+        key = changes.pop("ssh_private_key")
+        server.ssh_key_enc = _ssh_key_enc(ctx, key) if key else None
+        secrets.append("ssh_private_key")
     for key, value in changes.items():
         setattr(server, key, value.rstrip("/") if key == "url" and value else value)
+    if server.mode == "host" and not server.ssh_host:
+        raise ValidationFailed("El modo host necesita el host SSH (ssh_host).")
     await session.flush()
-    return sorted([*changes, *(["master_password"] if password else [])])
+    return sorted([*changes, *secrets])
 
 
 async def delete(session: AsyncSession, server: OdooServer) -> None:
@@ -145,6 +195,8 @@ async def list_with_status(
                 health=probe["status"] if probe else "unknown",
                 latency_ms=probe["latency_ms"] if probe else None,
                 health_detail=probe["detail"] if probe else None,
+                ssh_key_fingerprint=_fingerprint(ctx, server),
+                **{field: getattr(server, field) for field in HOST_FIELDS},
             )
         )
     return out
