@@ -429,3 +429,151 @@ class BillingGateway(Protocol):
     async def get_coupon(self, coupon_id: str) -> dict[str, object]: ...
 
     async def aclose(self) -> None: ...
+
+
+# --- Proxmox cluster (issue 4) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterResource:
+    """One row of ``/cluster/resources``: a node or an LXC container (``type`` says which).
+
+    ``cpu`` is a fraction of ``maxcpu`` (0..1); memory and disk are bytes; ``netin`` and
+    ``netout`` are cumulative byte counters (containers only; 0 for nodes).
+    """
+
+    type: str
+    id: str
+    node: str
+    status: str
+    vmid: int | None = None
+    name: str | None = None
+    cpu: float = 0.0
+    maxcpu: int = 0
+    mem: int = 0
+    maxmem: int = 0
+    disk: int = 0
+    maxdisk: int = 0
+    netin: int = 0
+    netout: int = 0
+    uptime: int = 0
+    template: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStatus:
+    """``/nodes/{node}/status``: CPU fraction, core count, memory and root disk in bytes."""
+
+    node: str
+    cpu: float
+    cpus: int
+    mem_used: int
+    mem_total: int
+    disk_used: int
+    disk_total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerState:
+    """``/nodes/{node}/lxc/{vmid}/status/current`` (or one row of ``/nodes/{node}/lxc``)."""
+
+    vmid: int
+    node: str
+    status: str
+    name: str | None
+    cpu: float
+    cpus: int
+    mem: int
+    maxmem: int
+    disk: int
+    maxdisk: int
+    netin: int
+    netout: int
+    uptime: int
+    lock: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RrdPoint:
+    """One ``rrddata`` sample; network and disk I/O fields are rates (bytes/s)."""
+
+    time: datetime
+    cpu: float | None
+    maxcpu: float | None
+    mem: float | None
+    maxmem: float | None
+    disk: float | None
+    maxdisk: float | None
+    netin: float | None
+    netout: float | None
+
+
+RrdTimeframe = Literal["hour", "day", "week", "month", "year"]
+
+
+@runtime_checkable
+class ClusterManager(Protocol):
+    """A Proxmox VE cluster: inventory, LXC lifecycle and resource history.
+
+    Every write Proxmox runs as a task is awaited here until it stops; a task whose
+    ``exitstatus`` is not ``OK`` raises :class:`PermanentDriverError` with Proxmox's own
+    text (``vendor_code="task_failed"``). A container id already in use raises with
+    ``vendor_code="vmid_exists"``; a missing container with ``vendor_code="not_found"``.
+    """
+
+    async def cluster_resources(
+        self, kind: Literal["node", "vm"] | None = None
+    ) -> list[ClusterResource]: ...
+
+    async def node_status(self, node: str) -> NodeStatus: ...
+
+    async def list_containers(self, node: str) -> list[ContainerState]: ...
+
+    async def container_status(self, node: str, vmid: int) -> ContainerState: ...
+
+    async def container_config(self, node: str, vmid: int) -> dict[str, str]: ...
+
+    async def clone_container(
+        self,
+        node: str,
+        source_vmid: int,
+        new_vmid: int,
+        *,
+        hostname: str,
+        full: bool = True,
+        storage: str | None = None,
+        target_node: str | None = None,
+    ) -> None: ...
+
+    async def configure_container(
+        self,
+        node: str,
+        vmid: int,
+        *,
+        cores: int,
+        memory_mb: int,
+        net0: str,
+        onboot: bool = True,
+        description: str | None = None,
+    ) -> None: ...
+
+    async def resize_disk(self, node: str, vmid: int, *, disk: str, size_gb: int) -> None: ...
+
+    async def start_container(self, node: str, vmid: int) -> None: ...
+
+    async def shutdown_container(self, node: str, vmid: int, *, timeout: int = 60) -> None: ...
+
+    async def stop_container(self, node: str, vmid: int) -> None: ...
+
+    async def destroy_container(self, node: str, vmid: int, *, purge: bool = True) -> None: ...
+
+    async def rrddata(
+        self,
+        node: str,
+        vmid: int | None = None,
+        *,
+        timeframe: RrdTimeframe = "hour",
+        cf: Literal["AVERAGE", "MAX"] = "AVERAGE",
+    ) -> list[RrdPoint]: ...
+
+    async def aclose(self) -> None: ...

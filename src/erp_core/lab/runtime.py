@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from erp_core.config import Settings
-from erp_core.lab import LabStack, start_lab_stack
+from erp_core.lab import LabStack, StripeLabHandle, start_lab_stack, start_stripe_lab
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class LabRuntime:
     stack: LabStack
+    stripe: StripeLabHandle | None = None  # billing (issue 5)
 
     @property
     def edge_url(self) -> str:
@@ -29,9 +30,12 @@ class LabRuntime:
             "odoo": self.stack.odoo.url,
             "cloudflare": self.stack.cloudflare_base_url,
             "edge": self.stack.edge.url,
+            **({"stripe": self.stripe.api_base} if self.stripe else {}),
         }
 
     def stop(self) -> None:
+        if self.stripe:
+            self.stripe.stop()
         self.stack.stop()
 
 
@@ -44,6 +48,7 @@ def start_lab(settings: Settings) -> LabRuntime:
     )
     point_settings_at_lab(settings, stack, master, token)
     runtime = LabRuntime(stack)
+    runtime.stripe = start_stripe_for_lab(settings, stack)  # billing (issue 5)
     log.info("lab started", extra=runtime.describe())
     return runtime
 
@@ -59,3 +64,15 @@ def point_settings_at_lab(settings: Settings, stack: LabStack, master: str, toke
     settings.cloudflare_tunnel_id = stack.tunnel_ids[0]
     settings.cloudflare_api_base = stack.cloudflare_base_url
     settings.erp_core_public_check_via = stack.edge.url
+
+
+# --- billing (issue 5): the Stripe emulator sends its signed webhooks to this process ---
+
+
+def start_stripe_for_lab(settings: Settings, stack: LabStack) -> StripeLabHandle:
+    url = f"http://{settings.erp_core_host}:{settings.erp_core_port}/api/webhooks/stripe"
+    handle = start_stripe_lab(webhook_url=url, faults=stack.faults)
+    settings.stripe_secret_key = handle.api_key
+    settings.stripe_webhook_secret = handle.webhook_secret
+    settings.stripe_api_base = handle.api_base
+    return handle
