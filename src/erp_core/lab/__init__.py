@@ -15,8 +15,8 @@ from erp_core.lab.edge import create_edge
 from erp_core.lab.faults import ALWAYS, FaultPlan
 from erp_core.lab.odoo import OdooLabState, create_odoo_lab
 from erp_core.lab.proxmox_state import ProxmoxLabState
-from erp_core.lab.proxmox_state import ProxmoxLabState
 from erp_core.lab.server import LabServer
+from erp_core.lab.stripe import StripeLabState, create_stripe_lab
 
 __all__ = [
     "ALWAYS",
@@ -27,14 +27,13 @@ __all__ = [
     "OdooLabState",
     "ProxmoxLab",
     "ProxmoxLabState",
-    "ProxmoxLab",
-    "ProxmoxLabState",
+    "StripeLabHandle",
     "create_cloudflare_lab",
     "create_edge",
     "create_odoo_lab",
     "start_lab_stack",
     "start_proxmox_lab",
-    "start_proxmox_lab",
+    "start_stripe_lab",
 ]
 
 
@@ -89,71 +88,46 @@ def start_lab_stack(
     )
 
 
-# --- Proxmox lab (issue 4) ------------------------------------------------------------------
+# --- Stripe (issue 5) -------------------------------------------------------------------
 
 
 @dataclass
-class ProxmoxLab:
-    """A running Proxmox emulator (HTTPS) and its state; containers run their own lab Odoo."""
+class StripeLabHandle:
+    """A running Stripe emulator: its server, state, and the keys it accepts."""
 
     server: LabServer
-    state: ProxmoxLabState
-    faults: FaultPlan
+    state: StripeLabState
+    api_key: str
+    webhook_secret: str
 
     @property
-    def host(self) -> str:
-        """What to put in PROXMOX_HOST (``127.0.0.1:port``)."""
-        return f"127.0.0.1:{self.server.port}"
-
-    @property
-    def ca_bundle(self) -> str:
-        """The emulator's self-signed certificate, for PROXMOX_CA_BUNDLE."""
-        assert self.server.cert_path is not None
-        return str(self.server.cert_path)
+    def api_base(self) -> str:
+        return self.server.url
 
     def stop(self) -> None:
-        self.state.reset()  # stops every container's Odoo
         self.server.stop()
 
 
-def free_loopback_port() -> int:
-    """A port free on 127.0.0.1 right now (the lab's ODOO_CONTAINER_PORT)."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_proxmox_lab(
+def start_stripe_lab(
     *,
-    token_id: str,
-    token_secret: str,
-    template_master_password: str,
-    odoo_port: int | None = None,
-    nodes: tuple[str, ...] = ("pve1", "pve2"),
-    template_vmid: int = 9000,
-    base_domain: str = "sajet.us",
+    api_key: str | None = None,
+    webhook_secret: str | None = None,
+    webhook_url: str | None = None,
     faults: FaultPlan | None = None,
-    task_delay_s: float = 0.05,
-) -> ProxmoxLab:
-    """Start the Proxmox emulator on a free loopback port over HTTPS; ``stop()`` when done."""
-    from erp_core.lab.proxmox import create_proxmox_lab
+) -> StripeLabHandle:
+    """Start the Stripe emulator on a free loopback port (random test-mode keys by default).
 
-    plan = faults or FaultPlan()
-    state = ProxmoxLabState(
-        token_id=token_id,
-        token_secret=token_secret,
-        template_master_password=template_master_password,
-        odoo_port=odoo_port or free_loopback_port(),
-        nodes=nodes,
-        template_vmid=template_vmid,
-        base_domain=base_domain,
-        task_delay_s=task_delay_s,
-    )
-    server = LabServer(create_proxmox_lab(state, faults=plan), https=True).start()
-    return ProxmoxLab(server=server, state=state, faults=plan)
+    ``webhook_url`` (the control plane's ``/api/webhooks/stripe``) receives signed events.
+    """
+    import secrets
+
+    key = api_key or f"sk_test_lab_{secrets.token_hex(12)}"
+    secret = webhook_secret or f"whsec_{secrets.token_hex(16)}"
+    app = create_stripe_lab(key, secret, faults=faults)
+    state: StripeLabState = app.state.lab
+    state.webhook_url = webhook_url
+    server = LabServer(app).start()
+    return StripeLabHandle(server=server, state=state, api_key=key, webhook_secret=secret)
 
 
 # --- Proxmox lab (issue 4) ------------------------------------------------------------------

@@ -14,7 +14,6 @@ from erp_core.models.billing import (
 )
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
-from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
@@ -28,14 +27,12 @@ __all__ = [
     "Coupon",
     "Customer",
     "DedicatedContainer",
-    "DedicatedContainer",
     "Discount",
     "Invoice",
     "Job",
     "JobLog",
     "JobStep",
     "LxcContainer",
-    "MetricRollup",
     "MetricRollup",
     "OdooServer",
     "Plan",
