@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
@@ -36,6 +37,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(auth_routes.router)
     for module in _optional_routers():
         app.include_router(module.router)
+    if os.environ.get("ERP_CORE_BENCH_BASELINE") == "true":
+        from erp_core.observability import bench
+
+        app.include_router(bench.router)
 
 
 def _optional_routers() -> list[ModuleType]:
