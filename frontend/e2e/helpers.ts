@@ -1,4 +1,4 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
 
 export const BASE_URL = process.env.E2E_BASE_URL;
 export const EMAIL = process.env.E2E_EMAIL;
@@ -40,10 +40,32 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 	await page.screenshot({ path: `test-results/screenshots/${name}.png`, fullPage: true });
 }
 
-export async function login(page: Page): Promise<void> {
+export async function login(page: Page, email = EMAIL!, password = PASSWORD!): Promise<void> {
 	await page.goto('/login');
-	await page.getByLabel('Correo electrónico').fill(EMAIL!);
-	await page.getByLabel('Contraseña').fill(PASSWORD!);
+	await page.getByLabel('Correo electrónico').fill(email);
+	await page.getByLabel('Contraseña').fill(password);
 	await page.getByRole('button', { name: 'Iniciar sesión' }).click();
 	await expect(page.getByRole('button', { name: 'Cerrar sesión' })).toBeVisible();
 }
+
+/** An access token for direct API calls from a test (the same figures the page asks for). */
+export async function apiToken(request: APIRequestContext, email = EMAIL!, password = PASSWORD!): Promise<string> {
+	const response = await request.post('/api/auth/login', { data: { email, password } });
+	expect(response.ok(), `login ${email}: ${response.status()}`).toBeTruthy();
+	return (await response.json()).data.access_token as string;
+}
+
+/** GET an /api path with a token: `{status, body}` (body null when not JSON). */
+export async function apiGet(request: APIRequestContext, token: string, path: string): Promise<{ status: number; body: any }> {
+	const response = await request.get(path, { headers: { Authorization: `Bearer ${token}` } });
+	let body: unknown = null;
+	try {
+		body = await response.json();
+	} catch {
+		body = null;
+	}
+	return { status: response.status(), body };
+}
+
+/** Text as a person reads it: non-breaking and narrow spaces become plain spaces. */
+export const plain = (text: string | null | undefined) => (text ?? '').replace(/[\u00a0\u202f]/g, ' ').trim();

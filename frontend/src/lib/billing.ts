@@ -255,10 +255,12 @@ export function readComparison(data: unknown): Comparison {
 		(typeof root.month === 'string' && root.month) ||
 		(typeof currentBlock?.month === 'string' && currentBlock.month) ||
 		null;
-	const previousMonth =
+	const previousNamed =
 		(typeof root.previous_month === 'string' && root.previous_month) ||
 		(typeof previousBlock?.month === 'string' && previousBlock.month) ||
-		(month && isMonth(month) ? shiftMonth(month, -1) : null);
+		null;
+	const previousMonth =
+		previousNamed && previousNamed !== month ? previousNamed : month && isMonth(month) ? shiftMonth(month, -1) : previousNamed;
 	const currency =
 		(typeof root.currency === 'string' && root.currency) ||
 		(typeof currentBlock?.currency === 'string' && currentBlock.currency) ||

@@ -312,3 +312,11 @@ describe('billing figures as text', () => {
 		expect(statusInfo('running').label).toBe('En ejecución');
 	});
 });
+
+describe('comparison months', () => {
+	it('never compares a month with itself', () => {
+		expect(readComparison({ month: '2026-11', current: { mrr: 1 }, previous: { month: '2026-11', mrr: 1 } }).previousMonth).toBe('2026-10');
+		expect(readComparison({ current: { month: '2026-03', mrr: 1 }, previous: { month: '2026-02', mrr: 1 } }).previousMonth).toBe('2026-02');
+		expect(readComparison({}).previousMonth).toBeNull();
+	});
+});
