@@ -242,20 +242,20 @@ async def upsert_discount(
     row = await session.scalar(
         select(Discount).where(Discount.stripe_discount_id == discount_id).with_for_update()
     )
-    start = ts(obj.get("start")) or created
+    # Effective from the event that showed it (the history is in event time), not `start`.
     if row is None:
         row = Discount(
             stripe_discount_id=discount_id,
             stripe_customer_id=ref(obj.get("customer")),
             stripe_subscription_id=ref(obj.get("subscription")),
             coupon_id=coupon_id,
-            started_at=min(start, created),
+            started_at=created,
             ended_at=created if deleted else None,
             source_updated_at=created,
         )
         session.add(row)
     else:
-        row.started_at = min(row.started_at, start, created)
+        row.started_at = min(row.started_at, created)
         if deleted:
             row.ended_at = created
         if created >= row.source_updated_at:
