@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.billing.stripe_events import Events, at, post_event
 
 from erp_core.billing import webhooks
 from erp_core.context import AppContext
 from erp_core.lab import StripeLabHandle
-from tests.billing.stripe_events import Events, at, post_event
 
 MONTHLY = "month"
 
