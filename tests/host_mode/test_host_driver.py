@@ -282,3 +282,62 @@ async def test_large_dump_is_streamed_in_chunks(
     assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while streaming {sum(sizes)}"
     with zipfile.ZipFile(target) as archive:
         assert archive.getinfo("filestore/big.bin").file_size == size
+
+
+CREATE_SCRIPT = """#!/bin/sh
+# The custom create script contract: <db> <lang> <country|->, JSON on stdin, exit codes.
+payload=$(cat)
+case "$1" in
+  taken-*) echo "la base $1 ya existe" >&2; exit 3 ;;
+  busy-*) echo "otro aprovisionamiento en curso" >&2; exit 75 ;;
+  broken-*) echo "plantilla corrupta" >&2; exit 9 ;;
+esac
+printf '%s' "$payload" > "$LAB_ODOO_STATE_DIR/payload.json"
+echo "creando $1 ($2, $3)"
+exec odoo-bin -c /etc/odoo/odoo.conf -d "$1" -i base --without-demo=all \\
+  --load-language="$2" --stop-after-init
+"""
+
+
+async def test_custom_create_script_contract(
+    make_manager: Any, host_state: State, tmp_path: Path, output: OutputLog
+) -> None:
+    script = tmp_path / "create_tenant.sh"
+    script.write_text(CREATE_SCRIPT)
+    script.chmod(0o755)
+    odoo = make_manager(pct_vmid=VMID, custom_create_script=str(script), on_output=output)
+    await odoo.create_database(
+        "scripted", admin_login="admin@x.example", admin_password=PASSWORD, lang="es_DO",
+        country_code="DO",
+    )  # fmt: skip
+    payload = json.loads((host_state.root / "payload.json").read_text())
+    assert payload == {
+        "database": "scripted", "lang": "es_DO", "country_code": "DO",
+        "admin_login": "admin@x.example", "admin_password": PASSWORD,
+    }  # fmt: skip
+    pct = [i["argv"] for i in host_state.invocations() if i["tool"] == "pct"]
+    assert [str(script), "scripted", "es_DO", "DO"] in [a[-4:] for a in pct]
+    assert "creando scripted (es_DO, DO)" in output.text()
+    assert PASSWORD not in output.text()
+    assert await odoo.verify_login("scripted", "admin@x.example", PASSWORD) == 2
+
+    with pytest.raises(PermanentDriverError) as exists:
+        await odoo.create_database("taken-db", admin_login="a", admin_password="b", lang="es_ES")
+    assert exists.value.vendor_code == "odoo.service.db.DatabaseExists"
+    with pytest.raises(TransientDriverError, match="otro aprovisionamiento en curso"):
+        await odoo.create_database("busy-db", admin_login="a", admin_password="b", lang="es_ES")
+    with pytest.raises(DriverError, match=r"código de salida 9\)\. Últimas líneas: plantilla"):
+        await odoo.create_database("broken-db", admin_login="a", admin_password="b", lang="es_ES")
+
+
+async def test_runs_as_the_odoo_user_without_pct(make_manager: Any, host_state: State) -> None:
+    odoo = make_manager(run_as="root", odoo_bin="python3 " + _standin("odoo-bin"))
+    await _create(odoo, "directo")
+    assert await odoo.list_databases() == ["directo"]
+    assert not [i for i in host_state.invocations() if i["tool"] == "pct"]
+
+
+def _standin(name: str) -> str:
+    from erp_core.lab.host.sshd import BIN_DIR
+
+    return str(BIN_DIR / name)

@@ -20,8 +20,8 @@ health                  ``odoo-bin --version`` and its latency
 Safety: every argument is validated and joined with :func:`shlex.join`; secrets (admin
 password, company name, login) travel only inside scripts on stdin, never on a command line
 (``ps`` would show it to every user). Each command runs under ``timeout`` on the server and
-``asyncio.timeout`` here. The custom create script contract is documented in
-``docs/host-mode.md``.
+``asyncio.timeout`` here (transport: :mod:`erp_core.drivers.ssh`). The custom create script
+contract and the operator set-up are in ``docs/host-mode.md``.
 """
 
 from __future__ import annotations
@@ -334,7 +334,9 @@ class OdooHostManager:
         if not await self.database_exists(name):
             return False
         operation = f"eliminar la base de datos '{name}'"
-        result = await self._run(self._odoo_db("drop", name), operation=operation, check=False)
+        result = await self._run(
+            self._odoo_db("drop", name), operation=operation, slow=True, check=False
+        )
         if result.exit_status == 0:
             return True
         if any("does not exist" in line for line in result.stderr_tail):
