@@ -48,6 +48,9 @@ def build_queue(database_url: str) -> procrastinate.App:
         name=SWEEP_TASK, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep"
     )(sweep)
     app.periodic(cron="* * * * *", periodic_id="sweep")(sweep_task)
+    from erp_core.backups.tasks import register_tasks as register_backup_tasks
+
+    register_backup_tasks(app)
     from erp_core.billing.tasks import register_tasks as register_billing_tasks
 
     register_billing_tasks(app)

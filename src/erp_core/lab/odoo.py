@@ -12,19 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy as copy_module
-import hashlib
 import html
 import io
-import json
-import re
 import tempfile
-import threading
-import uuid
-import zipfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -39,12 +31,26 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from erp_core.lab.faults import FaultPlan, InjectedFailure, lab_control_routes
+from erp_core.lab.odoo_state import (
+    LabDatabase,
+    OdooFault,
+    OdooLabState,
+    database_from_zip,
+    dump_sql,
+    write_backup_zip,
+)
 
-__all__ = ["LabDatabase", "OdooFault", "OdooLabState", "create_odoo_lab"]
+__all__ = [
+    "LabDatabase",
+    "OdooFault",
+    "OdooLabState",
+    "create_odoo_lab",
+    "database_from_zip",
+    "dump_sql",
+    "write_backup_zip",
+]
 
 _CHUNK = 64 * 1024
-_DBNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 _MASTER_METHODS = {
     "create_database",
     "duplicate_database",
@@ -54,384 +60,6 @@ _MASTER_METHODS = {
     "rename",
     "change_admin_password",
 }
-
-
-class OdooFault(Exception):
-    """An Odoo exception to render: ``name`` is the class path Odoo reports."""
-
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(message)
-        self.name = name
-        self.message = message
-
-
-def _hash(password: str) -> str:
-    return "lab-sha256$" + hashlib.sha256(password.encode()).hexdigest()
-
-
-@dataclass
-class LabDatabase:
-    """The slice of an Odoo database the control plane can observe."""
-
-    name: str
-    company_name: str = "My Company"
-    country_code: str | None = None
-    lang: str = "en_US"
-    db_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
-    neutralized: bool = False
-    initialized: bool = True
-    users: dict[int, tuple[str, str]] = field(default_factory=dict)  # uid -> (login, hash)
-    filestore: dict[str, bytes] = field(default_factory=dict)
-    modules: dict[str, str] = field(default_factory=dict)
-
-
-class OdooLabState:
-    """All databases of one emulated server, guarded by a lock (handlers run in the
-    server thread while tests inspect from theirs)."""
-
-    def __init__(
-        self,
-        master_password: str,
-        version: str = "17.0",
-        *,
-        base_domain: str = "sajet.us",
-        list_db: bool = True,
-        proxy_mode: bool = True,
-        create_delay_s: float = 0.0,
-    ) -> None:
-        self.master_password = master_password
-        self.version = version
-        self.base_domain = base_domain
-        self.list_db = list_db
-        self.proxy_mode = proxy_mode
-        self.create_delay_s = create_delay_s
-        self.dbfilter = "^%d$"
-        self.lock = threading.RLock()
-        self.databases: dict[str, LabDatabase] = {}
-        self._reserved: set[str] = set()
-        self._initial = (master_password, list_db, proxy_mode, create_delay_s)
-
-    # --- inspection -----------------------------------------------------------------
-    def version_info(self) -> dict[str, Any]:
-        major, _, minor = self.version.partition(".")
-        return {
-            "server_version": self.version,
-            "server_version_info": [int(major), int(minor or 0), 0, "final", 0, ""],
-            "server_serie": self.version,
-            "protocol_version": 1,
-        }
-
-    def snapshot(self) -> dict[str, Any]:
-        with self.lock:
-            return {
-                "version": self.version,
-                "list_db": self.list_db,
-                "create_delay_s": self.create_delay_s,
-                "databases": {
-                    name: {
-                        "company_name": db.company_name,
-                        "lang": db.lang,
-                        "country_code": db.country_code,
-                        "uuid": db.db_uuid,
-                        "neutralized": db.neutralized,
-                        "initialized": db.initialized,
-                        "logins": sorted(login for login, _ in db.users.values()),
-                    }
-                    for name, db in self.databases.items()
-                },
-            }
-
-    def reset(self) -> None:
-        """Forget every database and restore the knobs given at construction."""
-        with self.lock:
-            self.databases.clear()
-            self._reserved.clear()
-            (self.master_password, self.list_db, self.proxy_mode, self.create_delay_s) = (
-                self._initial
-            )
-
-    def names(self) -> list[str]:
-        with self.lock:
-            return sorted(self.databases)
-
-    def exists(self, name: str) -> bool:
-        with self.lock:
-            return name in self.databases or name in self._reserved
-
-    def get(self, name: str) -> LabDatabase:
-        with self.lock:
-            db = self.databases.get(name)
-        if db is None:
-            raise OdooFault("builtins.Exception", f"Database {name!r} does not exist")
-        return db
-
-    def database_for_host(self, host: str) -> LabDatabase | None:
-        """Apply ``dbfilter`` the way Odoo does: port and ``www.`` stripped, ``%d`` is
-        the first label, ``%h`` the whole host."""
-        hostname = host.partition(":")[0].lower()
-        if hostname.startswith("www."):
-            hostname = hostname[4:]
-        first = hostname.partition(".")[0]
-        pattern = self.dbfilter.replace("%h", re.escape(hostname)).replace("%d", re.escape(first))
-        with self.lock:
-            matches = [db for name, db in self.databases.items() if re.match(pattern, name)]
-        return matches[0] if len(matches) == 1 else None
-
-    # --- checks ---------------------------------------------------------------------
-    def check_super(self, password: str) -> None:
-        if password != self.master_password:
-            raise OdooFault(_ACCESS_DENIED, "Access Denied")
-
-    def check_list_db(self) -> None:
-        if not self.list_db:
-            raise OdooFault(_ACCESS_DENIED, "Access Denied")
-
-    def reserve(self, name: str) -> None:
-        """Claim a name before slow work, so a concurrent create sees it as taken."""
-        if not _DBNAME.match(name):
-            raise OdooFault("odoo.exceptions.UserError", f"Invalid database name {name!r}")
-        with self.lock:
-            if name in self.databases or name in self._reserved:
-                raise OdooFault(
-                    "odoo.service.db.DatabaseExists", f"database {name!r} already exists!"
-                )
-            self._reserved.add(name)
-
-    # --- mutations ------------------------------------------------------------------
-    def add_database(
-        self,
-        name: str,
-        *,
-        login: str = "admin",
-        password: str = "admin",  # noqa: S107 - Odoo's own default after -i base
-        company_name: str = "My Company",
-        lang: str = "en_US",
-        initialized: bool = True,
-    ) -> LabDatabase:
-        """Seed a database directly (tests); the RPC path goes through ``create``."""
-        db = LabDatabase(name=name, company_name=company_name, lang=lang, initialized=initialized)
-        if initialized:
-            db.users = {1: ("__system__", _hash("")), 2: (login, _hash(password))}
-            db.modules = {"base": f"{self.version}.1.3", "web": f"{self.version}.1.0"}
-            digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()
-            db.filestore = {f"{digest[:2]}/{digest}": f"lab attachment of {name}\n".encode()}
-        self.install(db)
-        return db
-
-    def create(
-        self,
-        name: str,
-        login: str,
-        password: str,
-        lang: str,
-        country_code: str | None,
-        demo: bool,
-        initialized: bool,
-    ) -> None:
-        db = self.add_database(
-            name, login=login, password=password, lang=lang, initialized=initialized
-        )
-        db.country_code = country_code
-        if demo and initialized:
-            db.modules["lab_demo_data"] = f"{self.version}.1.0"
-
-    def install(self, db: LabDatabase) -> None:
-        with self.lock:
-            self._reserved.discard(db.name)
-            self.databases[db.name] = db
-
-    def duplicate(self, src: str, new: str, neutralize: bool) -> bool:
-        source = self.get(src)
-        self.reserve(new)
-        clone = copy_module.deepcopy(source)
-        clone.name, clone.db_uuid = new, str(uuid.uuid4())
-        clone.neutralized = clone.neutralized or neutralize
-        self.install(clone)
-        return True
-
-    def drop(self, name: str) -> bool:
-        with self.lock:
-            return self.databases.pop(name, None) is not None
-
-    def rename(self, old: str, new: str) -> bool:
-        db = self.get(old)
-        self.reserve(new)
-        with self.lock:
-            self.databases.pop(old, None)
-        db.name = new
-        self.install(db)
-        return True
-
-    # --- common / object services ---------------------------------------------------
-    def login(self, db_name: str, login: str, password: str) -> int | bool:
-        with self.lock:
-            db = self.databases.get(db_name)
-        if db is None:
-            raise OdooFault(
-                "psycopg2.OperationalError",
-                f'connection to server failed: FATAL:  database "{db_name}" does not exist',
-            )
-        for uid, (user_login, pw_hash) in db.users.items():
-            if user_login == login and pw_hash == _hash(password) and uid != 1:
-                return uid
-        return False
-
-    def execute_kw(
-        self,
-        db_name: str,
-        uid: int,
-        password: str,
-        model: str,
-        method: str,
-        args: list[Any],
-        kwargs: dict[str, Any] | None = None,
-    ) -> Any:
-        db = self.get(db_name)
-        user = db.users.get(int(uid))
-        if user is None or user[1] != _hash(str(password)):
-            raise OdooFault(_ACCESS_DENIED, "Access Denied")
-        kwargs = kwargs or {}
-        if model == "res.company":
-            record = {"id": 1, "name": db.company_name, "country_code": db.country_code}
-            if method == "write" and list(args[0]) == [1]:
-                values = dict(args[1])
-                db.company_name = str(values.get("name", db.company_name))
-                return True
-            if method in ("read", "search_read"):
-                wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
-                return [{k: v for k, v in record.items() if not wanted or k in (*wanted, "id")}]
-        if model == "res.users" and method == "search_read":
-            rows = [
-                {"id": uid_, "login": login} for uid_, (login, _) in db.users.items() if uid_ != 1
-            ]
-            for term in args[0] if args else []:
-                if isinstance(term, list | tuple) and term[0] == "login" and term[1] == "=":
-                    rows = [row for row in rows if row["login"] == term[2]]
-            return rows
-        raise OdooFault(
-            "odoo.exceptions.UserError",
-            f"The method '{method}' does not exist on the model '{model}' in the lab",
-        )
-
-
-# --- backup zips ----------------------------------------------------------------------
-def _copy_escape(value: str | None) -> str:
-    if value is None:
-        return "\\N"
-    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
-def _copy_unescape(value: str) -> str | None:
-    if value == "\\N":
-        return None
-    return re.sub(r"\\(.)", lambda m: {"t": "\t", "n": "\n"}.get(m[1], m[1]), value)
-
-
-def dump_sql(db: LabDatabase) -> str:
-    """A plain ``pg_dump``-looking script whose COPY blocks hold the emulated state."""
-    tables: list[tuple[str, str, list[list[str | None]]]] = [
-        (
-            "res_company",
-            "id, name, country_code",
-            [["1", db.company_name, db.country_code]],
-        ),
-        (
-            "res_users",
-            "id, login, password, lang",
-            [[str(uid), login, pw_hash, db.lang] for uid, (login, pw_hash) in db.users.items()],
-        ),
-        (
-            "ir_config_parameter",
-            "key, value",
-            [
-                ["database.uuid", db.db_uuid],
-                ["database.is_neutralized", "True" if db.neutralized else "False"],
-                ["lab.initialized", "True" if db.initialized else "False"],
-            ],
-        ),
-        (
-            "ir_module_module",
-            "name, latest_version, state",
-            [[name, version, "installed"] for name, version in db.modules.items()],
-        ),
-    ]
-    lines = [
-        "--",
-        "-- PostgreSQL database dump (erp-core Odoo lab)",
-        "--",
-        "SET statement_timeout = 0;",
-        "SET client_encoding = 'UTF8';",
-        "SET standard_conforming_strings = on;",
-        "",
-    ]
-    for table, columns, rows in tables:
-        lines.append(f"CREATE TABLE public.{table} ({columns});")
-        lines.append(f"COPY public.{table} ({columns}) FROM stdin;")
-        lines.extend("\t".join(_copy_escape(cell) for cell in row) for row in rows)
-        lines.extend(["\\.", ""])
-    lines.append("-- PostgreSQL database dump complete")
-    return "\n".join(lines) + "\n"
-
-
-def _parse_dump(sql: str) -> dict[str, list[list[str | None]]]:
-    tables: dict[str, list[list[str | None]]] = {}
-    current: str | None = None
-    for line in sql.splitlines():
-        if current is None:
-            match = re.match(r"COPY public\.(\w+) \(.*\) FROM stdin;$", line)
-            if match:
-                current = match[1]
-                tables[current] = []
-        elif line == "\\.":
-            current = None
-        else:
-            tables[current].append([_copy_unescape(cell) for cell in line.split("\t")])
-    return tables
-
-
-def write_backup_zip(db: LabDatabase, target: IO[bytes], state: OdooLabState) -> None:
-    """Write an Odoo-format backup of ``db`` (dump.sql, filestore/, manifest.json)."""
-    manifest = {
-        "odoo_dump": "1",
-        "db_name": db.name,
-        "version": state.version,
-        "version_info": state.version_info()["server_version_info"],
-        "major_version": state.version,
-        "pg_version": "16.0",
-        "modules": dict(db.modules),
-    }
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("dump.sql", dump_sql(db))
-        for path, content in db.filestore.items():
-            archive.writestr(f"filestore/{path}", content)
-        archive.writestr("manifest.json", json.dumps(manifest, indent=4))
-
-
-def database_from_zip(source: IO[bytes], name: str, copy: bool, neutralize: bool) -> LabDatabase:
-    """Rebuild a database from an Odoo backup zip; a bad archive is Odoo's restore error."""
-    try:
-        with zipfile.ZipFile(source) as archive:
-            sql = archive.read("dump.sql").decode()
-            filestore = {
-                entry[len("filestore/") :]: archive.read(entry)
-                for entry in archive.namelist()
-                if entry.startswith("filestore/") and not entry.endswith("/")
-            }
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
-        raise OdooFault("builtins.Exception", f"Couldn't restore database: {exc}") from exc
-    tables = _parse_dump(sql)
-    params = {row[0]: row[1] for row in tables.get("ir_config_parameter", [])}
-    db = LabDatabase(name=name, filestore=filestore)
-    for row in tables.get("res_company", [])[:1]:
-        db.company_name, db.country_code = row[1] or "", row[2]
-    for row in tables.get("res_users", []):
-        db.users[int(row[0] or 0)] = (row[1] or "", row[2] or "")
-        db.lang = row[3] or db.lang
-    db.modules = {row[0] or "": row[1] or "" for row in tables.get("ir_module_module", [])}
-    db.initialized = params.get("lab.initialized") != "False"
-    db.neutralized = neutralize or params.get("database.is_neutralized") == "True"
-    db.db_uuid = str(uuid.uuid4()) if copy else params.get("database.uuid") or str(uuid.uuid4())
-    return db
 
 
 def _truthy(value: object) -> bool:

@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
-from erp_core.models import Backup, OdooServer, Tenant, TenantDeployment
-from erp_core.provisioning.backup import BackupInvalid, backup_path, stream_backup
+from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
 from erp_core.provisioning.vendors import cloudflare_for, odoo_for, public_hostname
 
@@ -345,64 +344,17 @@ async def _set_deployment_status(run: StepRun, status: str) -> None:
 
 
 async def backup_before_delete(run: StepRun) -> dict[str, Any]:
-    """A verified pre-delete backup; without it nothing is dropped."""
+    """A verified pre-delete backup in the backup store; without it nothing is dropped."""
+    from erp_core.backups.core import take_verified_backup
+
     tenant, _server_row, odoo = await _odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepSkipped("No hay base de datos que respaldar.")
-        target = backup_path(run.ctx.settings.effective_backup_dir, tenant.subdomain, "pre-delete")
-        async with run.session() as session:
-            row = Backup(
-                tenant_id=tenant.id,
-                job_id=run.job_id,
-                kind="pre-delete",
-                status="running",
-                database_name=tenant.subdomain,
-                location=str(target),
-            )
-            session.add(row)
-            await session.flush()
-            backup_id = row.id
-        try:
-            stored = await stream_backup(odoo, tenant.subdomain, target)
-        except BackupInvalid as exc:
-            await _finish_backup(run, backup_id, status="failed", error=exc.message)
-            raise StepFailed(f"El respaldo previo no es válido: {exc.message}") from exc
-        except Exception:
-            await _finish_backup(
-                run, backup_id, status="failed", error="El respaldo no se pudo completar."
-            )
-            raise
+        taken = await take_verified_backup(run, odoo, tenant, "pre-delete")
     finally:
         await odoo.aclose()
-    await _finish_backup(run, backup_id, status="succeeded", size=stored.size, sha256=stored.sha256)
-    await run.log(
-        "info",
-        f"Respaldo verificado: {stored.path.name} ({stored.size} bytes, sha256 {stored.sha256[:12]}…).",
-    )
-    return {
-        "backup_id": backup_id,
-        "path": str(stored.path),
-        "sha256": stored.sha256,
-        "size": stored.size,
-    }
-
-
-async def _finish_backup(
-    run: StepRun,
-    backup_id: int,
-    *,
-    status: str,
-    error: str | None = None,
-    size: int | None = None,
-    sha256: str | None = None,
-) -> None:
-    async with run.session() as session:
-        row = await session.get(Backup, backup_id)
-        assert row is not None
-        row.status, row.error, row.finished_at = status, error, _now()
-        if status == "succeeded":
-            row.size_bytes, row.sha256, row.verified_at = size, sha256, _now()
+    return taken.as_output()
 
 
 async def drop_database(run: StepRun) -> dict[str, Any]:

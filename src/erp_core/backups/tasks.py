@@ -1,0 +1,64 @@
+"""Periodic backup tasks: the daily schedule (ticks every minute, acts inside the window),
+hourly retention and the weekly restore drill. Registered per procrastinate App by
+:func:`register_tasks` (called from ``jobs.build_queue``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import procrastinate
+
+if TYPE_CHECKING:
+    from erp_core.context import AppContext
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_TASK = "erp.backup_schedule"
+RETENTION_TASK = "erp.backup_retention"
+DRILL_TASK = "erp.backup_drill"
+QUEUE = "maintenance"
+
+
+def _ctx(job_context: procrastinate.JobContext) -> AppContext:
+    ctx: AppContext = job_context.additional_context["ctx"]
+    return ctx
+
+
+async def backup_schedule(job_context: procrastinate.JobContext, timestamp: int) -> None:
+    from erp_core.backups.schedule import run_schedule
+
+    await run_schedule(_ctx(job_context))
+
+
+async def backup_retention(job_context: procrastinate.JobContext, timestamp: int) -> None:
+    from erp_core.backups.schedule import apply_retention
+
+    result = await apply_retention(_ctx(job_context))
+    for error in result.errors:
+        log.warning("backup retention: %s", error)
+
+
+async def backup_drill(job_context: procrastinate.JobContext, timestamp: int) -> None:
+    from erp_core.backups.verify import start_drills
+
+    await start_drills(_ctx(job_context))
+
+
+def register_tasks(app: procrastinate.App, *, drill_cron: str = "0 5 * * 0") -> None:
+    """Add the backup tasks and their schedules to ``app`` (and the backup job kinds)."""
+    from erp_core.backups import (
+        operations,  # noqa: F401  (registers the job kinds)
+        verify,  # noqa: F401  (registers the health check)
+    )
+
+    schedules = (
+        (SCHEDULE_TASK, backup_schedule, "* * * * *", "backup-schedule"),
+        (RETENTION_TASK, backup_retention, "23 * * * *", "backup-retention"),
+        (DRILL_TASK, backup_drill, drill_cron, "backup-drill"),
+    )
+    for name, fn, cron, lock in schedules:
+        task = app.task(name=name, queue=QUEUE, pass_context=True, queueing_lock=lock, lock=lock)(
+            fn
+        )
+        app.periodic(cron=cron, periodic_id=lock)(task)
