@@ -187,7 +187,7 @@ async def test_hanging_command_times_out(make_manager: Any, host_state: State) -
     started = time.monotonic()
     with pytest.raises(TransientDriverError) as timed_out:
         await odoo.verify_login("acme", "dueno@acme.example", PASSWORD)
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 5  # 1.5 s limit + connecting under load
     assert "se canceló" in timed_out.value.message
     host_state.set_fault("odoo-bin db dump", sleep=30)
     started = time.monotonic()
@@ -195,7 +195,7 @@ async def test_hanging_command_times_out(make_manager: Any, host_state: State) -
         async with odoo.backup_stream("acme") as chunks:
             async for _chunk in chunks:
                 pass
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 8  # existence check + 1.5 s idle limit
 
 
 async def test_failing_command_surfaces_stderr_in_spanish(
