@@ -99,6 +99,7 @@ class StripeLabHandle:
     state: StripeLabState
     api_key: str
     webhook_secret: str
+    faults: FaultPlan
 
     @property
     def api_base(self) -> str:
@@ -123,11 +124,12 @@ def start_stripe_lab(
 
     key = api_key or f"sk_test_lab_{secrets.token_hex(12)}"
     secret = webhook_secret or f"whsec_{secrets.token_hex(16)}"
-    app = create_stripe_lab(key, secret, faults=faults)
+    plan = faults or FaultPlan()
+    app = create_stripe_lab(key, secret, faults=plan)
     state: StripeLabState = app.state.lab
     state.webhook_url = webhook_url
     server = LabServer(app).start()
-    return StripeLabHandle(server=server, state=state, api_key=key, webhook_secret=secret)
+    return StripeLabHandle(server, state, key, secret, plan)
 
 
 # --- Proxmox lab (issue 4) ------------------------------------------------------------------
