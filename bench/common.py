@@ -8,182 +8,61 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
-import psycopg
+
+from erp_core.lab.process import RunningServer, running_server, scratch_database
+
+__all__ = ["scratch_database"]
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = ROOT / ".venv" / "bin"
-ADMIN_EMAIL = "bench@jeturing.com"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _server_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    try:
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2):
-            return "postgresql://postgres@127.0.0.1:5432/postgres"
-    except psycopg.Error:
-        import sys
-
-        sys.path.insert(0, str(ROOT / "src"))
-        from erp_core.db import start_embedded_postgres
-
-        return start_embedded_postgres(ROOT / "var" / "bench-pg")
-
-
-def _with_db(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
-
-
-@contextlib.contextmanager
-def scratch_database() -> Iterator[str]:
-    """A migrated, empty database, dropped afterwards."""
-    server = _server_url()
-    name = f"erp_bench_{uuid.uuid4().hex[:8]}"
-    admin = _with_db(server, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(server, name)
-    subprocess.run(
-        [str(BIN / "erp-core"), "migrate"],
-        env={**os.environ, "DATABASE_URL": url, "ERP_CORE_LOG_LEVEL": "WARNING"},
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-            )
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @dataclass
 class Server:
-    url: str
+    """A running `erp-core serve` with an admin token (see erp_core.lab.process)."""
+
+    running: RunningServer
     token: str
-    proc: subprocess.Popen[bytes]
-    var_dir: Path
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    @property
+    def proc(self) -> subprocess.Popen[bytes]:
+        return self.running.proc
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def refresh_token(self) -> None:
-        self.token = login(self.url)
-
-
-def login(url: str) -> str:
-    resp = httpx.post(
-        f"{url}/api/auth/login", json={"email": ADMIN_EMAIL, "password": _PASSWORD}, timeout=10
-    )
-    resp.raise_for_status()
-    return str(resp.json()["data"]["access_token"])
-
-
-_PASSWORD = secrets.token_urlsafe(18)
-
-
-def server_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("ERP_CORE_", "CLOUDFLARE_", "ODOO_", "STRIPE_"))
-    }
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "ERP_CORE_VAR_DIR": str(var_dir),
-            "ERP_CORE_ADMIN_EMAIL": ADMIN_EMAIL,
-            "ERP_CORE_ADMIN_PASSWORD": _PASSWORD,
-            "ERP_CORE_LOG_LEVEL": "WARNING",
-            "ERP_CORE_BENCH_BASELINE": "true",
-            "ACCESS_TOKEN_TTL_SECONDS": "3600",
-        }
-    )
-    env.pop("REDIS_URL", None)
-    env.update(extra)
-    return env
-
 
 @contextlib.contextmanager
 def serve(
-    database_url: str,
-    *,
-    lab: bool = False,
-    workers: int = 0,
-    in_process_worker: bool = True,
-    **extra: str,
+    database_url: str, *, lab: bool = False, workers: int = 0, **extra: str
 ) -> Iterator[Server]:
-    """`erp-core serve` (plus `workers` standalone worker processes) until the block ends."""
-    var_dir = Path(tempfile.mkdtemp(prefix="erp-bench-"))
-    port = free_port()
-    env = server_env(
-        database_url, var_dir, ERP_CORE_WORKER_IN_PROCESS=str(in_process_worker).lower(), **extra
-    )
-    args = [str(BIN / "erp-core"), "serve", "--port", str(port)] + (["--lab"] if lab else [])
-    log = (var_dir / "serve.log").open("wb")
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((var_dir / "serve.log").read_text()[-3000:])
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.3)
-        server = Server(url, login(url), proc, var_dir)
+    """`erp-core serve` with the bench baseline route (plus `workers` standalone workers)."""
+    env = {
+        "ERP_CORE_BENCH_BASELINE": "true",
+        "ACCESS_TOKEN_TTL_SECONDS": "3600",
+        "LOGIN_RATE_LIMIT_PER_IP": "100000",
+        **extra,
+    }
+    with running_server(database_url, lab=lab, **env) as running:
         for _ in range(workers):
-            wlog = (var_dir / f"worker-{len(server.workers)}.log").open("wb")
-            server.workers.append(
-                subprocess.Popen(
-                    [str(BIN / "erp-core"), "worker"],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=wlog,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        yield server
-    finally:
-        for p in [*getattr(locals().get("server"), "workers", []), proc]:
-            p.send_signal(signal.SIGINT)
-        for p in [*getattr(locals().get("server"), "workers", []), proc]:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        log.close()
-        shutil.rmtree(var_dir, ignore_errors=True)
+            running.start_worker()
+        yield Server(running, running.login())
 
 
 def ensure_wrk() -> str:

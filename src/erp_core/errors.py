@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from erp_core.api import ApiError, ErrorEnvelope, FieldError
@@ -122,9 +124,64 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return error_response(exc.status_code, code, detail, headers=headers)
 
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A value the database cannot hold (an id beyond its integer range, a malformed value
+        # that slipped past validation) is the client's input, not a server fault.
+        if isinstance(exc.orig, psycopg.errors.DataError):
+            return error_response(
+                422, "VALIDATION_ERROR", "Un valor está fuera del rango o formato permitido."
+            )
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         rid = getattr(request.state, "request_id", None)
         log.exception("unhandled error", extra={"request_id": rid, "path": request.url.path})
         code, detail = _HTTP_CODES[500]
         return error_response(500, code, detail, headers={"X-Request-ID": rid or ""})
+
+
+def envelope_openapi(app: FastAPI) -> None:
+    """Document errors as they are: every operation's 4XX/5XX answers are the envelope.
+
+    FastAPI documents 422 with its own `HTTPValidationError`; our handler answers in the
+    envelope, so the document is rewritten to say so (clients and fuzzers read the truth).
+    """
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, model in (("ErrorEnvelope", ErrorEnvelope), ("FieldError", FieldError)):
+            if name not in schemas:
+                defs = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(defs.pop("$defs", {}))
+                schemas[name] = defs
+        ref = {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}
+            }
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for code in list(responses):
+                    if code.startswith(("4", "5")):
+                        responses[code] = {
+                            "description": responses[code].get("description", "Error"),
+                            **ref,
+                        }
+                if path.startswith("/api") or path == "/metrics":
+                    responses.setdefault("4XX", {"description": "Error del cliente", **ref})
+                    responses.setdefault("5XX", {"description": "Error del servidor", **ref})
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from erp_core import __version__
 from erp_core.config import Settings, get_settings
 from erp_core.context import AppContext, build_context
-from erp_core.errors import install_error_handlers
+from erp_core.errors import envelope_openapi, install_error_handlers
 from erp_core.middleware import RequestContextMiddleware
 from erp_core.spa import default_spa_dir, mount_spa
 
@@ -137,6 +137,7 @@ def create_app(
         app.state.ctx = ctx
     install_error_handlers(app)
     _include_routers(app)
+    envelope_openapi(app)
     mount_spa(app, spa_dir or default_spa_dir())
     if settings.cors_origins:
         app.add_middleware(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Response
 
 from erp_core.api import Envelope, error_responses
@@ -20,10 +18,19 @@ async def _cached(ctx: Ctx, session: Session, key: str, *, full: bool) -> Respon
     hit = body is not None
     if body is None:
         data = await service.build(session, ctx, full=full)
-        if not full:
-            data = data["metrics"] | {"generated_at": data["generated_at"]}
-        envelope = {"success": True, "data": data, "meta": {"configured": service.configured(ctx)}}
-        body = json.dumps(envelope, default=str, ensure_ascii=False, separators=(",", ":")).encode()
+        meta = {"configured": service.configured(ctx)}
+        # Through the response model: ISO dates, and bytes that always match the OpenAPI schema.
+        if full:
+            body = (
+                Envelope[DashboardAll](data=DashboardAll.model_validate(data), meta=meta)
+                .model_dump_json()
+                .encode()
+            )
+        else:
+            metrics = DashboardMetricsOut.model_validate(
+                data["metrics"] | {"generated_at": data["generated_at"]}
+            )
+            body = Envelope[DashboardMetricsOut](data=metrics, meta=meta).model_dump_json().encode()
         await ctx.cache.set(key, body, ctx.settings.erp_core_cache_ttl_seconds)
     return Response(
         body, media_type="application/json", headers={"X-Cache": "hit" if hit else "miss"}
