@@ -320,3 +320,26 @@ describe('comparison months', () => {
 		expect(readComparison({}).previousMonth).toBeNull();
 	});
 });
+
+describe('metrics as the API sends them', () => {
+	it('turns byte samples into a share of the capacity, and drops unknown units', () => {
+		const points = [
+			{ t: '2026-11-24T10:00:00Z', cpu: 0.5, ram: 2 * 1024 ** 3, disk: 10 * 1024 ** 3, samples: 3 },
+			{ t: '2026-11-24T11:00:00Z', cpu: null, ram: 4 * 1024 ** 3, disk: null, samples: 0 }
+		];
+		const withCapacity = metricChart({ kind: 'container', id: 7, step: 3600, points }, { ram: 8 * 1024 ** 3, disk: 100 * 1024 ** 3 });
+		expect(withCapacity.series.map((s) => [s.key, s.values])).toEqual([
+			['cpu', [50, null]],
+			['ram', [25, 50]],
+			['disk', [10, null]]
+		]);
+		const blind = metricChart({ points });
+		expect(blind.series.map((s) => s.key)).toEqual(['cpu']);
+	});
+
+	it('reads container capacity from ram_mb / disk_gb', () => {
+		expect(usage({ ram_used: 1024 ** 3, ram_mb: 2048 }, 'ram')).toBe(0.5);
+		expect(usage({ disk_used: 5 * 1024 ** 3, disk_gb: 10 }, 'disk')).toBe(0.5);
+		expect(usage({ cpu_usage: null, cpu_cores: 4 }, 'cpu')).toBeNull();
+	});
+});

@@ -80,9 +80,10 @@ export function usage(row: Loose, resource: Resource): number | null {
 	if (percent != null) return clamp(percent / 100);
 	const fraction = pickNumber(row, ...keys.fraction);
 	if (fraction != null) return clamp(fraction > 1 ? fraction / 100 : fraction);
+	if (resource === 'cpu') return null;
 	const used = pickNumber(row, ...keys.used);
-	const total = pickNumber(row, ...keys.total);
-	if (used != null && total != null && total > 0 && resource !== 'cpu') return clamp(used / total);
+	const total = capacityBytes(row, resource);
+	if (used != null && total != null && total > 0) return clamp(used / total);
 	return null;
 }
 
@@ -164,11 +165,20 @@ function timeOf(point: Loose): string | null {
 	return typeof value === 'string' ? value : null;
 }
 
-function toPercent(key: string, value: unknown): number | null {
+function toPercent(key: string, value: unknown, capacity?: number | null): number | null {
 	const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
 	if (!Number.isFinite(n)) return null;
-	if (key.endsWith('_percent') || n > 1) return Math.round(n * 10) / 10;
+	if (key.endsWith('_percent')) return Math.round(n * 10) / 10;
+	// RAM and disk samples are bytes: a share of the subject's capacity.
+	if (capacity && capacity > 0 && n > 1) return Math.round((n / capacity) * 1000) / 10;
+	if (n > 100) return NaN;
+	if (n > 1) return Math.round(n * 10) / 10;
 	return Math.round(n * 1000) / 10;
+}
+
+/** NaN marks a value in an unknown unit (bytes without a capacity): the series is dropped. */
+function usable(values: (number | null)[]): boolean {
+	return values.some((v) => v != null) && !values.some((v) => v != null && Number.isNaN(v));
 }
 
 /**
@@ -176,7 +186,7 @@ function toPercent(key: string, value: unknown): number | null {
  * (`[{at, cpu, ram, disk}]`), `{points: [...]}`, or `{series: [{name, points: [{at, value}]}]}`.
  * Fields with used/total pairs (`ram_used` + `ram_total`) become percentages too.
  */
-export function metricChart(data: unknown): MetricChart {
+export function metricChart(data: unknown, capacity: Partial<Record<'ram' | 'disk', number | null>> = {}): MetricChart {
 	const root = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Loose) : null;
 	const named = root?.series;
 	if (Array.isArray(named)) {
@@ -194,12 +204,18 @@ export function metricChart(data: unknown): MetricChart {
 				const [t, v] = Array.isArray(p) ? [typeof p[0] === 'number' ? new Date(p[0] < 1e12 ? p[0] * 1000 : p[0]).toISOString() : String(p[0]), p[1]] : [timeOf(p as Loose), (p as Loose).value];
 				if (!t) continue;
 				const row = byTime.get(t) ?? new Map();
-				row.set(known?.key ?? name, toPercent(name, v));
+				const key = known?.key ?? name;
+				row.set(key, toPercent(name, v, key === 'ram' || key === 'disk' ? capacity[key] : null));
 				byTime.set(t, row);
 			}
 		}
 		const times = [...byTime.keys()].sort();
-		return { times, series: series.map((s) => ({ ...s, values: times.map((t) => byTime.get(t)?.get(s.key) ?? null) })) };
+		return {
+			times,
+			series: series
+				.map((s) => ({ ...s, values: times.map((t) => byTime.get(t)?.get(s.key) ?? null) }))
+				.filter((s) => usable(s.values))
+		};
 	}
 	const list = Array.isArray(data) ? data : Array.isArray(root?.points) ? (root!.points as unknown[]) : Array.isArray(root?.items) ? (root!.items as unknown[]) : [];
 	const points = list.filter((p): p is Loose => typeof p === 'object' && p !== null).map((p) => ({ t: timeOf(p), p })).filter((x): x is { t: string; p: Loose } => !!x.t);
@@ -207,11 +223,12 @@ export function metricChart(data: unknown): MetricChart {
 	const series: MetricSeries[] = [];
 	for (const spec of SERIES) {
 		const values = points.map(({ p }) => {
-			for (const alias of spec.aliases) if (p[alias] != null) return toPercent(alias, p[alias]);
+			const cap = spec.key === 'ram' || spec.key === 'disk' ? capacity[spec.key as 'ram' | 'disk'] : null;
+			for (const alias of spec.aliases) if (p[alias] != null) return toPercent(alias, p[alias], cap);
 			const u = usage(p, spec.key as Resource);
 			return u == null ? null : Math.round(u * 1000) / 10;
 		});
-		if (values.some((v) => v != null)) series.push({ key: spec.key, label: spec.label, values });
+		if (usable(values)) series.push({ key: spec.key, label: spec.label, values });
 	}
 	return { times: points.map((x) => x.t), series };
 }

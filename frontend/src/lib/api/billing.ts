@@ -47,6 +47,8 @@ export interface Invoice {
 	amount_paid?: number | null;
 	amount?: number | null;
 	created_at?: string | null;
+	/** Stripe's creation time (the API's InvoiceOut). */
+	created?: string | null;
 	issued_at?: string | null;
 	period_start?: string | null;
 	period_end?: string | null;
@@ -92,6 +94,7 @@ export interface TenantBilling {
 	} | null;
 	invoices?: Invoice[] | null;
 	currency?: string | null;
+	stripe_configured?: boolean | null;
 }
 
 export interface Backup {
@@ -109,6 +112,7 @@ export interface Backup {
 
 export interface BackupStarted {
 	job_id?: number | null;
+	backup_id?: number | null;
 	id?: number | string | null;
 	backup?: Backup | null;
 	job?: { id?: number | null } | null;
