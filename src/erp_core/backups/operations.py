@@ -112,7 +112,7 @@ async def _refill_schedule(run: StepRun) -> None:
     if run.params.get("kind") == "scheduled":
         from erp_core.backups.schedule import run_schedule
 
-        await run_schedule(run.ctx)
+        await run_schedule(run.ctx, finishing_job=run.job_id)
 
 
 # --- restore building blocks ---------------------------------------------------------------

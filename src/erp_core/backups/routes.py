@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from erp_core.api import Envelope, Page, Pagination, error_responses, ok
+from erp_core.api import Envelope, Pagination, error_responses, ok
 from erp_core.backups import service
 from erp_core.backups import verify as _verify  # noqa: F401  (registers the health check)
 from erp_core.backups.schemas import (
-    BackupOut,
+    BackupListMeta,
+    BackupPage,
     BackupStarted,
     RestoreIn,
     RestoreStarted,
@@ -30,7 +31,7 @@ def _accepted(payload: object) -> JSONResponse:
 
 @router.get(
     "/tenants/{tenant_id}/backups",
-    response_model=Page[BackupOut],
+    response_model=BackupPage,
     responses=error_responses(401, 404, 422),
 )
 async def list_backups(
@@ -47,13 +48,13 @@ async def list_backups(
         limit=pagination.per_page,
         include_deleted=include_deleted,
     )
-    meta = pagination.meta(total).model_dump()
-    meta.update(
+    meta = BackupListMeta(
+        **pagination.meta(total).model_dump(),
         last_success_at=summary.last_success_at,
         last_drill_at=summary.last_drill_at,
         last_drill_status=summary.last_drill_status,
     )
-    return {"success": True, "data": [backup_out(r) for r in rows], "meta": meta}
+    return BackupPage(data=[backup_out(r) for r in rows], meta=meta)
 
 
 @router.post(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from erp_core.backups.retention import BackupFacts, RetentionPolicy, backups_to_delete
 from erp_core.backups.store import StoreError, store_for
 from erp_core.context import AppContext
+from erp_core.db import run_after_commit
 from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Backup, Job, OdooServer, Plan, Tenant
 from erp_core.provisioning.engine import add_job
@@ -52,8 +53,14 @@ def window_start(now: datetime, start_hour: int, end_hour: int) -> datetime | No
     return None
 
 
-async def run_schedule(ctx: AppContext, now: datetime | None = None) -> list[int]:
-    """Enqueue the due scheduled backups that fit in each server's free slots; job ids."""
+async def run_schedule(
+    ctx: AppContext, now: datetime | None = None, *, finishing_job: int | None = None
+) -> list[int]:
+    """Enqueue the due scheduled backups that fit in each server's free slots; job ids.
+
+    ``finishing_job`` is a job calling from its completion hook: it is about to close, so
+    it does not hold a slot any more.
+    """
     settings = ctx.settings
     now = now or datetime.now(UTC)
     since = window_start(now, settings.backup_window_start, settings.backup_window_end)
@@ -67,13 +74,15 @@ async def run_schedule(ctx: AppContext, now: datetime | None = None) -> list[int
         )
     started: list[int] = []
     for server_id in server_ids:
-        started += await _fill_server(ctx, server_id, since)
+        started += await _fill_server(ctx, server_id, since, finishing_job)
     if started:
         log.info("scheduled backups enqueued", extra={"jobs": started})
     return started
 
 
-async def _fill_server(ctx: AppContext, server_id: int, since: datetime) -> list[int]:
+async def _fill_server(
+    ctx: AppContext, server_id: int, since: datetime, finishing_job: int | None
+) -> list[int]:
     async with ctx.db.sessionmaker() as session:
         await session.execute(select(func.pg_advisory_xact_lock(SCHEDULE_LOCK_CLASS, server_id)))
         running = int(
@@ -85,6 +94,7 @@ async def _fill_server(ctx: AppContext, server_id: int, since: datetime) -> list
                     Tenant.odoo_server_id == server_id,
                     Job.kind.in_(LOAD_KINDS),
                     Job.status.in_(("queued", "running")),
+                    Job.id != (finishing_job or 0),
                 )
             )
             or 0
@@ -133,6 +143,7 @@ async def _fill_server(ctx: AppContext, server_id: int, since: datetime) -> list
             enqueue_after_commit(session, ctx, job)
             job_ids.append(job.id)
         await session.commit()
+        await run_after_commit(session)
     return job_ids
 
 

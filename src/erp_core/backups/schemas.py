@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from erp_core.api import ListMeta
 from erp_core.models import Backup
 
 BackupKind = Literal["scheduled", "manual", "pre-delete", "pre-restore"]
@@ -96,3 +97,17 @@ class RestoreStarted(BaseModel):
     tenant_id: int
     """The tenant the job works on: the same one (in place) or the new copy."""
     subdomain: str
+
+
+class BackupListMeta(ListMeta):
+    """Pagination plus the tenant's backup health: last success and last restore drill."""
+
+    last_success_at: datetime | None = None
+    last_drill_at: datetime | None = None
+    last_drill_status: CheckStatus | None = None
+
+
+class BackupPage(BaseModel):
+    success: bool = True
+    data: list[BackupOut]
+    meta: BackupListMeta

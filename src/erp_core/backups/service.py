@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -31,9 +32,9 @@ RESTORE_FROM = ("active", "suspended", "failed")
 
 @dataclass
 class BackupSummary:
-    last_success_at: str | None
-    last_drill_at: str | None
-    last_drill_status: str | None
+    last_success_at: datetime | None
+    last_drill_at: datetime | None
+    last_drill_status: Literal["ok", "failed"] | None
 
 
 async def get_backup(session: AsyncSession, backup_id: int, *, lock: bool = False) -> Backup:
@@ -78,11 +79,10 @@ async def list_backups(
             .limit(1)
         )
     ).first()
-    drill_at = drill[0] if drill else None
     summary = BackupSummary(
-        last_success.isoformat() if last_success else None,
-        drill_at.isoformat() if drill_at else None,
-        drill[1] if drill else None,
+        last_success,
+        drill[0] if drill else None,
+        "failed" if drill and drill[1] == "failed" else ("ok" if drill else None),
     )
     return rows, total, summary
 

@@ -13,9 +13,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
 
 from erp_core.context import AppContext
+from erp_core.db import run_after_commit
 from erp_core.jobs import enqueue_after_commit
 from erp_core.logs.health import CheckResult, register_check
 from erp_core.models import Backup, Job, Tenant
@@ -39,7 +41,7 @@ def newest_verified_backups() -> object:
             Backup.status == "succeeded",
             Backup.verification_status.is_distinct_from("failed"),
         )
-        .distinct(Backup.tenant_id)
+        .ext(distinct_on(Backup.tenant_id))
         .order_by(Backup.tenant_id, Backup.finished_at.desc(), Backup.id.desc())
         .subquery()
     )
@@ -76,6 +78,7 @@ async def start_drills(ctx: AppContext, sample: int | None = None) -> list[int]:
             enqueue_after_commit(session, ctx, job)
             started.append(job.id)
         await session.commit()
+        await run_after_commit(session)
     if started:
         log.info("restore drills started", extra={"jobs": started})
     return started
