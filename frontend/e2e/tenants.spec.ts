@@ -42,6 +42,25 @@ test.describe('Tenants', () => {
 		await page.getByRole('dialog', { name: 'Reactivar tenant' }).getByRole('button', { name: 'Reactivar' }).click();
 		await expect(page.locator('[data-status="active"]').first()).toBeVisible({ timeout: 120_000 });
 
+		// Facturación and Respaldos sections: a backup now, then download it with the session's token.
+		await expect(page.getByRole('heading', { name: 'Facturación', level: 2 })).toBeVisible();
+		const backups = page.getByTestId('tenant-backups');
+		const respaldar = backups.getByRole('button', { name: 'Respaldar' });
+		if (await respaldar.count()) {
+			await respaldar.click();
+			await expect(page.getByText('Respaldo en curso.')).toBeVisible();
+			const descargar = backups.getByRole('button', { name: /^Descargar el respaldo/ }).first();
+			await expect(descargar).toBeVisible({ timeout: 120_000 });
+			await screenshot(page, 'tenant-backups');
+			const download = page.waitForEvent('download');
+			await descargar.click();
+			const file = await download;
+			expect(file.suggestedFilename()).toMatch(/\S+\.\w+/);
+			expect(await file.failure()).toBeNull();
+		} else {
+			await expect(backups).toContainText('Disponible pronto');
+		}
+
 		await navLink(page, 'Tenants').click();
 		await page.getByLabel('Buscar').fill(subdomain);
 		await expect(page.getByRole('link', { name: 'Compañía de Pruebas S.L.' })).toHaveCount(1);
