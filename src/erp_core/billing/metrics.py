@@ -103,11 +103,11 @@ b AS (
          AS b(m, n)
 ),
 pm AS (
-  SELECT b.m, c.cus,
-         coalesce(sum(c.mrr) FILTER (WHERE c.t = b.m), 0) AS s,
-         coalesce(sum(c.mrr) FILTER (WHERE c.t = b.n), 0) AS e
-  FROM b JOIN cm c ON c.t = b.m OR c.t = b.n
-  GROUP BY b.m, c.cus
+  SELECT m, cus, sum(s) AS s, sum(e) AS e
+  FROM (SELECT b.m, c.cus, c.mrr AS s, 0 AS e FROM b JOIN cm c ON c.t = b.m
+        UNION ALL
+        SELECT b.m, c.cus, 0, c.mrr FROM b JOIN cm c ON c.t = b.n) AS x
+  GROUP BY m, cus
 ),
 agg AS (
   SELECT pm.m,
@@ -191,14 +191,17 @@ def next_month(month: date) -> date:
 
 def report_amount(value: Decimal) -> int:
     """Half-up to whole minor units, after clearing the last digits of accumulated error."""
-    return int(value.quantize(Decimal("1e-20")).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    with localcontext() as ctx:
+        ctx.prec = 100  # 40 decimal places plus any realistic total fit exactly
+        cleaned = value.quantize(Decimal("1e-20"))
+        return int(cleaned.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _ratio(numerator: Decimal, denominator: Decimal) -> float | None:
     if denominator == 0:
         return None
     with localcontext() as ctx:
-        ctx.prec = 50
+        ctx.prec = 100
         return float(numerator.quantize(Decimal("1e-20")) / denominator.quantize(Decimal("1e-20")))
 
 
@@ -251,11 +254,26 @@ async def compute_months(
     starts = [month_start(m) for m in months]
     ends = [min(month_start(next_month(m)), now) for m in months]
     instants = sorted(set(starts) | set(ends))
+    # CTE row estimates are poor (1 row), which makes the planner nest-loop joins over
+    # hundreds of thousands of rows; hash joins are right here, so ask for them. The
+    # penalised costs would then trigger JIT compilation (seconds, for a sub-second query).
+    previous = (
+        await session.execute(
+            text("SELECT current_setting('enable_nestloop'), current_setting('jit')")
+        )
+    ).one()
+    await session.execute(text("SET LOCAL enable_nestloop = off"))
+    await session.execute(text("SET LOCAL jit = off"))
     rows = await session.execute(
         text(_SERIES_SQL),
         {"instants": instants, "starts": starts, "ends": ends, "currency": currency.lower()},
     )
     by_month = {row.m: row for row in rows}
+    # (on an error the transaction is aborted and the SET LOCALs end with it)
+    await session.execute(
+        text("SELECT set_config('enable_nestloop', :n, true), set_config('jit', :j, true)"),
+        {"n": previous[0], "j": previous[1]},
+    )
     figures = []
     for month, start in zip(months, starts, strict=True):
         row = by_month[start]
