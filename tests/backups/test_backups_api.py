@@ -237,3 +237,31 @@ async def test_delete_leaves_a_verified_backup_and_a_failed_backup_stops_it(
     rows = await _rows(lab_ctx, second["id"])
     assert rows and all(r.status == "failed" for r in rows)
     assert not list(Path(lab_ctx.settings.effective_backup_dir, "dos").glob("*"))
+
+
+async def test_a_failed_restore_leaves_the_tenant_as_it_was(
+    client: httpx.AsyncClient,
+    operator: dict[str, Any],
+    lab_ctx: AppContext,
+    lab_stack: LabStack,
+    worker: None,
+) -> None:
+    h = operator["headers"]
+    tenant = await active_tenant(client, h, "firme")
+    assert (await backup_now(client, h, tenant["id"]))["status"] == "succeeded"
+    backup = (await _rows(lab_ctx, tenant["id"]))[0]
+    odoo = lab_stack.odoo_state
+    odoo.get("firme").company_name = "Datos actuales"
+    lab_stack.faults.set("web.restore", fail_times=ALWAYS, status=500)
+
+    started = await client.post(
+        f"/api/tenants/{tenant['id']}/restore",
+        json={"backup_id": backup.id, "mode": "in_place"},
+        headers=h,
+    )
+    job = await wait_job(client, h, started.json()["data"]["job_id"])
+    assert job["status"] == "failed" and "Cargar el respaldo" in job["error"]
+    assert odoo.get("firme").company_name == "Datos actuales"
+    assert [n for n in odoo.names() if n.startswith("firme")] == ["firme"]
+    after = await wait_tenant(client, h, tenant["id"], "active")
+    assert after["last_error"] and "Cargar el respaldo" in after["last_error"]

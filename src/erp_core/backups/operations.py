@@ -158,14 +158,25 @@ async def restore_scratch(run: StepRun) -> dict[str, Any]:
 
 
 async def drop_scratch_if_unused(run: StepRun) -> None:
-    """Undo: drop the scratch database unless the swap already consumed it."""
+    """Undo: drop the scratch database — unless an in-place swap already dropped the
+    tenant's own database, in which case the scratch copy is the tenant's data now."""
     name = run.outputs.get("restore_scratch", {}).get("scratch")
     if not name:
         return
-    _tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await _odoo(run)
     try:
-        if await odoo.database_exists(name):
-            await odoo.drop_database(name)
+        if not await odoo.database_exists(name):
+            return
+        if run.params.get("mode") == "in_place" and not await odoo.database_exists(
+            tenant.subdomain
+        ):
+            await run.log(
+                "error",
+                f"Se conserva la base {name}: contiene los datos restaurados y la base "
+                f"{tenant.subdomain} ya no existe. Renómbrela o reintente la restauración.",
+            )
+            return
+        await odoo.drop_database(name)
     finally:
         await odoo.aclose()
 

@@ -146,7 +146,13 @@ async def start_restore_in_place(
         )
     _restorable(backup)
     _require_status(tenant, RESTORE_FROM, "restaurar")
-    params = {"backup_id": backup.id, "scratch": "restore", "copy": False, "neutralize": False}
+    params = {
+        "backup_id": backup.id,
+        "mode": "in_place",
+        "scratch": "restore",
+        "copy": False,
+        "neutralize": False,
+    }
     job = await _start(session, ctx, actor, tenant, "restore", params, "tenant.restore")
     return job, tenant
 
@@ -191,6 +197,7 @@ async def start_restore_copy(
     params = {
         "backup_id": backup.id,
         "source_tenant_id": source.id,
+        "mode": "copy",
         "scratch": "restore",
         "copy": True,
         "neutralize": True,
