@@ -35,10 +35,6 @@ test.describe('Páginas', () => {
 		await openSection(page, 'Tenants');
 		await screenshot(page, 'page-tenants');
 
-		await openSection(page, 'Facturación');
-		await expect(page.getByTestId('billing-kpis').or(page.getByText('Disponible pronto').first())).toBeVisible();
-		await screenshot(page, 'page-billing');
-
 		await openSection(page, 'Infraestructura');
 		await expect(page.getByRole('heading', { name: 'Servidores Odoo' })).toBeVisible();
 		await expect(page.getByRole('heading', { name: 'Nodos' })).toBeVisible();
@@ -70,6 +66,11 @@ test.describe('Páginas', () => {
 		await expect(page.getByRole('table', { name: 'Auditoría' })).toBeVisible();
 		await expect(page.getByText('auth.login').first()).toBeVisible();
 		await screenshot(page, 'page-settings-audit');
+
+		// Last, so a billing failure does not hide the other pages' screenshots.
+		await openSection(page, 'Facturación');
+		await expect(page.getByTestId('billing-kpis').or(page.getByText('Disponible pronto').first())).toBeVisible();
+		await screenshot(page, 'page-billing');
 
 		expect(appErrors(errors)).toEqual([]);
 	});
