@@ -89,7 +89,7 @@ test.describe('Contratos de API en construcción', () => {
 		await expect(page.getByRole('meter', { name: 'RAM de odoo-105' })).toHaveAttribute('aria-valuenow', '25');
 		await expect(page.getByRole('img', { name: /Uso de pve-01/ })).toBeVisible();
 		const metricsCall = page.waitForRequest((req) => req.url().includes('/api/infrastructure/metrics') && req.url().includes('step=3600'));
-		await page.getByRole('radio', { name: '7 d' }).click();
+		await page.getByRole('group', { name: 'Intervalo' }).getByRole('button', { name: '7 d' }).click();
 		const request = await metricsCall;
 		expect(new URL(request.url()).searchParams.get('kind')).toBe('node');
 		await page.getByRole('button', { name: 'Ver métricas de odoo-105' }).click();
