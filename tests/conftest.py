@@ -7,6 +7,7 @@ PostgreSQL); without it the embedded PostgreSQL under var/test-pg is used.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,8 +26,22 @@ from erp_core.db import Database, to_libpq_url
 from erp_core.jobs import build_queue
 from erp_core.main import create_app
 from erp_core.security import SecretBox, issue_access_token
+from leakguard import LeakRecorder, no_secret_in_response, register_secret
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs() -> Iterator[None]:
+    recorder = LeakRecorder()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
+    yield
+    root.removeHandler(recorder)
+    root.setLevel(previous)
+    assert recorder.found == [], f"secrets in log records: {recorder.found}"
 
 
 def _server_url() -> str:
@@ -98,6 +113,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def ctx(settings: Settings, database_url: str) -> AsyncIterator[AppContext]:
     """A clean database and an open context (queue included) for one test."""
     truncate_all(database_url)
+    register_secret(settings.erp_core_secret_key, settings.jwt_secret_key)
     assert settings.erp_core_secret_key
     context = AppContext(
         settings=settings,
@@ -115,7 +131,10 @@ async def ctx(settings: Settings, database_url: str) -> AsyncIterator[AppContext
 async def client(ctx: AppContext) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(ctx=ctx, spa_dir=ROOT / "var" / "no-spa")
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5555))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    hooks = {"response": [no_secret_in_response]}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as http:
         yield http
 
 
@@ -129,6 +148,7 @@ class Users:
         self, role: str, email: str | None = None, password: str = "Contraseña-segura-1"
     ) -> dict[str, Any]:
         email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+        register_secret(password)
         async with self.ctx.db.sessionmaker() as session:
             user, _ = await auth_service.create_user(session, email, role.title(), role, password)
             await session.commit()

@@ -19,6 +19,7 @@ from erp_core.lab import LabServer, LabStack, start_lab_stack
 from erp_core.lab.runtime import point_settings_at_lab
 from erp_core.main import create_app
 from erp_core.tenants.servers import ensure_default_server
+from leakguard import register_secret
 
 LAB_MASTER = secrets.token_urlsafe(16)
 LAB_TOKEN = secrets.token_urlsafe(24)
@@ -51,6 +52,7 @@ def reset_lab(stack: LabStack) -> None:
 
 @pytest.fixture
 def settings(settings: Settings, lab_stack: LabStack, suspended_page_server: LabServer) -> Settings:
+    register_secret(LAB_MASTER, LAB_TOKEN)
     reset_lab(lab_stack)
     point_settings_at_lab(settings, lab_stack, LAB_MASTER, LAB_TOKEN)
     settings.erp_core_public_url = suspended_page_server.url
