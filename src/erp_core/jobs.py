@@ -54,6 +54,9 @@ def build_queue(database_url: str) -> procrastinate.App:
     from erp_core.billing.tasks import register_tasks as register_billing_tasks
 
     register_billing_tasks(app)
+    from erp_core.infrastructure.tasks import register_tasks as register_infrastructure_tasks
+
+    register_infrastructure_tasks(app)
     return app
 
 

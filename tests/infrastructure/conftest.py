@@ -21,7 +21,7 @@ from erp_core.lab import LabServer, LabStack, ProxmoxLab, start_lab_stack, start
 from erp_core.lab.runtime import point_settings_at_lab
 from erp_core.main import create_app
 from erp_core.models import Customer, Plan, Tenant
-from erp_core.provisioning import dedicated  # noqa: F401  (registers the dedicated kinds)
+from erp_core.provisioning import dedicated
 from erp_core.provisioning.engine import add_job
 
 LAB_MASTER = secrets.token_urlsafe(16)

@@ -94,7 +94,9 @@ async def test_dedicated_create_suspend_reactivate_delete(
     released = await _link(ctx, tenant_id)
     assert released.state == "released" and released.released_at is not None
     assert _service_for(lab_stack, "globex.sajet.us") is None
-    assert not [r for r in lab_stack.cloudflare_state.dns_records.values() if r["name"] == "globex.sajet.us"]
+    assert not [
+        r for r in lab_stack.cloudflare_state.dns_records.values() if r["name"] == "globex.sajet.us"
+    ]
     async with ctx.db.sessionmaker() as session:
         backup = await session.scalar(select(Backup).where(Backup.tenant_id == tenant_id))
     assert backup is not None and backup.status == "succeeded" and backup.kind == "pre-delete"
@@ -148,7 +150,10 @@ async def test_failed_task_compensates_and_explains(
     async with ctx.db.sessionmaker() as session:
         job = await session.scalar(select(Job).where(Job.tenant_id == tenant_id))
         assert job is not None and job.status == "failed"
-        steps = {s.name: s.status for s in await session.scalars(select(JobStep).where(JobStep.job_id == job.id))}
+        steps = {
+            s.name: s.status
+            for s in await session.scalars(select(JobStep).where(JobStep.job_id == job.id))
+        }
     assert steps["reserve"] == "compensated" and steps["start"] == "failed"
     assert _service_for(lab_stack, "umbrella.sajet.us") is None
 

@@ -20,7 +20,9 @@ async def test_container_lifecycle(pve: ProxmoxManager, pve_lab: ProxmoxLab) -> 
     template = next(r for r in resources if r.vmid == 9000)
     assert template.template and template.type == "lxc"
 
-    await pve.clone_container("pve1", 9000, 1234, hostname="odoo-x", storage="local-lvm", target_node="pve2")
+    await pve.clone_container(
+        "pve1", 9000, 1234, hostname="odoo-x", storage="local-lvm", target_node="pve2"
+    )
     await pve.configure_container(
         "pve2", 1234, cores=3, memory_mb=4096, net0="name=eth0,bridge=vmbr0,ip=127.0.0.77/8"
     )
@@ -65,7 +67,9 @@ async def test_vmid_in_use_and_missing_container(pve: ProxmoxManager) -> None:
 
 
 async def test_task_error_carries_proxmox_message(pve: ProxmoxManager, pve_lab: ProxmoxLab) -> None:
-    pve_lab.faults.set("pve.clone.task", fail_times=1, message="clone failed: no space left on device")
+    pve_lab.faults.set(
+        "pve.clone.task", fail_times=1, message="clone failed: no space left on device"
+    )
     with pytest.raises(PermanentDriverError) as failed:
         await pve.clone_container("pve1", 9000, 301, hostname="c")
     assert failed.value.vendor_code == "task_failed"

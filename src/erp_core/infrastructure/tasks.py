@@ -74,7 +74,7 @@ async def metrics_prune(job_context: procrastinate.JobContext, timestamp: int) -
 
 def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int = 60) -> None:
     """Add the infrastructure tasks and their schedules to ``app``."""
-    from erp_core.provisioning import dedicated  # noqa: F401  (registers the dedicated kinds)
+    import erp_core.provisioning.dedicated  # noqa: F401  (registers the dedicated kinds)
 
     schedules = (
         (SYNC_TASK, infra_sync, interval_cron(sync_interval_seconds), "infra-sync"),

@@ -135,14 +135,10 @@ class _PveLab:
                 rows += [self.state.node_row(n) for n in self.state.nodes.values()]
             if wanted in (None, "vm"):
                 for ct in self.state.containers.values():
-                    rows.append(
-                        {
-                            **self.state.container_row(ct),
-                            "id": f"lxc/{ct.vmid}",
-                            "type": "lxc",
-                            "node": ct.node,
-                        }
-                    )
+                    row = self.state.container_row(ct)
+                    row["maxcpu"] = row.pop("cpus")
+                    row.pop("maxswap")
+                    rows.append({**row, "id": f"lxc/{ct.vmid}", "type": "lxc", "node": ct.node})
         return rows
 
     async def nextid(self, path: dict[str, Any], params: dict[str, str]) -> Any:
