@@ -276,10 +276,10 @@ async def compute_months(
     )
     figures = []
     for month, start in zip(months, starts, strict=True):
-        row = by_month[start]
-        values = {name: Decimal(getattr(row, name) or 0) for name in AMOUNTS}
-        counts = {name: int(getattr(row, name) or 0) for name in COUNTS}
-        revenue = int(row.paid or 0) - int(row.refunded or 0)
+        row = by_month.get(start)  # a month with no subscription history has no row: zeros
+        values = {name: Decimal(getattr(row, name, 0) or 0) for name in AMOUNTS}
+        counts = {name: int(getattr(row, name, 0) or 0) for name in COUNTS}
+        revenue = int(getattr(row, "paid", 0) or 0) - int(getattr(row, "refunded", 0) or 0)
         figures.append(MonthFigures(month, values, counts, revenue))
     return figures
 

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from erp_core.tenants.subdomains import subdomain_problem
 
@@ -91,6 +91,22 @@ class PlanUpdate(BaseModel):
     disk_gb: int | None = Field(default=None, ge=1, le=65_536)
     max_users: int | None = Field(default=None, ge=1)
     active: bool | None = None
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> PlanUpdate:
+        """Omit a field to keep it; only Stripe prices and max_users may be cleared with null."""
+        for name in (
+            "name",
+            "monthly_price",
+            "yearly_price",
+            "cpu_cores",
+            "ram_mb",
+            "disk_gb",
+            "active",
+        ):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"«{name}» no puede ser nulo; omítalo para no cambiarlo.")
+        return self
 
 
 class InvoiceOut(BaseModel):

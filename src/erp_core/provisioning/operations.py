@@ -5,11 +5,13 @@ what it did; suspend, reactivate and delete roll forward or stop and say where."
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
 from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
@@ -46,7 +48,16 @@ async def _server(run: StepRun, tenant: Tenant) -> OdooServer:
 async def _odoo(run: StepRun) -> tuple[Tenant, OdooServer, OdooDatabaseManager]:
     tenant = await _tenant(run)
     server = await _server(run, tenant)
-    return tenant, server, odoo_for(run.ctx, server)
+    return tenant, server, odoo_for(run.ctx, server, on_output=_command_output(run))
+
+
+def _command_output(run: StepRun) -> Callable[[str, str], Awaitable[None]]:
+    """Host-mode command output (stdout/stderr lines, secrets masked) into the job's log."""
+
+    async def write(stream: str, line: str) -> None:
+        await run.log("warning" if stream == "stderr" else "info", line[:2000])
+
+    return write
 
 
 async def _set_tenant(run: StepRun, **values: Any) -> None:
@@ -396,6 +407,7 @@ CREATE = register(
                 "verify_database", "Verificar la base de datos (inicio de sesión)", verify_database
             ),
             Step("set_company", "Configurar la empresa", set_company),
+            Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
             Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
             Step("verify_http", "Comprobar que la URL responde", verify_http),
         ),

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from erp_core.api import Conflict, NotFound, ValidationFailed
+from erp_core.api import Conflict, FieldError, NotFound, ValidationFailed
 from erp_core.context import AppContext
 from erp_core.drivers.base import OdooHealth
 from erp_core.models import OdooServer, Tenant
@@ -107,6 +107,20 @@ async def update(
     session: AsyncSession, ctx: AppContext, server: OdooServer, body: OdooServerUpdate
 ) -> list[str]:
     changes = body.model_dump(exclude_unset=True)
+    nulls = [
+        k
+        for k in ("name", "url", "capacity", "state", "mode")
+        if k in changes and changes[k] is None
+    ]
+    if nulls:
+        message = (
+            "Estos campos no pueden ser nulos (omítalos para no cambiarlos): "
+            + ", ".join(nulls)
+            + "."
+        )
+        raise ValidationFailed(
+            message, fields=[FieldError(field=k, message=message) for k in nulls]
+        )
     if "name" in changes and changes["name"] != server.name:
         if await session.scalar(select(OdooServer.id).where(OdooServer.name == changes["name"])):
             raise Conflict(
