@@ -341,9 +341,9 @@ class ProxmoxManager:
     async def shutdown_container(self, node: str, vmid: int, *, timeout: int = 60) -> None:
         await self._task(
             f"apagar el contenedor {vmid}",
-            lambda: self._api.nodes(node)
-            .lxc(vmid)
-            .status.shutdown.post(timeout=timeout, forceStop=1),
+            lambda: (
+                self._api.nodes(node).lxc(vmid).status.shutdown.post(timeout=timeout, forceStop=1)
+            ),
         )
 
     async def stop_container(self, node: str, vmid: int) -> None:

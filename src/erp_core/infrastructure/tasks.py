@@ -72,8 +72,13 @@ async def metrics_prune(job_context: procrastinate.JobContext, timestamp: int) -
     )
 
 
-def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int = 60) -> None:
-    """Add the infrastructure tasks and their schedules to ``app``."""
+def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int | None = None) -> None:
+    """Add the infrastructure tasks and their schedules to ``app`` (sync period: the
+    argument, else PROXMOX_SYNC_INTERVAL_SECONDS from the environment, else 60 s)."""
+    if sync_interval_seconds is None:
+        from erp_core.config import Settings
+
+        sync_interval_seconds = Settings().proxmox_sync_interval_seconds
     import erp_core.provisioning.dedicated  # noqa: F401  (registers the dedicated kinds)
 
     schedules = (
