@@ -75,7 +75,7 @@ class BackupStarted(BaseModel):
 class RestoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    backup_id: int = Field(ge=1)
+    backup_id: int = Field(ge=1, le=2**63 - 1)
     mode: Literal["in_place", "copy"]
     subdomain: str | None = Field(default=None, min_length=1, max_length=63)
 
