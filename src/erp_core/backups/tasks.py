@@ -5,6 +5,7 @@ hourly retention and the weekly restore drill. Registered per procrastinate App 
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 import procrastinate
@@ -45,17 +46,22 @@ async def backup_drill(job_context: procrastinate.JobContext, timestamp: int) ->
     await start_drills(_ctx(job_context))
 
 
-def register_tasks(app: procrastinate.App, *, drill_cron: str = "0 5 * * 0") -> None:
-    """Add the backup tasks and their schedules to ``app`` (and the backup job kinds)."""
+def register_tasks(app: procrastinate.App, *, drill_cron: str | None = None) -> None:
+    """Add the backup tasks and their schedules to ``app`` (and the backup job kinds).
+
+    The drill's cron line is fixed when the worker starts: ``drill_cron``, else the
+    BACKUP_VERIFY_CRON environment variable, else Sunday 05:00 UTC.
+    """
     from erp_core.backups import (
         operations,  # noqa: F401  (registers the job kinds)
         verify,  # noqa: F401  (registers the health check)
     )
 
+    cron_line = drill_cron or os.environ.get("BACKUP_VERIFY_CRON") or "0 5 * * 0"
     schedules = (
         (SCHEDULE_TASK, backup_schedule, "* * * * *", "backup-schedule"),
         (RETENTION_TASK, backup_retention, "23 * * * *", "backup-retention"),
-        (DRILL_TASK, backup_drill, drill_cron, "backup-drill"),
+        (DRILL_TASK, backup_drill, cron_line, "backup-drill"),
     )
     for name, fn, cron, lock in schedules:
         task = app.task(name=name, queue=QUEUE, pass_context=True, queueing_lock=lock, lock=lock)(
