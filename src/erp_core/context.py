@@ -6,6 +6,8 @@ Built once in the lifespan (or by the CLI/worker) and read by request dependenci
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +28,18 @@ class AppContext:
     secret_box: SecretBox
     queue: procrastinate.App
     lab: Any | None = None  # erp_core.lab runtime when serving with --lab
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: dict[Any, Any] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def lab_mode(self) -> bool:
         return self.lab is not None
 
     async def close(self) -> None:
+        for closer in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                await closer()
+        self.closers.clear()
         await self.cache.close()
         await self.db.dispose()
 

@@ -61,7 +61,9 @@ async def test_create_suspend_reactivate_delete(
 
     job = (await client.get(f"/api/jobs/{data['job_id']}", headers=h)).json()["data"]
     assert job["status"] == "succeeded" and job["progress"] == 100
-    assert [s["status"] for s in job["steps"]] == ["succeeded"] * 6
+    statuses = {s["name"]: s["status"] for s in job["steps"]}
+    assert statuses.pop("stripe") == "skipped"  # Stripe is not configured in this test
+    assert set(statuses.values()) == {"succeeded"} and len(statuses) == 6
     assert "admin_password_enc" not in job["params"]
 
     resp = await client.put(f"/api/tenants/{tenant_id}/suspend", headers=h)

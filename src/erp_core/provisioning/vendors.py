@@ -6,7 +6,9 @@ which concrete driver serves which server.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
 
 from erp_core.context import AppContext
 from erp_core.drivers.base import OdooDatabaseManager, TunnelRouter
@@ -70,11 +72,17 @@ def odoo_for(
         ctx.secret_box.decrypt(server.master_password_enc),
         timeout=ctx.settings.odoo_timeout_seconds,
         slow_timeout=ctx.settings.odoo_create_timeout_seconds,
+        client=odoo_http(ctx),
     )
 
 
 def cloudflare_for(ctx: AppContext) -> TunnelRouter | None:
-    """The tunnel/DNS driver, or None when Cloudflare is not configured."""
+    """The tunnel/DNS driver, or None when Cloudflare is not configured.
+
+    One client per process and configuration (building the SDK client costs tens of
+    milliseconds): callers still call `aclose()`, which leaves the shared client open; the
+    context closes it at shutdown.
+    """
     settings = ctx.settings
     if not settings.cloudflare_configured:
         return None
@@ -82,12 +90,51 @@ def cloudflare_for(ctx: AppContext) -> TunnelRouter | None:
 
     assert settings.cloudflare_api_token and settings.cloudflare_account_id
     assert settings.cloudflare_zone_id
-    return CloudflareManager(
+    key = (
+        "cloudflare",
         settings.cloudflare_api_token,
-        account_id=settings.cloudflare_account_id,
-        zone_id=settings.cloudflare_zone_id,
-        base_url=settings.cloudflare_api_base,
+        settings.cloudflare_account_id,
+        settings.cloudflare_zone_id,
+        settings.cloudflare_api_base,
     )
+    manager = ctx.extras.get(key)
+    if manager is None:
+        manager = CloudflareManager(
+            settings.cloudflare_api_token,
+            account_id=settings.cloudflare_account_id,
+            zone_id=settings.cloudflare_zone_id,
+            base_url=settings.cloudflare_api_base,
+        )
+        ctx.extras[key] = manager
+        ctx.closers.append(manager.aclose)
+    return cast(TunnelRouter, _Shared(manager))
+
+
+class _Shared:
+    """A shared driver handed to one caller: everything but `aclose()` goes through."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def aclose(self) -> None:
+        """Shared: closed with the context, not by each caller."""
+
+
+def odoo_http(ctx: AppContext) -> httpx.AsyncClient:
+    """The process's HTTP client for Odoo servers (keep-alive connections, one pool)."""
+    client = ctx.extras.get("odoo_http")
+    if not isinstance(client, httpx.AsyncClient) or client.is_closed:
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(ctx.settings.odoo_timeout_seconds),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+        ctx.extras["odoo_http"] = client
+        ctx.closers.append(client.aclose)
+    return client
 
 
 def public_hostname(ctx: AppContext, subdomain: str) -> str:
