@@ -12,7 +12,7 @@ database is still there and is renamed). A pre-restore backup is taken first in 
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from erp_core.backups.core import (
     fail_row,
@@ -40,13 +40,6 @@ from erp_core.provisioning.operations import (
     verify_http,
 )
 from erp_core.provisioning.vendors import public_hostname
-
-
-@runtime_checkable
-class _Renames(Protocol):
-    """Both Odoo drivers can rename a database (``db.rename`` / ``odoo-bin db rename``)."""
-
-    async def rename_database(self, old: str, new: str) -> None: ...
 
 
 def scratch_name(subdomain: str, purpose: str, job_id: int) -> str:
@@ -197,8 +190,6 @@ async def check_scratch(run: StepRun) -> dict[str, Any]:
 
 
 async def _rename(odoo: OdooDatabaseManager, old: str, new: str) -> None:
-    if not isinstance(odoo, _Renames):
-        raise StepFailed("El controlador de Odoo de este servidor no permite renombrar bases.")
     await odoo.rename_database(old, new)
 
 
