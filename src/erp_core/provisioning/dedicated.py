@@ -19,6 +19,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.models import DedicatedContainer, Plan, Tenant
 from erp_core.provisioning import dedicated_steps as steps
 from erp_core.provisioning import operations as shared
@@ -120,6 +121,7 @@ CREATE_DEDICATED = register(
                 shared.verify_database,
             ),
             Step("set_company", "Configurar la empresa", shared.set_company),
+            Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
             Step(
                 "route",
                 "Publicar en Cloudflare (túnel del nodo y DNS)",
