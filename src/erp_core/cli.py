@@ -78,6 +78,7 @@ def serve(
     configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
     host = host or settings.erp_core_host
     port = port or settings.erp_core_port
+    settings.erp_core_host, settings.erp_core_port = host, port  # the lab calls back here
     settings.erp_core_public_url = (
         settings.erp_core_public_url
         if "ERP_CORE_PUBLIC_URL" in _env_keys()

@@ -11,7 +11,14 @@ import secrets
 from dataclasses import dataclass
 
 from erp_core.config import Settings
-from erp_core.lab import LabStack, StripeLabHandle, start_lab_stack, start_stripe_lab
+from erp_core.lab import (
+    LabStack,
+    ProxmoxLab,
+    StripeLabHandle,
+    start_lab_stack,
+    start_proxmox_lab,
+    start_stripe_lab,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +27,7 @@ log = logging.getLogger(__name__)
 class LabRuntime:
     stack: LabStack
     stripe: StripeLabHandle | None = None  # billing (issue 5)
+    proxmox: ProxmoxLab | None = None  # dedicated containers (issue 4)
 
     @property
     def edge_url(self) -> str:
@@ -31,9 +39,12 @@ class LabRuntime:
             "cloudflare": self.stack.cloudflare_base_url,
             "edge": self.stack.edge.url,
             **({"stripe": self.stripe.api_base} if self.stripe else {}),
+            **({"proxmox": self.proxmox.host} if self.proxmox else {}),
         }
 
     def stop(self) -> None:
+        if self.proxmox:
+            self.proxmox.stop()
         if self.stripe:
             self.stripe.stop()
         self.stack.stop()
@@ -49,6 +60,7 @@ def start_lab(settings: Settings) -> LabRuntime:
     point_settings_at_lab(settings, stack, master, token)
     runtime = LabRuntime(stack)
     runtime.stripe = start_stripe_for_lab(settings, stack)  # billing (issue 5)
+    runtime.proxmox = start_proxmox_for_lab(settings, stack)  # dedicated containers (issue 4)
     log.info("lab started", extra=runtime.describe())
     return runtime
 
@@ -76,3 +88,37 @@ def start_stripe_for_lab(settings: Settings, stack: LabStack) -> StripeLabHandle
     settings.stripe_webhook_secret = handle.webhook_secret
     settings.stripe_api_base = handle.api_base
     return handle
+
+
+# --- Proxmox (issue 4): a two-node cluster whose containers each run a lab Odoo ---
+
+
+def start_proxmox_for_lab(settings: Settings, stack: LabStack) -> ProxmoxLab:
+    token_id, secret, template_master = (
+        "erp-core@pve!lab",
+        secrets.token_urlsafe(24),
+        secrets.token_urlsafe(24),
+    )
+    pve = start_proxmox_lab(
+        token_id=token_id,
+        token_secret=secret,
+        template_master_password=template_master,
+        base_domain=settings.base_domain,
+        faults=stack.faults,
+    )
+    settings.proxmox_host = pve.host
+    settings.proxmox_token_id = token_id
+    settings.proxmox_token_secret = secret
+    settings.proxmox_verify_ssl = True
+    settings.proxmox_ca_bundle = pve.ca_bundle
+    settings.proxmox_template_vmid = pve.state.template_vmid
+    settings.proxmox_storage = "local-lvm"
+    settings.proxmox_ip_pool = "127.0.0.20-127.0.0.250"  # loopback only, never a private range
+    settings.proxmox_ip_prefix = 8
+    settings.proxmox_gateway = "127.0.0.1"
+    settings.proxmox_node_tunnels = ",".join(
+        f"{n}={stack.tunnel_ids[0]}" for n in pve.state.node_names
+    )
+    settings.odoo_container_port = pve.state.odoo_port
+    settings.odoo_template_master_password = template_master
+    return pve

@@ -110,8 +110,8 @@ def register(operation: Operation) -> Operation:
 
 
 def operation_for(kind: str) -> Operation:
-    if not OPERATIONS:
-        from erp_core.provisioning import operations  # noqa: F401  (registers the built-ins)
+    if kind not in OPERATIONS:
+        from erp_core.provisioning import dedicated, operations  # noqa: F401  (register kinds)
     return OPERATIONS[kind]
 
 

@@ -22,6 +22,7 @@ from erp_core.deps import Actor
 from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Customer, Job, Tenant
 from erp_core.provisioning.cache_hooks import invalidate_dashboard
+from erp_core.provisioning.dedicated import base_kind, operation_kind
 from erp_core.provisioning.engine import add_job
 from erp_core.security import generate_password
 from erp_core.tenants.schemas import TenantCreate
@@ -208,7 +209,8 @@ async def create(
         "company_name": body.company_name,
         "admin_password_enc": ctx.secret_box.encrypt(password),
     }
-    job = await add_job(session, "create", tenant.id, params, actor.user_id)
+    kind = await operation_kind(session, tenant, "create")  # shared server or own container
+    job = await add_job(session, kind, tenant.id, params, actor.user_id)
     record(
         session,
         actor,
@@ -253,10 +255,11 @@ async def _start(
         )
     try:
         async with session.begin_nested():
-            job = await add_job(session, kind, tenant.id, params, actor.user_id)
+            job_kind = await operation_kind(session, tenant, kind)
+            job = await add_job(session, job_kind, tenant.id, params, actor.user_id)
     except IntegrityError as exc:
         raise Conflict("El tenant ya tiene una operación en curso.", code="TENANT_BUSY") from exc
-    tenant.status = IN_PROGRESS[kind]
+    tenant.status = IN_PROGRESS[base_kind(kind)]
     tenant.last_error = None
     record(
         session,
@@ -306,4 +309,6 @@ async def retry(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id:
     )
     if last is None:
         raise Conflict("No hay ninguna operación fallida que reintentar.", code="INVALID_STATE")
-    return await _start(session, ctx, actor, tenant_id, last.kind, dict(last.params), "retry")
+    return await _start(
+        session, ctx, actor, tenant_id, base_kind(last.kind), dict(last.params), "retry"
+    )
