@@ -38,7 +38,7 @@ test.describe('Páginas', () => {
 		await openSection(page, 'Infraestructura');
 		await expect(page.getByRole('heading', { name: 'Servidores Odoo' })).toBeVisible();
 		await expect(page.getByRole('heading', { name: 'Nodos' })).toBeVisible();
-		await expect(page.getByRole('heading', { name: 'Contenedores' })).toBeVisible();
+		await expect(page.locator('#containers-title')).toBeVisible();
 		await expect(page.getByRole('heading', { name: 'Túneles' })).toBeVisible();
 		await screenshot(page, 'page-infrastructure');
 		await page.getByRole('button', { name: 'Nuevo servidor' }).click();
