@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    with scratch_database("erp_e2e") as url, running_server(
-        url, lab=True, LOGIN_RATE_LIMIT_PER_IP="500"
-    ) as server:
+    with (
+        scratch_database("erp_e2e") as url,
+        running_server(url, lab=True, LOGIN_RATE_LIMIT_PER_IP="500") as server,
+    ):
         env = {
             **os.environ,
             "E2E_BASE_URL": server.url,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
-from erp_core.billing.webhooks import MAX_ATTEMPTS, PROCESS_TASK
+from erp_core.billing.webhooks import BATCH_TASK, MAX_ATTEMPTS, PROCESS_TASK
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,12 @@ async def process_stripe_event(job_context: procrastinate.JobContext, event_pk: 
     from erp_core.billing.webhooks import process_event
 
     await process_event(_ctx(job_context), event_pk)  # type: ignore[arg-type]
+
+
+async def process_stripe_batch(job_context: procrastinate.JobContext) -> None:
+    from erp_core.billing.webhooks import process_batch
+
+    await process_batch(_ctx(job_context))  # type: ignore[arg-type]
 
 
 async def sweep_stripe_events(job_context: procrastinate.JobContext, timestamp: int) -> None:
@@ -57,6 +63,7 @@ def register_tasks(app: procrastinate.App) -> None:
         pass_context=True,
         retry=procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS - 1, exponential_wait=2),
     )(process_stripe_event)
+    app.task(name=BATCH_TASK, queue=BILLING_QUEUE, pass_context=True)(process_stripe_batch)
     sweep = app.task(
         name=SWEEP_TASK, queue=BILLING_QUEUE, pass_context=True, queueing_lock="billing-sweep"
     )(sweep_stripe_events)

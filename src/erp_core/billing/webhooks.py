@@ -8,6 +8,7 @@ savepoint, records attempts and the last error, and lets the queue retry with ba
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from erp_core.models import StripeEvent
 
 log = logging.getLogger(__name__)
 
+BATCH_TASK = "erp.billing.process_stripe_batch"
 PROCESS_TASK = "erp.billing.process_event"
 MAX_ATTEMPTS = 8
 SWEEP_AFTER = timedelta(seconds=30)
@@ -68,10 +70,61 @@ async def receive(
 
 
 def defer_after_commit(session: AsyncSession, ctx: AppContext, event_pk: int) -> None:
+    """After the event is stored, make sure a batch job will pick it up (one waits at most)."""
+
     async def _defer() -> None:
-        await defer_event(ctx, event_pk)
+        await defer_batch(ctx)
 
     on_commit(session, _defer)
+
+
+async def defer_batch(ctx: AppContext) -> bool:
+    """Queue one batch run; while one is already waiting, this is a no-op (queueing lock)."""
+    from erp_core.billing.tasks import ensure_registered
+
+    ensure_registered(ctx.queue)
+    try:
+        await ctx.queue.tasks[BATCH_TASK].configure(queueing_lock="stripe-batch").defer_async()
+    except pq_exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+async def process_batch(ctx: AppContext, *, size: int = 200, concurrency: int = 4) -> int:
+    """Drain stored events that were never tried, oldest first, in one job.
+
+    One queue job per event costs several queue round trips each; a batch spends them once.
+    An event whose handler fails is handed to its own job, which retries it with backoff.
+    Events are applied a few at a time: handlers order by the event's `created` time and lock
+    the rows they change, so applying them concurrently cannot roll a newer state back.
+    """
+    gate = asyncio.Semaphore(concurrency)
+    done = 0
+    while True:
+        async with ctx.db.sessionmaker() as session:
+            ids = list(
+                await session.scalars(
+                    select(StripeEvent.id)
+                    .where(StripeEvent.processed.is_(False), StripeEvent.attempts == 0)
+                    .order_by(StripeEvent.id)
+                    .limit(size)
+                )
+            )
+        if not ids:
+            return done
+        results = await asyncio.gather(*(_apply(ctx, pk, gate) for pk in ids))
+        done += sum(results)
+
+
+async def _apply(ctx: AppContext, event_pk: int, gate: asyncio.Semaphore) -> int:
+    """Apply one event under the batch's concurrency limit; a failure goes to its own job."""
+    async with gate:
+        try:
+            await process_event(ctx, event_pk)
+            return 1
+        except Exception:  # recorded on the row by process_event
+            await defer_event(ctx, event_pk)
+            return 0
 
 
 async def defer_event(ctx: AppContext, event_pk: int) -> bool:
