@@ -96,12 +96,12 @@ def processed_rate(database_url: str, count: int, timeout: float) -> float:
     with psycopg.connect(database_url, autocommit=True) as conn:
         while time.monotonic() < deadline:
             row = conn.execute(
-                "SELECT count(*) FILTER (WHERE processed), extract(epoch FROM max(processed_at) - min(received_at)) "
+                "SELECT count(*) FILTER (WHERE processed), extract(epoch FROM max(processed_at) - min(processed_at)) "
                 "FROM stripe_events WHERE event_id LIKE 'evt_bench%%'"
             ).fetchone()
             assert row is not None
             if row[0] >= count:
-                return count / float(row[1])
+                return count / max(float(row[1]), 1e-6)
             time.sleep(0.2)
     raise RuntimeError("events were not all processed in time")
 
@@ -113,9 +113,11 @@ def main() -> None:
     args = parser.parse_args()
     secret = "whsec_" + secrets.token_hex(16)
     evs = events(args.events)
+    # Intake runs with no worker (what the endpoint itself sustains); a worker process then
+    # drains the stored events (what processing sustains): two figures, as the goals are.
     with (
         scratch_database() as url,
-        serve(url, STRIPE_WEBHOOK_SECRET=secret) as server,
+        serve(url, STRIPE_WEBHOOK_SECRET=secret, ERP_CORE_WORKER_IN_PROCESS="false") as server,
         tempfile.TemporaryDirectory() as tmp,
     ):
         baseline = asyncio.run(baseline_inserts(url, evs, args.concurrency))
@@ -138,6 +140,7 @@ def main() -> None:
             timeout=180,
         )
         accepted = json.loads(out.stdout)
+        server.running.start_worker()
         processed = processed_rate(url, args.events, 300)
     report(
         "Stripe webhooks",
@@ -148,7 +151,7 @@ def main() -> None:
             "accepted / baseline": round(accepted["per_second"] / baseline, 3),
             "accept latency p50 / p99 ms": f"{accepted['p50_ms']} / {accepted['p99_ms']}",
             "statuses": accepted["statuses"],
-            "processed/s, first receipt to last processed (goal >= 200)": round(processed, 1),
+            "processed/s by one worker process (goal >= 200)": round(processed, 1),
         },
     )
 
