@@ -23,7 +23,7 @@ from erp_core.drivers.cloudflare import CloudflareManager
 from erp_core.lab import LabStack
 from erp_core.lab.cloudflare import API_PREFIX, LoggedRequest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 # Vendor facts from NOTES.md that the 2024-08 schema leaves out: lists paginate with
 # result_info.total_pages, and every answer (even DELETE's) carries the v4 envelope.
 ALLOWED_UNDOCUMENTED = {

@@ -1,4 +1,5 @@
-"""Driver tests run the real drivers against the lab emulators over loopback HTTP."""
+"""Vendor-level tests (drivers, lab emulators, contracts): the real drivers against the lab
+emulators over loopback HTTP, each test starting from empty emulators with no faults."""
 
 from __future__ import annotations
 
