@@ -71,11 +71,58 @@ async def current_actor(request: Request, session: Session) -> Actor:
     claims = decode_access_token(ctx.settings.jwt_secret_key, token.strip())
     if claims is None:
         raise Unauthorized("La sesión no es válida o ha caducado.", code="INVALID_TOKEN")
-    user = await session.get(User, claims.user_id)
-    if user is None or user.disabled:
+    status = await user_status(ctx, session, claims.user_id)
+    if status is None or status.disabled:
         raise Unauthorized("La cuenta no existe o está deshabilitada.", code="INVALID_TOKEN")
-    request.state.user_id = user.id
-    return Actor(user.id, user.email, user.role, client_ip(request), request_id(request))
+    request.state.user_id = claims.user_id
+    return Actor(claims.user_id, status.email, status.role, client_ip(request), request_id(request))
+
+
+@dataclass(frozen=True)
+class UserStatus:
+    email: str
+    role: str
+    disabled: bool
+
+
+USER_STATUS_TTL = 5.0
+
+
+def user_status_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+async def user_status(ctx: AppContext, session: AsyncSession, user_id: int) -> UserStatus | None:
+    """The user's role and state, cached for a few seconds.
+
+    Every authenticated request needs them; reading them from the cache spares a database
+    round trip per request. Changes made through the API drop the entry after commit (see
+    `forget_user`), so they apply at once; a change made elsewhere (the CLI) applies within
+    USER_STATUS_TTL seconds.
+    """
+    key = user_status_key(user_id)
+    cached = await ctx.cache.get(key)
+    if cached is not None:
+        email, role, disabled = cached.decode().split("\x1f")
+        return UserStatus(email, role, disabled == "1")
+    user = await session.get(User, user_id)
+    if user is None:
+        return None
+    status = UserStatus(user.email, user.role, user.disabled)
+    value = f"{status.email}\x1f{status.role}\x1f{int(status.disabled)}".encode()
+    await ctx.cache.set(key, value, USER_STATUS_TTL)
+    return status
+
+
+def forget_user(session: AsyncSession, ctx: AppContext, user_id: int) -> None:
+    """Drop the cached status once the change is committed (not before: a concurrent
+    request could re-cache the old state in between)."""
+    from erp_core.db import on_commit
+
+    async def _forget() -> None:
+        await ctx.cache.delete(user_status_key(user_id))
+
+    on_commit(session, _forget)
 
 
 def require(role: str) -> Callable[..., Coroutine[Any, Any, Actor]]:

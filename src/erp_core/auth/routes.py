@@ -23,7 +23,7 @@ from erp_core.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from erp_core.deps import Admin, Ctx, Session, Viewer, anonymous_actor
+from erp_core.deps import Admin, Ctx, Session, Viewer, anonymous_actor, forget_user
 from erp_core.security import generate_password
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -91,7 +91,9 @@ async def create_user(body: UserCreate, actor: Admin, session: Session) -> objec
     tags=["users"],
     responses=error_responses(401, 403, 404, 409, 422),
 )
-async def update_user(user_id: int, body: UserUpdate, actor: Admin, session: Session) -> object:
+async def update_user(
+    user_id: int, body: UserUpdate, actor: Admin, ctx: Ctx, session: Session
+) -> object:
     user = await service.get_user(session, user_id)
     changes = body.model_dump(exclude_none=True)
     if user.id == actor.user_id and (
@@ -106,6 +108,7 @@ async def update_user(user_id: int, body: UserUpdate, actor: Admin, session: Ses
         setattr(user, key, value)
     if changes.get("disabled"):
         await service.revoke_all_for_user(session, user.id)
+    forget_user(session, ctx, user.id)
     audit.record(session, actor, "user.update", "user", user.id, changes)
     await session.flush()
     await session.refresh(user)

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 def _preload() -> None:
     """Pay the vendor SDKs' import cost at process start, not inside a request or a step."""
+    import erp_core.drivers.proxmox
+    import erp_core.drivers.stripe  # noqa: F401  (the SDK imports are the cost)
     from erp_core.drivers.cloudflare import preload_sdk
 
     preload_sdk()
