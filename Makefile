@@ -76,7 +76,9 @@ test-e2e: $(STAMP) system-deps frontend
 test: $(STAMP) system-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
 
 bench: $(STAMP) frontend ## Benchmarks with ratios against in-run baselines (see docs/benchmarks.md)
-	@for b in bench/bench_*.py; do [ -f "$$b" ] && $(BIN)/python $$b || true; done
+	@for b in dashboard listing provisioning webhooks billing backup_memory; do \
+	  $(BIN)/python bench/bench_$$b.py || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) var/test-pg $(FRONTEND)/node_modules $(FRONTEND)/build
