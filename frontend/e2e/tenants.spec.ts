@@ -46,6 +46,7 @@ test.describe('Tenants', () => {
 		await expect(page.getByRole('heading', { name: 'Facturación', level: 2 })).toBeVisible();
 		const backups = page.getByTestId('tenant-backups');
 		const respaldar = backups.getByRole('button', { name: 'Respaldar' });
+		let restoredCopy = false;
 		if (await respaldar.count()) {
 			await respaldar.click();
 			await expect(page.getByText('Respaldo en curso.')).toBeVisible();
@@ -57,13 +58,25 @@ test.describe('Tenants', () => {
 			const file = await download;
 			expect(file.suggestedFilename()).toMatch(/\S+\.\w+/);
 			expect(await file.failure()).toBeNull();
+
+			// Restore that backup as a staging copy on a new subdomain, and watch its job finish.
+			await backups.getByRole('button', { name: /^Restaurar el respaldo/ }).first().click();
+			const restoreDialog = page.getByRole('dialog', { name: 'Restaurar respaldo' });
+			await restoreDialog.getByLabel('Subdominio de la copia').fill(`${subdomain}-copia`);
+			await restoreDialog.getByRole('button', { name: 'Restaurar' }).click();
+			await expect(page.getByText(/Restauración en curso/)).toBeVisible();
+			await expect(page.getByTestId('job-percent')).toHaveText('100 %', { timeout: 120_000 });
+			await screenshot(page, 'tenant-restore-copy');
+			restoredCopy = true;
 		} else {
 			await expect(backups).toContainText('Disponible pronto');
 		}
 
 		await navLink(page, 'Tenants').click();
 		await page.getByLabel('Buscar').fill(subdomain);
-		await expect(page.getByRole('link', { name: 'Compañía de Pruebas S.L.' })).toHaveCount(1);
+		// The tenant and, when backups are on, its staging copy (same company, `-copia` subdomain).
+		await expect(page.getByRole('link', { name: 'Compañía de Pruebas S.L.' }).first()).toBeVisible();
+		await expect(page.getByText(`${subdomain}-copia`)).toHaveCount(restoredCopy ? 1 : 0);
 		expect(appErrors(errors)).toEqual([]);
 	});
 

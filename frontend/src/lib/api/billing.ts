@@ -110,6 +110,20 @@ export interface Backup {
 	[key: string]: unknown;
 }
 
+export interface RestoreRequest {
+	backup_id: number | string;
+	mode: 'in_place' | 'copy';
+	subdomain?: string;
+}
+
+export interface RestoreStarted {
+	job_id?: number | null;
+	mode?: string;
+	tenant_id?: number | null;
+	subdomain?: string | null;
+	[key: string]: unknown;
+}
+
 export interface BackupStarted {
 	job_id?: number | null;
 	backup_id?: number | null;
@@ -152,6 +166,10 @@ export const backupsApi = {
 		request<Backup[], Meta>('GET', `/api/tenants/${encodeURIComponent(String(tenantId))}/backups`, { signal }),
 	create: (tenantId: number | string) =>
 		request<BackupStarted>('POST', `/api/tenants/${encodeURIComponent(String(tenantId))}/backups`),
+	/** Restore a backup in place (after an automatic pre-restore backup) or into a new,
+	 * neutralised tenant for staging (mail and scheduled tasks off). 202 + job. */
+	restore: (tenantId: number | string, body: RestoreRequest) =>
+		request<RestoreStarted>('POST', `/api/tenants/${encodeURIComponent(String(tenantId))}/restore`, { body }),
 	/** Fetches the file with the Authorization header (a plain link could not send it). */
 	download: async (backupId: number | string, signal?: AbortSignal): Promise<{ blob: Blob; filename: string | null }> => {
 		const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
