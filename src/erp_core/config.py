@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     # --- end of the Proxmox block ---
 
     # --- Backups (issue 8; see docs/backups.md) ---
-    backup_store: str = "local"  # local | s3 (s3 is not wired yet: see docs/backups.md)
+    backup_store: str = "local"  # local | s3 (an S3-compatible bucket: see docs/backups.md)
     backup_window_start: int = Field(default=1, ge=0, le=23)  # UTC hour, inclusive
     backup_window_end: int = Field(default=5, ge=0, le=24)  # UTC hour, exclusive (wraps)
     backup_max_per_server: int = Field(default=1, ge=1)
@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     backup_s3_bucket: str | None = None
     backup_s3_endpoint_url: str | None = None
     backup_s3_prefix: str = ""
+    backup_s3_region: str = "us-east-1"
+    backup_s3_access_key_id: str | None = None
+    backup_s3_secret_access_key: str | None = None
     # --- end of the Backups block ---
 
     @field_validator("database_url", "redis_url", mode="before")

@@ -10,13 +10,9 @@ import pytest
 
 from erp_core.backups.store import (
     LocalBackupStore,
-    S3BackupStore,
     StoreError,
-    StoreNotConfigured,
     backup_key,
-    store_for,
 )
-from erp_core.config import Settings
 
 
 async def _chunks(*parts: bytes, fail: bool = False) -> AsyncIterator[bytes]:
@@ -62,12 +58,3 @@ async def test_keys_cannot_escape_the_root_and_missing_objects_say_so(tmp_path: 
     with pytest.raises(StoreError, match="no existe"):
         async with store.open("acme/missing.zip"):
             pass
-
-
-async def test_s3_is_a_loud_stub(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, backup_store="s3", backup_dir=tmp_path)  # type: ignore[call-arg]
-    store = store_for(settings)
-    assert isinstance(store, S3BackupStore)
-    with pytest.raises(StoreNotConfigured, match="no está configurado"):
-        await store.put("a/b.zip", _chunks(b"x"))
-    assert isinstance(store_for(settings, "local"), LocalBackupStore)

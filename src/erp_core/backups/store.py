@@ -147,46 +147,18 @@ class LocalBackupStore:
         return existed
 
 
-class S3BackupStore:
-    """Placeholder for an S3-compatible bucket.
-
-    Not wired: the project ships no S3 client and no emulator to test one against, and an
-    untested storage backend for backups is worse than none. Selecting it fails loudly at
-    the first use with a Spanish message, so no backup silently goes nowhere.
-    """
-
-    name = "s3"
-
-    def __init__(self, bucket: str | None, endpoint_url: str | None, prefix: str) -> None:
-        self.bucket, self.endpoint_url, self.prefix = bucket, endpoint_url, prefix
-
-    def _refuse(self) -> StoreNotConfigured:
-        return StoreNotConfigured(
-            "El almacenamiento S3 de respaldos no está configurado en esta versión; "
-            "use BACKUP_STORE=local."
-        )
-
-    async def put(self, key: str, chunks: AsyncIterator[bytes]) -> PutResult:
-        raise self._refuse()
-
-    def open(self, key: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
-        raise self._refuse()
-
-    def local_copy(self, key: str) -> AbstractAsyncContextManager[Path]:
-        raise self._refuse()
-
-    async def exists(self, key: str) -> bool:
-        raise self._refuse()
-
-    async def delete(self, key: str) -> bool:
-        raise self._refuse()
-
-
 def store_for(settings: Settings, name: str | None = None) -> BackupStore:
     """The store named ``name`` (a backup row's ``store``), or the configured one."""
     chosen = (name or settings.backup_store or "local").lower()
     if chosen == "s3":
+        from erp_core.drivers.s3_store import S3BackupStore  # boto3 only where S3 is used
+
         return S3BackupStore(
-            settings.backup_s3_bucket, settings.backup_s3_endpoint_url, settings.backup_s3_prefix
+            settings.backup_s3_bucket,
+            settings.backup_s3_endpoint_url,
+            settings.backup_s3_prefix,
+            region=settings.backup_s3_region,
+            access_key_id=settings.backup_s3_access_key_id,
+            secret_access_key=settings.backup_s3_secret_access_key,
         )
     return LocalBackupStore(settings.effective_backup_dir)

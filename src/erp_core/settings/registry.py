@@ -69,6 +69,13 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("proxmox_node_tunnels", "proxmox", "Túneles por nodo", description="nodo=túnel,…"),
     SettingDef("odoo_template_master_password", "proxmox", "Contraseña maestra de la plantilla", "secret"),
     SettingDef("backup_dir", "backups", "Directorio de respaldos"),
+    SettingDef("backup_store", "backups", "Almacenamiento", description="local o s3"),
+    SettingDef("backup_s3_bucket", "backups", "Bucket S3"),
+    SettingDef("backup_s3_endpoint_url", "backups", "URL del servicio S3", "url", "Vacía: AWS S3; o MinIO, Ceph…"),
+    SettingDef("backup_s3_prefix", "backups", "Prefijo en el bucket"),
+    SettingDef("backup_s3_region", "backups", "Región S3"),
+    SettingDef("backup_s3_access_key_id", "backups", "ID de clave de acceso S3"),
+    SettingDef("backup_s3_secret_access_key", "backups", "Clave secreta S3", "secret"),
 )  # fmt: skip
 
 BY_KEY = {d.key: d for d in DEFINITIONS}
