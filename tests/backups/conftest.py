@@ -1,70 +1,22 @@
-"""The lab (Odoo, Cloudflare, edge) on loopback, a worker, and helpers for backup tests."""
+"""Backup tests run the control plane against the lab (fixtures: control_plane_lab), plus
+helpers to get an active tenant and take a backup through the API."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from erp_core.config import Settings
-from erp_core.context import AppContext
-from erp_core.jobs import worker_options
-from erp_core.lab import LabServer, LabStack, start_lab_stack
-from erp_core.lab.runtime import point_settings_at_lab
-from erp_core.main import create_app
-from erp_core.tenants.servers import ensure_default_server
-
-LAB_MASTER = secrets.token_urlsafe(16)
-LAB_TOKEN = secrets.token_urlsafe(24)
-
-
-@pytest.fixture(scope="session")
-def lab_stack() -> Iterator[LabStack]:
-    stack = start_lab_stack(master_password=LAB_MASTER, cloudflare_token=LAB_TOKEN)
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="session")
-def suspended_page_server() -> Iterator[LabServer]:
-    settings = Settings(_env_file=None, database_url="postgresql://unused@127.0.0.1/unused")  # type: ignore[call-arg]
-    with LabServer(create_app(settings)) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings: Settings, lab_stack: LabStack, suspended_page_server: LabServer) -> Settings:
-    lab_stack.faults.clear()
-    lab_stack.odoo_state.reset()
-    cf = lab_stack.cloudflare_state
-    with cf.lock:
-        cf.dns_records.clear()
-        cf.request_log.clear()
-        cf.configurations.clear()
-    point_settings_at_lab(settings, lab_stack, LAB_MASTER, LAB_TOKEN)
-    settings.erp_core_public_url = suspended_page_server.url
-    return settings
-
-
-@pytest.fixture
-async def lab_ctx(ctx: AppContext) -> AppContext:
-    await ensure_default_server(ctx)
-    return ctx
-
-
-@pytest.fixture
-async def worker(lab_ctx: AppContext) -> AsyncIterator[None]:
-    task = asyncio.create_task(lab_ctx.queue.run_worker_async(**worker_options(lab_ctx)))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await asyncio.wait_for(task, 10)
+from control_plane_lab import (  # noqa: F401  (fixtures, registered by import)
+    lab_ctx,
+    lab_stack,
+    settings,
+    suspended_page_server,
+    worker,
+)
+from erp_core.lab import LabStack
 
 
 async def wait_job(

@@ -13,29 +13,25 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from control_plane_lab import (  # noqa: F401  (fixtures, registered by import)
+    LAB_MASTER,
+    LAB_TOKEN,
+    lab_stack,
+    suspended_page_server,
+)
 from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.jobs import defer_job, worker_options
-from erp_core.lab import LabServer, LabStack, ProxmoxLab, start_lab_stack, start_proxmox_lab
+from erp_core.lab import LabServer, LabStack, ProxmoxLab, start_proxmox_lab
 from erp_core.lab.runtime import point_settings_at_lab
-from erp_core.main import create_app
 from erp_core.models import Customer, Plan, Tenant
 from erp_core.provisioning import dedicated
 from erp_core.provisioning.engine import add_job
 
-LAB_MASTER = secrets.token_urlsafe(16)
-LAB_TOKEN = secrets.token_urlsafe(24)
 PVE_TOKEN_ID = "erp-core@pve!control-plane"
 PVE_SECRET = secrets.token_hex(16)
 TEMPLATE_MASTER = secrets.token_urlsafe(16)
-
-
-@pytest.fixture(scope="session")
-def lab_stack() -> Iterator[LabStack]:
-    stack = start_lab_stack(master_password=LAB_MASTER, cloudflare_token=LAB_TOKEN)
-    yield stack
-    stack.stop()
 
 
 @pytest.fixture(scope="session")
@@ -48,13 +44,6 @@ def pve_lab() -> Iterator[ProxmoxLab]:
     )
     yield lab
     lab.stop()
-
-
-@pytest.fixture(scope="session")
-def suspended_page_server() -> Iterator[LabServer]:
-    settings = Settings(_env_file=None, database_url="postgresql://unused@127.0.0.1/unused")  # type: ignore[call-arg]
-    with LabServer(create_app(settings)) as server:
-        yield server
 
 
 def reset_labs(stack: LabStack, pve: ProxmoxLab) -> None:
