@@ -239,6 +239,7 @@ async def upsert_discount(
 ) -> Discount:
     """Record a discount's life: started at its first event, ended by its deletion event."""
     discount_id = text_of(obj.get("id")) or f"{coupon_id}:{ref(obj.get('subscription'))}"
+    await lock_object(session, "discount", discount_id)
     row = await session.scalar(
         select(Discount).where(Discount.stripe_discount_id == discount_id).with_for_update()
     )
@@ -265,11 +266,24 @@ async def upsert_discount(
     return row
 
 
+async def lock_object(session: AsyncSession, kind: str, stripe_id: str) -> None:
+    """Serialise writers of one Stripe object until this transaction ends.
+
+    `SELECT … FOR UPDATE` cannot lock a row that does not exist yet: two events about a new
+    invoice applied at once would both insert it. Locking the object's identity first makes
+    the second writer wait, then see the row and apply the newer-wins rule.
+    """
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"stripe:{kind}:{stripe_id}")))
+    )
+
+
 async def upsert_invoice(
     session: AsyncSession, obj: dict[str, Any], seen_at: datetime, *, paid_event: bool = False
 ) -> Invoice | None:
     """Keep the invoice as of `seen_at`; an older view never overwrites a newer one."""
     invoice_id = str(obj["id"])
+    await lock_object(session, "invoice", invoice_id)
     row = await session.scalar(
         select(Invoice).where(Invoice.stripe_invoice_id == invoice_id).with_for_update()
     )
