@@ -4,61 +4,25 @@ Odoo/Cloudflare lab by a real worker; and the Stripe step of the create operatio
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from control_plane_lab import (  # noqa: F401  (fixtures; `settings` layers on billing's)
+    lab_ctx,
+    lab_stack,
+    settings,
+    suspended_page_server,
+    worker,
+)
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
-from erp_core.config import Settings
 from erp_core.context import AppContext
-from erp_core.jobs import worker_options
-from erp_core.lab import LabServer, LabStack, StripeLabHandle, start_lab_stack
-from erp_core.lab.runtime import point_settings_at_lab
-from erp_core.main import create_app
+from erp_core.lab import StripeLabHandle
 from erp_core.models import Subscription
 from erp_core.provisioning.engine import StepRun, StepSkipped
 from erp_core.tenants.servers import ensure_default_server
-
-MASTER = secrets.token_urlsafe(16)
-TOKEN = secrets.token_urlsafe(24)
-
-
-@pytest.fixture(scope="module")
-def lab_stack() -> Iterator[LabStack]:
-    stack = start_lab_stack(master_password=MASTER, cloudflare_token=TOKEN)
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def suspended_page_server() -> Iterator[LabServer]:
-    settings = Settings(_env_file=None, database_url="postgresql://unused@127.0.0.1/unused")  # type: ignore[call-arg]
-    with LabServer(create_app(settings)) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(settings: Settings, lab_stack: LabStack, suspended_page_server: LabServer) -> Settings:
-    lab_stack.faults.clear()
-    lab_stack.odoo_state.reset()
-    point_settings_at_lab(settings, lab_stack, MASTER, TOKEN)
-    settings.erp_core_public_url = suspended_page_server.url
-    return settings
-
-
-@pytest.fixture
-async def worker(ctx: AppContext) -> AsyncIterator[None]:
-    await ensure_default_server(ctx)
-    task = asyncio.create_task(ctx.queue.run_worker_async(**worker_options(ctx)))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await asyncio.wait_for(task, 10)
 
 
 async def _price(stripe_lab: StripeLabHandle, amount: int, interval: str = "month") -> str:

@@ -24,7 +24,13 @@ from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Backup, Job, Tenant
 from erp_core.provisioning.cache_hooks import invalidate_dashboard
 from erp_core.provisioning.engine import add_job
-from erp_core.tenants.service import STATUS_ES, _open_job, get_view, subdomain_availability
+from erp_core.tenants.service import (
+    STATUS_ES,
+    _open_job,
+    get_view,
+    insert_tenant,
+    subdomain_availability,
+)
 
 BACKUP_FROM = ("active", "suspended", "failed")
 RESTORE_FROM = ("active", "suspended", "failed")
@@ -186,14 +192,7 @@ async def start_restore_copy(
         country=source.country,
         admin_login=source.admin_login,
     )
-    try:
-        async with session.begin_nested():
-            session.add(copy)
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"El subdominio «{subdomain}» ya está en uso.", code="SUBDOMAIN_TAKEN"
-        ) from exc
+    await insert_tenant(session, copy)
     params = {
         "backup_id": backup.id,
         "source_tenant_id": source.id,

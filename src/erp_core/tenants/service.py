@@ -175,6 +175,19 @@ async def _customer_for(
     return customer
 
 
+async def insert_tenant(session: AsyncSession, tenant: Tenant) -> None:
+    """Add and flush a new tenant; a concurrent request that took the subdomain first (the
+    partial unique index) becomes 409 SUBDOMAIN_TAKEN instead of an integrity error."""
+    try:
+        async with session.begin_nested():
+            session.add(tenant)
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"El subdominio «{tenant.subdomain}» ya está en uso.", code="SUBDOMAIN_TAKEN"
+        ) from exc
+
+
 async def create(
     session: AsyncSession, ctx: AppContext, actor: Actor, body: TenantCreate
 ) -> tuple[TenantView, str | None]:
@@ -197,14 +210,7 @@ async def create(
         country=body.country,
         admin_login=customer.email,
     )
-    try:
-        async with session.begin_nested():
-            session.add(tenant)
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"El subdominio «{body.subdomain}» ya está en uso.", code="SUBDOMAIN_TAKEN"
-        ) from exc
+    await insert_tenant(session, tenant)
     params = {
         "company_name": body.company_name,
         "admin_password_enc": ctx.secret_box.encrypt(password),
