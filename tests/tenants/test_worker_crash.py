@@ -100,7 +100,8 @@ async def test_killed_worker_job_is_resumed_by_another(
         second = _worker(lab_ctx, database_url, tmp_path / "w2")
         await asyncio.sleep(STALLED_AFTER + 1.5)  # the dead worker's heartbeat is now stale
         swept = await sweep_jobs(lab_ctx)
-        assert swept["stalled"] == 1
+        # Our job, plus any periodic tick the dead worker held at a minute boundary.
+        assert swept["stalled"] >= 1
         final = await wait(client, admin["headers"], created["id"], "active", "failed", timeout=60)
         assert final["status"] == "active", final["last_error"]
     finally:
