@@ -65,10 +65,9 @@ describe('readEventStream', () => {
 		let sentHeader: string | null = null;
 		const got: SseMessage[] = [];
 		const parser = await readEventStream({
-			url: 'http://api.test/api/jobs/1/events',
 			lastEventId: '2',
-			fetch: async (req) => {
-				sentHeader = req.headers.get('Last-Event-ID');
+			open: async (headers) => {
+				sentHeader = headers['Last-Event-ID'] ?? null;
 				const body = new ReadableStream<Uint8Array>({
 					start(controller) {
 						for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
@@ -86,8 +85,7 @@ describe('readEventStream', () => {
 
 	it('rejects with the Response when the server refuses', async () => {
 		const failure = await readEventStream({
-			url: 'http://api.test/x',
-			fetch: async () => new Response('nope', { status: 404 }),
+			open: async () => new Response('nope', { status: 404 }),
 			onMessage: () => {}
 		}).catch((e: unknown) => e);
 		expect(failure).toBeInstanceOf(Response);
