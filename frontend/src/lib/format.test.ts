@@ -7,6 +7,7 @@ import {
 	formatDateTime,
 	formatDuration,
 	formatMonth,
+	formatMonthLong,
 	formatMilliseconds,
 	formatMoney,
 	formatNumber,
@@ -83,6 +84,10 @@ describe('dates and times', () => {
 	});
 	it('joins date and time', () => {
 		expect(formatDateTime(instant, 'UTC')).toBe('24 nov 2026, 14:05');
+	});
+	it('formats month keys in full for pickers', () => {
+		expect(formatMonthLong('2026-12')).toBe('diciembre de 2026');
+		expect(formatMonthLong('bad')).toBe(EMPTY);
 	});
 	it('formats month keys', () => {
 		expect(formatMonth('2026-11')).toBe('nov 2026');

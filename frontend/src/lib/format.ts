@@ -152,6 +152,12 @@ export function formatMonth(month: Maybe<string>): string {
 		.replace('.', '');
 }
 
+/** "noviembre de 2026": a month in full, for month pickers. */
+export function formatMonthLong(month: Maybe<string>): string {
+	if (!month || !/^\d{4}-\d{2}$/.test(month)) return EMPTY;
+	return dateFormat({ month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`));
+}
+
 const relativeShort = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto', style: 'short' });
 const relativeLong = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto', style: 'long' });
 
