@@ -36,7 +36,7 @@ test.describe('Contratos de la API real (lab)', () => {
 			await expect(card).toContainText(check.label);
 			// The status may change between the two reads only for a flapping service; the lab's do not.
 			await expect(card).toContainText(statusInfo(check.status).label);
-			if (check.latency_ms != null) await expect(card).toContainText(/Latencia: \d+(,\d)? ms/);
+			if (check.latency_ms != null) await expect(card).toContainText(/Latencia: \d+(,\d)?\s+ms/);
 		}
 		await screenshot(page, 'contract-logs-status');
 		expect(appErrors(errors)).toEqual([]);
@@ -89,7 +89,7 @@ test.describe('Contratos de la API real (lab)', () => {
 			await expect(page.getByText('Cloudflare sin configurar')).toBeVisible();
 		} else {
 			for (const tunnel of tunnels!.body.data as Tunnel[]) {
-				await expect(page.getByRole('cell', { name: tunnel.id, exact: true })).toBeVisible();
+				await expect(page.locator('section[aria-labelledby="tunnels-title"]').getByRole('cell', { name: tunnel.id, exact: true })).toBeVisible();
 			}
 		}
 		await screenshot(page, 'contract-infrastructure');
