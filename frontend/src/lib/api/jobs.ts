@@ -10,11 +10,14 @@ import { ApiError, networkError, toApiError } from './errors';
 import type { Job, JobLogLine, JobStep } from './types';
 import { api, unwrap } from './client';
 
-/** `progress` event; `percent` is accepted too. */
+/**
+ * `progress` event, as the stream route writes it. The event payloads are not in the
+ * OpenAPI document (text/event-stream); snapshot/step/log/done reuse its JobOut, StepOut
+ * and LogOut, this one is `{progress, status}` of the job.
+ */
 export interface JobProgress {
-	progress?: number | null;
-	percent?: number | null;
-	status?: string | null;
+	progress: number;
+	status: Job['status'];
 }
 
 /** `done` event: the finished job (only status and error are read). */

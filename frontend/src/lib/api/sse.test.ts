@@ -105,7 +105,7 @@ describe('dispatchJobEvent', () => {
 			done: (d: JobDone) => done.push(d)
 		};
 		expect(dispatchJobEvent({ event: 'step', data: '{"name":"place","status":"succeeded"}', id: null }, handlers)).toBe(false);
-		dispatchJobEvent({ event: 'progress', data: '{"percent":40}', id: null }, handlers);
+		dispatchJobEvent({ event: 'progress', data: '{"progress":40,"status":"running"}', id: null }, handlers);
 		dispatchJobEvent({ event: 'log', data: '{"message":"Base de datos creada","level":"info"}', id: '9' }, handlers);
 		const snapshots: unknown[] = [];
 		dispatchJobEvent({ event: 'snapshot', data: '{"id":1,"status":"running","steps":[]}', id: null }, { snapshot: (j) => snapshots.push(j) });
@@ -114,7 +114,7 @@ describe('dispatchJobEvent', () => {
 		dispatchJobEvent({ event: 'step', data: 'not json', id: null }, handlers);
 		expect(dispatchJobEvent({ event: 'done', data: '{"status":"succeeded"}', id: null }, handlers)).toBe(true);
 		expect(steps).toEqual([{ name: 'place', status: 'succeeded' }]);
-		expect(progress).toEqual([{ percent: 40 }]);
+		expect(progress).toEqual([{ progress: 40, status: 'running' }]);
 		expect(logs[0]!.message).toBe('Base de datos creada');
 		expect(done).toEqual([{ status: 'succeeded' }]);
 	});
