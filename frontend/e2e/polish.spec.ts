@@ -63,7 +63,7 @@ test.describe('Detalles de la interfaz', () => {
 		await expect(page.getByRole('heading', { name: 'Tenants', level: 1 })).toBeVisible();
 	});
 
-	test('Registros: latencias con coma decimal', async ({ page }) => {
+	test('Registros: latencias con coma decimal y detalles con nombre en español', async ({ page }) => {
 		const errors = watchConsole(page);
 		await login(page);
 		await openSection(page, 'Registros');
@@ -73,6 +73,10 @@ test.describe('Detalles de la interfaz', () => {
 		const latencies = (await page.getByTestId('service-checks').getByText(/^Latencia:/).allInnerTexts()).map(plain);
 		expect(latencies.length).toBeGreaterThan(0);
 		for (const text of latencies) expect(text).toMatch(/^Latencia: \d+(,\d)? ms$/);
+		// Check details are labelled in Spanish: no raw keys such as used_bytes or workers.
+		const detailLabels = (await page.getByTestId('service-checks').locator('details dt').allTextContents()).map((t) => t.trim());
+		expect(detailLabels.length).toBeGreaterThan(0);
+		for (const label of detailLabels) expect(label).not.toMatch(/^[a-z]+(_[a-z]+)*$/);
 		await screenshot(page, 'polish-logs');
 		expect(appErrors(errors)).toEqual([]);
 	});
