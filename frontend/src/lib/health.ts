@@ -22,7 +22,13 @@ export const DETAIL_LABELS: Record<string, string> = {
 	url: 'URL',
 	tenants: 'Tenants',
 	capacity: 'Capacidad',
-	version: 'Versión'
+	version: 'Versión',
+	tenants_without_recent_backup: 'Tenants sin respaldo reciente',
+	corrupt_backups: 'Respaldos dañados',
+	drills_ok: 'Simulacros correctos',
+	drills_failed: 'Simulacros fallidos',
+	last_drill_at: 'Último simulacro',
+	store: 'Almacén'
 };
 
 function formatValue(key: string, value: unknown): string {
