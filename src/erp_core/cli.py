@@ -111,8 +111,8 @@ def worker_cmd(
 ) -> None:
     """Run a standalone job worker (start several, on several machines, against one database)."""
     from erp_core.context import build_context
-    from erp_core.jobs import worker_options
     from erp_core.logs_setup import configure_logging
+    from erp_core.runner.queue import worker_options
 
     settings = get_settings()
     configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)

@@ -46,7 +46,7 @@ class AppContext:
 
 def build_context(settings: Settings, *, lab: Any | None = None) -> AppContext:
     """Wire the process's collaborators from settings (starting embedded PostgreSQL if needed)."""
-    from erp_core.jobs import build_queue
+    from erp_core.runner.queue import build_queue
 
     url = resolve_database_url(settings)
     assert settings.erp_core_secret_key is not None

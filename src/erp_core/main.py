@@ -51,7 +51,7 @@ def _optional_routers() -> list[ModuleType]:
     found = []
     for name in (
         "erp_core.tenants.routes",
-        "erp_core.provisioning.routes",
+        "erp_core.runner.routes",
         "erp_core.logs.routes",
         "erp_core.billing.routes",
         "erp_core.infrastructure.routes",
@@ -71,7 +71,7 @@ def _optional_routers() -> list[ModuleType]:
 async def start_runtime(ctx: AppContext, *, run_worker: bool) -> list[asyncio.Task[None]]:
     """Open the queue, run first-start chores and (optionally) the in-process worker."""
     from erp_core.bootstrap import ensure_first_admin
-    from erp_core.jobs import worker_options
+    from erp_core.runner.queue import worker_options
     from erp_core.settings.service import apply_overrides
     from erp_core.tenants.servers import ensure_default_server
 

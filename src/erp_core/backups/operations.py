@@ -23,11 +23,11 @@ from erp_core.backups.core import (
     verify_and_finish,
     verify_object,
 )
-from erp_core.backups.store import StoreError, store_for
 from erp_core.drivers.base import OdooDatabaseManager
+from erp_core.drivers.factory import public_hostname, store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup
 from erp_core.provisioning.backup import BackupInvalid
-from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
 from erp_core.provisioning.operations import (
     _odoo,
     _set_tenant,
@@ -39,7 +39,7 @@ from erp_core.provisioning.operations import (
     route_active,
     verify_http,
 )
-from erp_core.provisioning.vendors import public_hostname
+from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
 
 
 def scratch_name(subdomain: str, purpose: str, job_id: int) -> str:

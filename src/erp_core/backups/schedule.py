@@ -18,12 +18,13 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from erp_core.backups.retention import BackupFacts, RetentionPolicy, backups_to_delete
-from erp_core.backups.store import StoreError, store_for
 from erp_core.context import AppContext
 from erp_core.db import run_after_commit
-from erp_core.jobs import enqueue_after_commit
+from erp_core.drivers.factory import store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, OdooServer, Plan, Tenant
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.engine import add_job
+from erp_core.runner.queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 

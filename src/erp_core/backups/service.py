@@ -16,14 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, NotFound
 from erp_core.audit.service import record
 from erp_core.backups import operations as _operations  # noqa: F401  (registers job kinds)
-from erp_core.backups.store import StoreError, store_for
 from erp_core.context import AppContext
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.db import on_commit
 from erp_core.deps import Actor
-from erp_core.jobs import enqueue_after_commit
+from erp_core.drivers.factory import store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, Tenant
-from erp_core.provisioning.cache_hooks import invalidate_dashboard
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.engine import add_job
+from erp_core.runner.queue import enqueue_after_commit
 from erp_core.tenants.service import (
     STATUS_ES,
     _open_job,

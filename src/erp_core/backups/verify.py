@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from erp_core.context import AppContext
 from erp_core.db import run_after_commit
-from erp_core.jobs import enqueue_after_commit
 from erp_core.logs.health import CheckResult, register_check
 from erp_core.models import Backup, Job, Tenant
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.engine import add_job
+from erp_core.runner.queue import enqueue_after_commit
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.billing import dunning, history
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.parse import (
     as_dict,
     discount_coupon,
@@ -24,6 +23,7 @@ from erp_core.billing.parse import (
 )
 from erp_core.context import AppContext
 from erp_core.drivers.base import PermanentDriverError
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import Coupon, Customer
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Conflict, NotFound, ValidationFailed
 from erp_core.billing import history, metrics
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.schemas import (
     CustomerOut,
     InvoiceOut,
@@ -23,6 +22,7 @@ from erp_core.billing.schemas import (
 )
 from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import Customer, Invoice, Plan, StripeEvent, Subscription, Tenant
 
 DEFAULT_PLANS = (("basic", "Básico"), ("pro", "Pro"), ("enterprise", "Enterprise"))

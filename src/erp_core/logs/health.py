@@ -148,7 +148,7 @@ async def check_disk(ctx: AppContext) -> list[CheckResult]:
 
 
 async def check_cloudflare(ctx: AppContext) -> list[CheckResult]:
-    from erp_core.provisioning.vendors import cloudflare_for
+    from erp_core.drivers.factory import cloudflare_for
 
     router = cloudflare_for(ctx)
     if router is None:

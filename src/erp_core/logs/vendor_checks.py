@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-# Imported here, at start-up: importing the vendor SDKs inside a check would block the event
-# loop (hundreds of milliseconds) while the other checks are being timed.
-from erp_core.billing.gateway import gateway_for
 from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
-from erp_core.infrastructure.service import cluster_for
+
+# Imported here, at start-up: importing the vendor SDKs inside a check would block the event
+# loop (hundreds of milliseconds) while the other checks are being timed.
+from erp_core.drivers.factory import cluster_for, gateway_for
 from erp_core.logs.health import CheckResult, register_check
 from erp_core.settings.connection_tests import Check, register_tester
 

@@ -23,7 +23,7 @@ from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.models import DedicatedContainer, Plan, Tenant
 from erp_core.provisioning import dedicated_steps as steps
 from erp_core.provisioning import operations as shared
-from erp_core.provisioning.engine import Operation, Step, StepRun, register
+from erp_core.runner.engine import Operation, Step, StepRun, register
 
 log = logging.getLogger(__name__)
 DEDICATED_BY_DEFAULT = frozenset({"enterprise"})

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.context import AppContext
 from erp_core.drivers.base import ClusterManager, ClusterResource, DriverError
+from erp_core.drivers.factory import cluster_for, odoo_for
 from erp_core.infrastructure.placement import (
     NoCapacity,
     PlanResources,
@@ -25,11 +26,10 @@ from erp_core.infrastructure.placement import (
     first_free_vmid,
     live_loads,
 )
-from erp_core.infrastructure.service import cluster_for, node_tunnel
+from erp_core.infrastructure.service import node_tunnel
 from erp_core.models import DedicatedContainer, LxcContainer, OdooServer, Plan, Tenant
 from erp_core.provisioning import operations as shared
-from erp_core.provisioning.engine import StepFailed, StepRun, StepSkipped
-from erp_core.provisioning.vendors import odoo_for
+from erp_core.runner.engine import StepFailed, StepRun, StepSkipped
 from erp_core.security import generate_password
 
 log = logging.getLogger(__name__)

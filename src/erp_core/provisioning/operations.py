@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
+from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
 from erp_core.models import OdooServer, Tenant, TenantDeployment
-from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
-from erp_core.provisioning.vendors import cloudflare_for, odoo_for, public_hostname
+from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
 
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
@@ -66,7 +66,7 @@ async def _set_tenant(run: StepRun, **values: Any) -> None:
         assert tenant is not None
         for key, value in values.items():
             setattr(tenant, key, value)
-    from erp_core.provisioning.cache_hooks import tenants_changed
+    from erp_core.dashboard.cache_hooks import tenants_changed
 
     await tenants_changed(run.ctx)
 

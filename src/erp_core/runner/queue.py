@@ -67,7 +67,7 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
 
 async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
     """Run one persisted operation (create/suspend/... a tenant) to its end."""
-    from erp_core.provisioning.engine import run_operation
+    from erp_core.runner.engine import run_operation
 
     await run_operation(_ctx(job_context), job_id)
 

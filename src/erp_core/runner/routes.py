@@ -18,7 +18,7 @@ from erp_core.api import Envelope, NotFound, Page, Pagination, error_responses, 
 from erp_core.context import AppContext
 from erp_core.deps import Ctx, Session, Viewer
 from erp_core.models import Job, JobLog, JobStep, Tenant
-from erp_core.provisioning.schemas import JobOut, LogOut, StepOut
+from erp_core.runner.schemas import JobOut, LogOut, StepOut
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 STREAM_POLL_SECONDS = 0.25

@@ -93,7 +93,7 @@ async def put_setting(
         key,
         {"reverted": body.value is None, "secret": view.is_secret},
     )
-    from erp_core.provisioning.cache_hooks import invalidate_dashboard
+    from erp_core.dashboard.cache_hooks import invalidate_dashboard
 
     await invalidate_dashboard(ctx)
     return ok(SettingOut(**view.__dict__))

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, FieldError, NotFound, ValidationFailed
 from erp_core.context import AppContext
 from erp_core.drivers.base import OdooHealth
+from erp_core.drivers.factory import odoo_for
 from erp_core.models import OdooServer, Tenant
-from erp_core.provisioning.vendors import odoo_for
 from erp_core.settings.encrypted import register_column
 from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
 

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, NotFound
 from erp_core.audit.service import record
 from erp_core.context import AppContext
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.db import on_commit
 from erp_core.deps import Actor
-from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Customer, Job, Tenant
-from erp_core.provisioning.cache_hooks import invalidate_dashboard
 from erp_core.provisioning.dedicated import base_kind, operation_kind
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.engine import add_job
+from erp_core.runner.queue import enqueue_after_commit
 from erp_core.security import generate_password
 from erp_core.tenants.schemas import TenantCreate
 from erp_core.tenants.subdomains import subdomain_problem
