@@ -10,13 +10,13 @@ import procrastinate
 import procrastinate.testing
 from sqlalchemy import select
 
+from erp_core.composition import build_queue
 from erp_core.context import AppContext
 from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.infrastructure.service import sync_inventory
 from erp_core.infrastructure.tasks import interval_cron, register_tasks
 from erp_core.lab import LabStack, ProxmoxLab
 from erp_core.models import LxcContainer, ProxmoxNode, ResourceMetric
-from erp_core.runner.queue import build_queue
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

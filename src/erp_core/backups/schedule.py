@@ -23,8 +23,7 @@ from erp_core.db import run_after_commit
 from erp_core.drivers.factory import store_for
 from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, OdooServer, Plan, Tenant
-from erp_core.runner.engine import add_job
-from erp_core.runner.queue import enqueue_after_commit
+from erp_core.runner.service import start_job
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +137,11 @@ async def _fill_server(
         for tenant in due:
             try:
                 async with session.begin_nested():
-                    job = await add_job(session, "backup", tenant.id, {"kind": "scheduled"}, None)
+                    job = await start_job(
+                        session, ctx, "backup", tenant.id, {"kind": "scheduled"}, None
+                    )
             except IntegrityError:
                 continue  # an operator started something on it meanwhile
-            enqueue_after_commit(session, ctx, job)
             job_ids.append(job.id)
         await session.commit()
         await run_after_commit(session)

@@ -26,6 +26,8 @@ from erp_core.billing.schemas import (
     TenantBilling,
     parse_month,
 )
+from erp_core.billing.tasks import SYNC_TASK
+from erp_core.db import on_commit
 from erp_core.deps import Admin, Ctx, Session, Viewer, client_ip
 
 router = APIRouter()
@@ -160,11 +162,12 @@ async def list_invoices(
 
 @billing.post("/invoices/sync", status_code=202, responses=error_responses(401, 403))
 async def sync_invoices(actor: Admin, ctx: Ctx, session: Session) -> object:
-    from erp_core.billing.tasks import SYNC_TASK, ensure_registered
-
-    ensure_registered(ctx.queue)
     record(session, actor, "billing.invoices.sync", "invoice", None, {})
-    await ctx.queue.tasks[SYNC_TASK].defer_async(timestamp=0)
+
+    async def _defer() -> None:
+        await ctx.queue.tasks[SYNC_TASK].defer_async(timestamp=0)
+
+    on_commit(session, _defer)  # after the audit row commits, like every other job
     return JSONResponse(ok({"queued": True}), status_code=202)
 
 

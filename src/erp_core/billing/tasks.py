@@ -76,8 +76,3 @@ def register_tasks(app: procrastinate.App) -> None:
         name=SYNC_TASK, queue=BILLING_QUEUE, pass_context=True, queueing_lock="billing-sync"
     )(sync_invoices_task)
     app.periodic(cron="17 3 * * *", periodic_id="billing-sync")(sync)
-
-
-def ensure_registered(app: procrastinate.App) -> None:
-    """Register lazily when the queue was built without billing (e.g. before wiring)."""
-    register_tasks(app)

@@ -1,6 +1,6 @@
 """Periodic infrastructure jobs: inventory sync, hourly rollups, daily retention.
 
-Registered per procrastinate App by :func:`register_tasks` (called from ``jobs.build_queue``),
+Registered per procrastinate App by :func:`register_tasks` (called from ``erp_core.composition``),
 each with a queueing lock and a run lock so a slow run never overlaps the next one.
 """
 
@@ -79,8 +79,6 @@ def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int | None 
         from erp_core.config import Settings
 
         sync_interval_seconds = Settings().proxmox_sync_interval_seconds
-    import erp_core.provisioning.dedicated  # noqa: F401  (registers the dedicated kinds)
-
     schedules = (
         (SYNC_TASK, infra_sync, interval_cron(sync_interval_seconds), "infra-sync"),
         (ROLLUP_TASK, metrics_rollup, "5 * * * *", "metrics-rollup"),

@@ -12,7 +12,6 @@ from erp_core.context import AppContext
 from erp_core.drivers.base import OdooHealth
 from erp_core.drivers.factory import odoo_for
 from erp_core.models import OdooServer, Tenant
-from erp_core.settings.encrypted import register_column
 from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
 
 DEFAULT_SERVER_NAME = "odoo-principal"
@@ -29,8 +28,6 @@ HOST_FIELDS = (
     "custom_create_script",
     "internal_url",
 )
-
-register_column("odoo_servers", "id", "ssh_key_enc")  # key rotation re-encrypts it
 
 
 def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
