@@ -23,6 +23,7 @@ from erp_core.backups.core import (
     verify_and_finish,
     verify_object,
 )
+from erp_core.backups.schedule import run_schedule
 from erp_core.drivers.base import OdooDatabaseManager
 from erp_core.drivers.factory import public_hostname, store_for
 from erp_core.drivers.store import StoreError
@@ -103,8 +104,6 @@ async def backup_failed(run: StepRun, reason: str) -> None:
 async def _refill_schedule(run: StepRun) -> None:
     """A finished scheduled backup frees its server's slot: start the next one now."""
     if run.params.get("kind") == "scheduled":
-        from erp_core.backups.schedule import run_schedule
-
         await run_schedule(run.ctx, finishing_job=run.job_id)
 
 

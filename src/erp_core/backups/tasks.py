@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 
 import procrastinate
 
+from erp_core.backups.schedule import apply_retention, run_schedule
+from erp_core.backups.verify import start_drills
+
 if TYPE_CHECKING:
     from erp_core.context import AppContext
 
@@ -27,13 +30,11 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
 
 
 async def backup_schedule(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.schedule import run_schedule
 
     await run_schedule(_ctx(job_context))
 
 
 async def backup_retention(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.schedule import apply_retention
 
     result = await apply_retention(_ctx(job_context))
     for error in result.errors:
@@ -41,7 +42,6 @@ async def backup_retention(job_context: procrastinate.JobContext, timestamp: int
 
 
 async def backup_drill(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.verify import start_drills
 
     await start_drills(_ctx(job_context))
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.billing import dunning, history
+from erp_core.billing.checkout import complete_checkout
 from erp_core.billing.parse import (
     as_dict,
     discount_coupon,
@@ -152,7 +153,6 @@ async def on_charge_refunded(ev: EventInput) -> str:
 
 
 async def on_checkout_completed(ev: EventInput) -> str:
-    from erp_core.billing.checkout import complete_checkout
 
     return await complete_checkout(ev.session, ev.ctx, ev.obj, ev.created)
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from erp_core.api import FieldError, ValidationFailed
 from erp_core.tenants.subdomains import subdomain_problem
 
 PlanCode = Literal["basic", "pro", "enterprise"]
@@ -19,8 +20,6 @@ def parse_month(value: str | None, field: str = "month") -> date | None:
         return None
     match = MONTH_RE.match(value)
     if not match:
-        from erp_core.api import FieldError, ValidationFailed
-
         raise ValidationFailed(
             "El mes debe tener el formato AAAA-MM.",
             fields=[FieldError(field=field, message="Formato AAAA-MM, p. ej. 2026-11.")],

@@ -24,6 +24,7 @@ from erp_core.billing.parse import ts
 from erp_core.context import AppContext
 from erp_core.db import on_commit, run_after_commit
 from erp_core.drivers.base import DriverError, WebhookRejected
+from erp_core.drivers.stripe import verify_webhook
 from erp_core.models import StripeEvent
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ async def receive(
             "Los webhooks de Stripe no están configurados (falta STRIPE_WEBHOOK_SECRET).",
             code="STRIPE_NOT_CONFIGURED",
         )
-    from erp_core.drivers.stripe import verify_webhook
 
     try:
         event = verify_webhook(payload, signature, secret, tolerance=TOLERANCE_SECONDS)

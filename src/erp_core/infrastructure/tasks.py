@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import procrastinate
 
+from erp_core.config import Settings
 from erp_core.infrastructure import metrics, service
 
 if TYPE_CHECKING:
@@ -76,8 +77,6 @@ def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int | None 
     """Add the infrastructure tasks and their schedules to ``app`` (sync period: the
     argument, else PROXMOX_SYNC_INTERVAL_SECONDS from the environment, else 60 s)."""
     if sync_interval_seconds is None:
-        from erp_core.config import Settings
-
         sync_interval_seconds = Settings().proxmox_sync_interval_seconds
     schedules = (
         (SYNC_TASK, infra_sync, interval_cron(sync_interval_seconds), "infra-sync"),

@@ -11,7 +11,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from erp_core.backups.core import take_verified_backup
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
+from erp_core.dashboard.cache_hooks import tenants_changed
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
 from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
 from erp_core.models import OdooServer, Tenant, TenantDeployment
@@ -66,7 +68,6 @@ async def update_tenant(run: StepRun, **values: Any) -> None:
         assert tenant is not None
         for key, value in values.items():
             setattr(tenant, key, value)
-    from erp_core.dashboard.cache_hooks import tenants_changed
 
     await tenants_changed(run.ctx)
 
@@ -356,7 +357,6 @@ async def _set_deployment_status(run: StepRun, status: str) -> None:
 
 async def backup_before_delete(run: StepRun) -> dict[str, Any]:
     """A verified pre-delete backup in the backup store; without it nothing is dropped."""
-    from erp_core.backups.core import take_verified_backup
 
     tenant, _server_row, odoo = await tenant_odoo(run)
     try:

@@ -20,6 +20,7 @@ from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.models import SystemConfig
 from erp_core.security import SecretBox, mask_secret
+from erp_core.settings.encrypted import rotate_all
 from erp_core.settings.registry import BY_KEY, CATEGORY_LABELS, DEFINITIONS, SettingDef
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,5 @@ async def update(
 
 async def rotate_secrets(session: AsyncSession, old: SecretBox, new: SecretBox) -> int:
     """Re-encrypt every secret at rest with `new`; returns how many values were rewritten."""
-    from erp_core.settings.encrypted import rotate_all
 
     return await rotate_all(session, old, new)

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Conflict, FieldError, NotFound, ValidationFailed
 from erp_core.context import AppContext
-from erp_core.drivers.base import OdooHealth
+from erp_core.drivers.base import DriverError, OdooHealth
 from erp_core.drivers.factory import odoo_for
+from erp_core.drivers.ssh import key_fingerprint
 from erp_core.models import OdooServer, Tenant
 from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
 
@@ -32,8 +33,6 @@ HOST_FIELDS = (
 
 def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
     """Check the key parses (write-only secret), then encrypt it."""
-    from erp_core.drivers.base import DriverError
-    from erp_core.drivers.ssh import key_fingerprint
 
     try:
         key_fingerprint(private_key)
@@ -45,8 +44,6 @@ def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
 def _fingerprint(ctx: AppContext, server: OdooServer) -> str | None:
     if not server.ssh_key_enc:
         return None
-    from erp_core.drivers.base import DriverError
-    from erp_core.drivers.ssh import key_fingerprint
 
     try:
         return key_fingerprint(ctx.secret_box.decrypt(server.ssh_key_enc))
