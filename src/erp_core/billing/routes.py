@@ -21,6 +21,7 @@ from erp_core.billing.schemas import (
     EventOut,
     InvoiceOut,
     MonthMetrics,
+    PlanCreate,
     PlanOut,
     PlanUpdate,
     TenantBilling,
@@ -175,6 +176,18 @@ async def sync_invoices(actor: Admin, ctx: Ctx, session: Session) -> object:
 async def list_plans(actor: Viewer, ctx: Ctx, session: Session) -> object:
     plans = await service.list_plans(session, ctx)
     return ok([PlanOut.model_validate(p) for p in plans])
+
+
+@billing.post(
+    "/plans",
+    status_code=201,
+    response_model=Envelope[PlanOut],
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_plan(body: PlanCreate, actor: Admin, ctx: Ctx, session: Session) -> object:
+    plan = await service.create_plan(session, ctx, body)
+    record(session, actor, "billing.plan.create", "plan", plan.code, {"name": plan.name})
+    return ok(PlanOut.model_validate(plan))
 
 
 @billing.put(

@@ -21,6 +21,7 @@ from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.db import on_commit
 from erp_core.deps import Actor
 from erp_core.models import Customer, Job, Tenant
+from erp_core.plans import require_plan
 from erp_core.provisioning.dedicated import base_kind, operation_kind
 from erp_core.runner.service import open_job, start_job
 from erp_core.security import generate_password
@@ -191,6 +192,7 @@ async def create(
     session: AsyncSession, ctx: AppContext, actor: Actor, body: TenantCreate
 ) -> tuple[TenantView, str | None]:
     """Record the tenant and its create job; returns the generated admin password, if any."""
+    await require_plan(session, ctx.settings.billing_currency, body.plan)
     reason = await subdomain_availability(session, body.subdomain)
     if reason:
         raise Conflict(reason, code="SUBDOMAIN_TAKEN")
