@@ -11,6 +11,7 @@ from erp_core.api import Envelope, Page, Pagination, error_responses, ok
 from erp_core.audit.service import record
 from erp_core.context import AppContext
 from erp_core.deps import Admin, Ctx, Operator, Session, Viewer
+from erp_core.models.tenants import TenantStatus
 from erp_core.plans import PlanCode
 from erp_core.tenants import servers, service
 from erp_core.tenants.schemas import (
@@ -22,7 +23,6 @@ from erp_core.tenants.schemas import (
     TenantCreate,
     TenantCreated,
     TenantOut,
-    TenantStatus,
 )
 from erp_core.tenants.service import TenantView
 
