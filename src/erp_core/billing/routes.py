@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from erp_core.api import Envelope, Page, Pagination, ValidationFailed, error_responses, ok
+from erp_core.api import ApiError, Envelope, Page, Pagination, ValidationFailed, error_responses, ok
 from erp_core.audit.service import record
 from erp_core.billing import checkout, metrics, service, webhooks
 from erp_core.billing.schemas import (
@@ -30,6 +30,7 @@ from erp_core.billing.schemas import (
 from erp_core.billing.tasks import SYNC_TASK
 from erp_core.db import on_commit
 from erp_core.deps import Admin, Ctx, Session, Viewer, client_ip
+from erp_core.observability.metrics import WEBHOOKS
 
 router = APIRouter()
 billing = APIRouter(prefix="/api/billing", tags=["billing"])
@@ -66,9 +67,15 @@ def _previous(month: date) -> date:
 async def stripe_webhook(request: Request, ctx: Ctx, session: Session) -> object:
     """Stripe's endpoint (no login: the signature authenticates). Answers at once."""
     payload = await request.body()
-    row_id, event = await webhooks.receive(
-        session, ctx, payload, request.headers.get("stripe-signature")
-    )
+    try:
+        row_id, event = await webhooks.receive(
+            session, ctx, payload, request.headers.get("stripe-signature")
+        )
+    except ApiError:
+        WEBHOOKS.labels("stripe", "unknown", "rejected").inc()
+        raise
+    outcome = "duplicate" if row_id is None else "accepted"
+    WEBHOOKS.labels("stripe", str(event.get("type", "unknown")), outcome).inc()
     return ok({"received": True, "duplicate": row_id is None, "event_id": event["id"]})
 
 
