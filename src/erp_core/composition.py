@@ -44,6 +44,7 @@ from erp_core.runner import routes as runner_routes
 from erp_core.settings import routes as settings_routes
 from erp_core.settings.connection_tests import register_tester
 from erp_core.settings.encrypted import register_column
+from erp_core.settings.service import apply_overrides
 from erp_core.tenants import routes as tenant_routes
 
 # Every operation kind a job may have, by owning domain.
@@ -81,6 +82,8 @@ def register_hooks() -> None:
     every registry is keyed by name, so a second call replaces entries with themselves)."""
     for module in OPERATION_MODULES:
         engine.register(*module.OPERATIONS)
+    if apply_overrides not in engine.BEFORE_JOB:
+        engine.BEFORE_JOB.append(apply_overrides)
     health_checks.register_check("proxmox", "Proxmox", vendor_checks.proxmox_health)
     health_checks.register_check("stripe", "Stripe", vendor_checks.stripe_health)
     health_checks.register_check("backups", "Respaldos", backup_verify.backups_health)

@@ -103,6 +103,19 @@ def test_drivers_import_no_domain() -> None:
     assert offenders == []
 
 
+def test_runner_and_context_import_no_domain() -> None:
+    """The runner sits below every domain: domains register into it, never the reverse."""
+    offenders = []
+    for path, parts, tree, _ in _modules():
+        if parts[1] not in ("runner", "context"):
+            continue
+        for node, module in _imports(tree, parts, path.name == "__init__.py"):
+            target = module.split(".")
+            if target[0] == "erp_core" and len(target) > 1 and target[1] in DOMAINS - {"runner"}:
+                offenders.append(f"{path.relative_to(SRC)}:{node.lineno} {module}")
+    assert offenders == []
+
+
 def test_checker_sees_violations(tmp_path: Path) -> None:
     """The walk itself works: a planted function-level import is found."""
     tree = ast.parse("def f():\n    from erp_core.tenants import service\n")

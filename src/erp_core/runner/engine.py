@@ -28,7 +28,6 @@ from erp_core.drivers.base import DriverError, TransientDriverError
 from erp_core.logs_setup import job_id_var, tenant_id_var
 from erp_core.models import Job, JobLog, JobStep
 from erp_core.observability.metrics import observe_job
-from erp_core.settings.service import apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +101,9 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {}
+# Run before every job (e.g. settings' apply_overrides, so a worker sees an operator's change
+# without a restart); registered by erp_core.composition, the runner imports no domain.
+BEFORE_JOB: list[Callable[[AppContext], Awaitable[None]]] = []
 
 
 def register(*operations: Operation) -> None:
@@ -341,7 +343,8 @@ async def run_operation(ctx: AppContext, job_id: int) -> None:
         started = time.perf_counter()
         outcome = "crashed"
         try:
-            await apply_overrides(ctx)
+            for hook in BEFORE_JOB:
+                await hook(ctx)
             outcome = await _execute(ctx, job_id, tenant_id, kind, params, rows, resumed=runs > 0)
         finally:
             observe_job(kind, outcome, time.perf_counter() - started)
