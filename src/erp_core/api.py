@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from erp_core.error_codes import ErrorCode
+
 T = TypeVar("T")
 
 
@@ -32,9 +34,18 @@ class ErrorEnvelope(BaseModel):
     """A failed answer: a stable code for programs, a Spanish detail for people."""
 
     success: bool = False
-    error: str
+    error: ErrorCode
     detail: str
     fields: list[FieldError] | None = None
+
+    @staticmethod
+    def body(code: str, detail: str, fields: list[FieldError] | None = None) -> dict[str, Any]:
+        """The JSON body, built without re-validating `code` at answer time: an error must
+        never turn into a 500 (tests/test_error_codes.py keeps the enum complete)."""
+        out: dict[str, Any] = {"success": False, "error": str(code), "detail": detail}
+        if fields is not None:
+            out["fields"] = [f.model_dump() for f in fields]
+        return out
 
 
 class ListMeta(BaseModel):
@@ -97,8 +108,7 @@ class ApiError(Exception):
         super().__init__(self.detail)
 
     def envelope(self) -> dict[str, Any]:
-        body = ErrorEnvelope(error=self.code, detail=self.detail, fields=self.fields)
-        return body.model_dump(exclude_none=True)
+        return ErrorEnvelope.body(self.code, self.detail, self.fields)
 
 
 class BadRequest(ApiError):

@@ -79,7 +79,7 @@ def error_response(
     fields: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = ErrorEnvelope(error=code, detail=detail, fields=fields).model_dump(exclude_none=True)
+    body = ErrorEnvelope.body(code, detail, fields)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

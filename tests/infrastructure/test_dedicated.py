@@ -182,7 +182,7 @@ async def test_busy_node_is_avoided_and_overcommit_is_flagged(
     assert (await _link(ctx, tenant_id)).node == "pve2"
 
     pve_lab.state.nodes["pve2"].cpu_load = 0.95
-    settings.placement_allow_overcommit = True
+    ctx.settings.placement_allow_overcommit = True  # the settings the running jobs read
     second = await start_create(ctx, "wayne")
     assert (await wait_tenant(ctx, second, "active", "failed")).status == "active"
     link = await _link(ctx, second)

@@ -27,7 +27,7 @@ ADMIN_ONLY = [
     r"^/api/settings/",
     r"^/api/tenants/servers",
     r"^/api/billing/events/",
-    r"^/api/billing/plans/",
+    r"^/api/billing/plans(/|$)",
     r"^/api/infrastructure/nodes/",
     r"^/api/audit",
     r"^/api/billing/invoices/sync$",

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from erp_core.api import Envelope, Page, Pagination, error_responses, ok
+from erp_core.api import Conflict, Envelope, Page, Pagination, error_responses, ok
 from erp_core.audit import service as audit
 from erp_core.auth import service
 from erp_core.auth.schemas import (
@@ -99,8 +99,6 @@ async def update_user(
     if user.id == actor.user_id and (
         changes.get("disabled") or changes.get("role", "admin") != "admin"
     ):
-        from erp_core.api import Conflict
-
         raise Conflict(
             "No puede deshabilitar su propia cuenta ni quitarse el rol de administrador."
         )

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import ApiError, Conflict, NotFound, RateLimited, ServiceUnavailable
 from erp_core.billing.dunning import BILLING_ACTOR
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.history import refresh_subscription
 from erp_core.billing.parse import as_dict, ref, text
 from erp_core.billing.schemas import CheckoutIn, CheckoutStatus
 from erp_core.context import AppContext
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import CheckoutSession, Customer, Plan, Subscription, Tenant
 from erp_core.tenants import service as tenants
 from erp_core.tenants.schemas import TenantCreate

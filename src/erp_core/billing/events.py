@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.billing import dunning, history
-from erp_core.billing.gateway import gateway_for
+from erp_core.billing.checkout import complete_checkout
 from erp_core.billing.parse import (
     as_dict,
     discount_coupon,
@@ -24,6 +24,7 @@ from erp_core.billing.parse import (
 )
 from erp_core.context import AppContext
 from erp_core.drivers.base import PermanentDriverError
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import Coupon, Customer
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,6 @@ async def on_charge_refunded(ev: EventInput) -> str:
 
 
 async def on_checkout_completed(ev: EventInput) -> str:
-    from erp_core.billing.checkout import complete_checkout
 
     return await complete_checkout(ev.session, ev.ctx, ev.obj, ev.created)
 

@@ -272,7 +272,8 @@ export interface paths {
         /** List Plans */
         get: operations["list_plans_api_billing_plans_get"];
         put?: never;
-        post?: never;
+        /** Create Plan */
+        post: operations["create_plan_api_billing_plans_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1074,11 +1075,8 @@ export interface components {
              * @enum {string}
              */
             interval?: "month" | "year";
-            /**
-             * Plan
-             * @enum {string}
-             */
-            plan: "basic" | "pro" | "enterprise";
+            /** Plan */
+            plan: string;
             /** Subdomain */
             subdomain: string;
         };
@@ -1716,14 +1714,18 @@ export interface components {
             success?: boolean;
         };
         /**
+         * ErrorCode
+         * @enum {string}
+         */
+        ErrorCode: "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "EVENT_NOT_FOUND" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TENANT_BUSY" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
+        /**
          * ErrorEnvelope
          * @description A failed answer: a stable code for programs, a Spanish detail for people.
          */
         ErrorEnvelope: {
             /** Detail */
             detail: string;
-            /** Error */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** Fields */
             fields?: components["schemas"]["FieldError"][] | null;
             /**
@@ -2348,6 +2350,48 @@ export interface components {
             /** Password */
             password: string;
         };
+        /**
+         * PlanCreate
+         * @description A new sellable plan; Stripe prices are mapped afterwards with PUT.
+         */
+        PlanCreate: {
+            /** Code */
+            code: string;
+            /**
+             * Cpu Cores
+             * @default 1
+             */
+            cpu_cores?: number;
+            /**
+             * Dedicated
+             * @default false
+             */
+            dedicated?: boolean;
+            /**
+             * Disk Gb
+             * @default 20
+             */
+            disk_gb?: number;
+            /** Max Users */
+            max_users?: number | null;
+            /**
+             * Monthly Price
+             * @default 0
+             */
+            monthly_price?: number;
+            /** Name */
+            name: string;
+            /**
+             * Ram Mb
+             * @default 2048
+             */
+            ram_mb?: number;
+            /**
+             * Yearly Price
+             * @default 0
+             */
+            yearly_price?: number;
+        };
         /** PlanOut */
         PlanOut: {
             /** Active */
@@ -2622,11 +2666,8 @@ export interface components {
              * @default es_ES
              */
             language?: string;
-            /**
-             * Plan
-             * @enum {string}
-             */
-            plan: "basic" | "pro" | "enterprise";
+            /** Plan */
+            plan: string;
             /** Subdomain */
             subdomain: string;
         };
@@ -3962,6 +4003,84 @@ export interface operations {
             };
         };
     };
+    create_plan_api_billing_plans_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PlanOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     update_plan_api_billing_plans__code__put: {
         parameters: {
             query?: never;
@@ -5124,7 +5243,7 @@ export interface operations {
                 /** @description Busca en subdominio, empresa y correo */
                 q?: string | null;
                 status?: ("pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed") | null;
-                plan?: ("basic" | "pro" | "enterprise") | null;
+                plan?: string | null;
                 sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "subdomain" | "-subdomain" | "company_name" | "-company_name" | "status" | "-status" | "plan" | "-plan" | "id" | "-id";
                 include_deleted?: boolean;
                 /** @description Página (desde 1) */

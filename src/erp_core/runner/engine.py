@@ -28,7 +28,6 @@ from erp_core.drivers.base import DriverError, TransientDriverError
 from erp_core.logs_setup import job_id_var, tenant_id_var
 from erp_core.models import Job, JobLog, JobStep
 from erp_core.observability.metrics import observe_job
-from erp_core.settings.service import apply_overrides
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +101,26 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {}
+# Run before every job (e.g. settings' apply_overrides, so a worker sees an operator's change
+# without a restart); registered by erp_core.composition, the runner imports no domain.
+BEFORE_JOB: list[Callable[[AppContext], Awaitable[None]]] = []
 
 
-def register(operation: Operation) -> Operation:
-    OPERATIONS[operation.kind] = operation
-    return operation
+def register(*operations: Operation) -> None:
+    """Make operation kinds runnable; called by `erp_core.composition` only."""
+    for operation in operations:
+        OPERATIONS[operation.kind] = operation
 
 
 def operation_for(kind: str) -> Operation:
-    if kind not in OPERATIONS:
-        from erp_core.provisioning import dedicated, operations  # noqa: F401  (register kinds)
-    return OPERATIONS[kind]
+    """The registered operation; a missing kind is a wiring bug (composition not run)."""
+    try:
+        return OPERATIONS[kind]
+    except KeyError:
+        raise LookupError(
+            f"operation kind {kind!r} is not registered; build the context through "
+            "erp_core.composition"
+        ) from None
 
 
 async def write_log(
@@ -335,7 +343,8 @@ async def run_operation(ctx: AppContext, job_id: int) -> None:
         started = time.perf_counter()
         outcome = "crashed"
         try:
-            await apply_overrides(ctx)
+            for hook in BEFORE_JOB:
+                await hook(ctx)
             outcome = await _execute(ctx, job_id, tenant_id, kind, params, rows, resumed=runs > 0)
         finally:
             observe_job(kind, outcome, time.perf_counter() - started)
