@@ -22,7 +22,7 @@ NEW_CHECKOUT = "status IN ('pending', 'open', 'completed', 'failed', 'expired', 
 
 
 def upgrade() -> None:
-    op.drop_constraint("ck_users_role", "users", type_="check")
+    op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
     op.create_check_constraint(op.f("ck_users_role"), "users", NEW_ROLES)
     op.add_column("users", sa.Column("customer_id", sa.Integer(), nullable=True))
     op.add_column(
@@ -38,7 +38,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_users_customer_id"), "users", ["customer_id"])
 
-    op.drop_constraint("ck_checkout_sessions_status", "checkout_sessions", type_="check")
+    op.drop_constraint(op.f("ck_checkout_sessions_status"), "checkout_sessions", type_="check")
     op.create_check_constraint(
         op.f("ck_checkout_sessions_status"), "checkout_sessions", NEW_CHECKOUT
     )
@@ -120,7 +120,7 @@ def downgrade() -> None:
         "UPDATE checkout_sessions SET status = 'failed' "
         "WHERE status IN ('pending', 'needs_attention')"
     )
-    op.drop_constraint("ck_checkout_sessions_status", "checkout_sessions", type_="check")
+    op.drop_constraint(op.f("ck_checkout_sessions_status"), "checkout_sessions", type_="check")
     op.create_check_constraint(
         op.f("ck_checkout_sessions_status"), "checkout_sessions", OLD_CHECKOUT
     )
@@ -129,5 +129,5 @@ def downgrade() -> None:
     op.drop_column("users", "email_verified_at")
     op.drop_column("users", "customer_id")
     op.execute("DELETE FROM users WHERE role = 'customer'")
-    op.drop_constraint("ck_users_role", "users", type_="check")
+    op.drop_constraint(op.f("ck_users_role"), "users", type_="check")
     op.create_check_constraint(op.f("ck_users_role"), "users", OLD_ROLES)
