@@ -41,6 +41,13 @@ def _gateway(ctx: AppContext) -> Any:
     return gateway
 
 
+def _is_proration(line: dict[str, Any]) -> bool:
+    """Stripe's current shape flags prorations under `parent`; older API versions at the top."""
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    return bool(details.get("proration") or line.get("proration"))
+
+
 def _vendor_error(exc: DriverError) -> ServiceUnavailable:
     return ServiceUnavailable(
         f"Stripe no pudo completar la operación: {exc.message}", code="STRIPE_ERROR"
@@ -146,7 +153,7 @@ async def change_plan(
     proration = sum(
         int(line.get("amount") or 0)
         for line in (preview.get("lines") or {}).get("data", [])
-        if line.get("proration")
+        if _is_proration(line)
     )
     sub.plan_name, sub.interval = new.code, interval
     job_id = None
