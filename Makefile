@@ -67,7 +67,7 @@ test-frontend: $(STAMP)
 	@if [ -f $(FRONTEND)/package.json ]; then \
 	  $(MAKE) --no-print-directory $(NODE_STAMP) openapi && \
 	  git diff --exit-code -- $(FRONTEND)/src/lib/api/schema.d.ts || { echo "schema.d.ts is stale: run 'make openapi' and commit it"; exit 1; }; \
-	  cd $(FRONTEND) && npm run --silent lint:colors && npm run --silent check && npm run --silent test:unit && npm run --silent build && npm run --silent check:bundle; \
+	  cd $(FRONTEND) && npm run --silent lint:colors && npm run --silent lint:api && npm run --silent check && npm run --silent test:unit && npm run --silent build && npm run --silent check:bundle; \
 	fi
 
 test-e2e: $(STAMP) system-deps frontend

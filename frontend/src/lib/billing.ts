@@ -1,9 +1,9 @@
 /**
  * Billing figures for the screen: the one-line explanations (shared/ui-es.md), month
- * arithmetic, MRR movements for the chart and a tolerant reading of the comparison answer.
+ * arithmetic, MRR movements for the chart and the comparison answer as per-figure changes.
  * Everything that is missing stays null, so the page prints "—", never an invented zero.
  */
-import type { BillingMetrics } from './api/billing';
+import type { BillingComparison, MonthMetrics } from './api/types';
 import { formatMoney, formatNumber, formatPercent } from './format';
 
 export type Figure =
@@ -137,23 +137,11 @@ export function trailingMonths(month: string, count = 12): { from: string; to: s
 	return { from: shiftMonth(month, -(count - 1)), to: month };
 }
 
-export interface SeriesRow {
-	month: string;
-	[key: string]: unknown;
-}
+export type SeriesRow = MonthMetrics;
 
-/** `GET /metrics/series` answers a list of months, or `{items|months|series: [...]}`. */
-export function seriesRows(data: unknown): SeriesRow[] {
-	const root = data as Record<string, unknown> | null;
-	const list = Array.isArray(data)
-		? data
-		: root && typeof root === 'object'
-			? (root.items ?? root.months ?? root.series ?? root.data)
-			: null;
-	if (!Array.isArray(list)) return [];
-	return list
-		.filter((r): r is SeriesRow => typeof r === 'object' && r !== null && isMonth((r as SeriesRow).month))
-		.sort((a, b) => a.month.localeCompare(b.month));
+/** The months of `GET /api/billing/metrics/series`, oldest first. */
+export function seriesRows(data: MonthMetrics[] | null | undefined): SeriesRow[] {
+	return [...(data ?? [])].filter((r) => isMonth(r.month)).sort((a, b) => a.month.localeCompare(b.month));
 }
 
 function num(value: unknown): number | null {
@@ -185,7 +173,8 @@ export function movements(rows: SeriesRow[]): Movements {
 		label: m.label,
 		values: rows.map((row) => {
 			const value = num(row[m.key]);
-			return value == null ? null : m.sign * Math.abs(value);
+			// `|| 0` turns −0 into 0: a month without losses is not "−0".
+			return value == null ? null : m.sign * Math.abs(value) || 0;
 		})
 	}));
 	const net = rows.map((_, i) => {
@@ -216,20 +205,6 @@ export interface Comparison {
 	figures: Partial<Record<string, Change>>;
 }
 
-const CURRENT_KEYS = ['current', 'this_month', 'month_values', 'm'];
-const PREVIOUS_KEYS = ['previous', 'prev', 'last_month', 'previous_month_values', 'm_1'];
-const ABSOLUTE_KEYS = ['absolute', 'change', 'delta', 'diff', 'absolute_change'];
-const RELATIVE_KEYS = ['relative', 'relative_change', 'change_pct', 'pct_change', 'percent_change', 'change_rate'];
-
-function first(obj: Record<string, unknown>, keys: string[]): unknown {
-	for (const key of keys) if (obj[key] !== undefined) return obj[key];
-	return undefined;
-}
-
-function record(value: unknown): Record<string, unknown> | null {
-	return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
-
 export function change(current: number | null, previous: number | null, absolute?: number | null, relative?: number | null): Change {
 	const abs = absolute ?? (current != null && previous != null ? current - previous : null);
 	const rel =
@@ -242,59 +217,19 @@ export function change(current: number | null, previous: number | null, absolute
 }
 
 /**
- * Reads `GET /api/billing/comparison`, which may be shaped as
- * `{month, previous_month, current: {...}, previous: {...}, change: {...}, relative_change: {...}}`,
- * `{figures|metrics: {mrr: {current, previous, change, relative_change}}}`, or
- * `{figures: [{key, current, previous, absolute, relative}]}`. Missing changes are computed.
+ * `GET /api/billing/comparison` as per-figure changes: the server's own `change` and
+ * `change_pct` where it sent them, computed from current/previous otherwise.
  */
-export function readComparison(data: unknown): Comparison {
-	const root = record(data) ?? {};
-	const currentBlock = record(first(root, CURRENT_KEYS));
-	const previousBlock = record(first(root, PREVIOUS_KEYS));
-	const month =
-		(typeof root.month === 'string' && root.month) ||
-		(typeof currentBlock?.month === 'string' && currentBlock.month) ||
-		null;
-	const previousNamed =
-		(typeof root.previous_month === 'string' && root.previous_month) ||
-		(typeof previousBlock?.month === 'string' && previousBlock.month) ||
-		null;
-	const previousMonth =
-		previousNamed && previousNamed !== month ? previousNamed : month && isMonth(month) ? shiftMonth(month, -1) : previousNamed;
-	const currency =
-		(typeof root.currency === 'string' && root.currency) ||
-		(typeof currentBlock?.currency === 'string' && currentBlock.currency) ||
-		null;
+export function readComparison(data: BillingComparison | null | undefined): Comparison {
+	if (!data) return { month: null, previousMonth: null, currency: null, figures: {} };
 	const figures: Partial<Record<string, Change>> = {};
-
-	if (currentBlock || previousBlock) {
-		const absBlock = record(first(root, ABSOLUTE_KEYS)) ?? {};
-		const relBlock = record(first(root, RELATIVE_KEYS)) ?? {};
-		const keys = new Set([...Object.keys(currentBlock ?? {}), ...Object.keys(previousBlock ?? {})]);
-		for (const key of keys) {
-			const cur = num(currentBlock?.[key]);
-			const prev = num(previousBlock?.[key]);
-			if (cur == null && prev == null) continue;
-			figures[key] = change(cur, prev, num(absBlock[key]), num(relBlock[key]));
-		}
-		return { month, previousMonth, currency, figures };
-	}
-
-	const listed = root.figures ?? root.metrics ?? root.items ?? (Array.isArray(data) ? data : null);
-	const entries: [string, Record<string, unknown>][] = Array.isArray(listed)
-		? listed
-				.map((e) => record(e))
-				.filter((e): e is Record<string, unknown> => !!e)
-				.map((e) => [String(e.key ?? e.name ?? e.metric ?? ''), e] as [string, Record<string, unknown>])
-				.filter(([k]) => !!k)
-		: Object.entries(record(listed) ?? {}).flatMap(([k, v]) => (record(v) ? [[k, record(v)!] as [string, Record<string, unknown>]] : []));
-	for (const [key, e] of entries) {
-		const cur = num(first(e, CURRENT_KEYS));
-		const prev = num(first(e, PREVIOUS_KEYS));
+	for (const key of Object.keys(data.current) as (keyof MonthMetrics)[]) {
+		const cur = num(data.current[key]);
+		const prev = num(data.previous[key]);
 		if (cur == null && prev == null) continue;
-		figures[key] = change(cur, prev, num(first(e, ABSOLUTE_KEYS)), num(first(e, RELATIVE_KEYS)));
+		figures[key] = change(cur, prev, data.change[key], data.change_pct[key]);
 	}
-	return { month, previousMonth, currency, figures };
+	return { month: data.month, previousMonth: data.previous_month, currency: data.current.currency, figures };
 }
 
 /** Whether a change is good, bad or neutral news, for its colour. */
@@ -305,7 +240,7 @@ export function changeTone(figure: Figure, change: Change | undefined): 'good' |
 }
 
 /** Whether the month's metrics carry any figure at all (vs. a month with no billing data). */
-export function hasFigures(metrics: BillingMetrics | null | undefined): boolean {
+export function hasFigures(metrics: MonthMetrics | null | undefined): boolean {
 	if (!metrics) return false;
 	return KPI_FIGURES.some((f) => num(metrics[f]) != null);
 }

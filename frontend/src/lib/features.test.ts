@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, toApiError } from './api/errors';
-import { asApiError, isAbsent, isConfigured, isUnavailable, metaMessage } from './api/optional';
 import { filenameFromDisposition } from './api/billing';
-import { asList } from './api/infrastructure';
 import { logQuery, positiveInt } from './api/logs';
 import {
 	FIGURES,
@@ -19,48 +16,69 @@ import {
 	shiftMonth,
 	trailingMonths
 } from './billing';
-import { capacityBytes, metricChart, rangeParams, rowName, rowStatus, tenantOf, usage } from './infra';
+import { containerUsage, metricChart, nodeUsage, rangeParams } from './infra';
 import { displayValue, initialInput, integrationOf, settingPayload, validateSetting } from './settings';
-import type { Setting } from './api/settings';
+import type { BillingComparison, Container, MetricPoint, MonthMetrics, ProxmoxNode, Setting } from './api/types';
 
-describe('optional endpoints', () => {
-	it('tells a missing route from a missing record', () => {
-		const route = toApiError(404, { success: false, error: 'NOT_FOUND', detail: 'La ruta solicitada no existe.' });
-		const record = toApiError(404, { success: false, error: 'TENANT_NOT_FOUND', detail: 'No existe' });
-		expect(isUnavailable(route)).toBe(true);
-		expect(isUnavailable(record)).toBe(false);
-		expect(isAbsent(record)).toBe(true);
-		expect(isUnavailable(toApiError(405, null))).toBe(true);
-		expect(isUnavailable(toApiError(500, null))).toBe(false);
-		expect(isUnavailable(new Error('x'))).toBe(false);
-	});
+/** A month as GET /api/billing/metrics sends it: every figure present (zeros unless given). */
+function month(value: string, figures: Partial<MonthMetrics> = {}): MonthMetrics {
+	return {
+		month: value,
+		currency: 'usd',
+		active_customers: 0,
+		arpa: null,
+		arr: 0,
+		churned_customers: 0,
+		churned_mrr: 0,
+		contraction_mrr: 0,
+		customer_churn_rate: null,
+		customers_start: 0,
+		expansion_mrr: 0,
+		gross_mrr_churn_rate: null,
+		mrr: 0,
+		mrr_start: 0,
+		net_mrr_churn_rate: null,
+		new_customers: 0,
+		new_mrr: 0,
+		nrr: null,
+		reactivated_customers: 0,
+		reactivation_mrr: 0,
+		revenue: 0,
+		...figures
+	};
+}
 
-	it('reads meta.configured in its three shapes', () => {
-		expect(isConfigured({ configured: false })).toBe(false);
-		expect(isConfigured({ configured: true })).toBe(true);
-		expect(isConfigured({ configured: { proxmox: false } })).toBe(false);
-		expect(isConfigured({ configured: { proxmox: false, cloudflare: true } })).toBe(true);
-		expect(isConfigured({ configured: ['proxmox'] })).toBe(false);
-		expect(isConfigured({ configured: [] })).toBe(true);
-		expect(isConfigured({ total: 3 })).toBeNull();
-		expect(isConfigured(null)).toBeNull();
-		expect(metaMessage({ configured: false, detail: ' Configure PROXMOX_HOST ' })).toBe('Configure PROXMOX_HOST');
-		expect(metaMessage({})).toBeNull();
-	});
+function point(t: string, values: Partial<MetricPoint>): MetricPoint {
+	return {
+		t,
+		cpu: null,
+		cpu_max: null,
+		ram: null,
+		ram_max: null,
+		disk: null,
+		disk_max: null,
+		netin: null,
+		netin_max: null,
+		netout: null,
+		netout_max: null,
+		samples: 1,
+		...values
+	};
+}
 
-	it('wraps unknown failures as ApiError', () => {
-		const err = asApiError(new Error('boom'), 'No se pudo');
-		expect(err).toBeInstanceOf(ApiError);
-		expect(err.detail).toBe('No se pudo');
-	});
-
-	it('accepts a bare list or {items}', () => {
-		expect(asList([{ a: 1 }, null, 3])).toEqual([{ a: 1 }]);
-		expect(asList({ items: [{ b: 2 }] })).toEqual([{ b: 2 }]);
-		expect(asList({ nothing: true })).toEqual([]);
-		expect(asList(null)).toEqual([]);
-	});
-});
+function setting(values: Partial<Setting> & Pick<Setting, 'key'>): Setting {
+	return {
+		category: 'general',
+		label: values.key,
+		description: '',
+		value: null,
+		is_secret: false,
+		editable: true,
+		source: 'default',
+		type: 'string',
+		...values
+	};
+}
 
 describe('log filters', () => {
 	it('sends only valid filters', () => {
@@ -103,42 +121,44 @@ describe('billing months', () => {
 
 	it('knows when a month has figures', () => {
 		expect(hasFigures(null)).toBe(false);
-		expect(hasFigures({ month: '2026-11', mrr: null })).toBe(false);
-		expect(hasFigures({ month: '2026-11', mrr: 0 })).toBe(true);
+		expect(hasFigures(month('2026-11'))).toBe(true);
 	});
 });
 
 describe('MRR movements', () => {
 	it('puts gains up and losses down whatever the sign', () => {
-		const rows = seriesRows({
-			items: [
-				{ month: '2026-11', new_mrr: 1000, expansion_mrr: 200, contraction_mrr: 100, churned_mrr: -300, reactivation_mrr: 0 },
-				{ month: '2026-10', new_mrr: 500 },
-				{ month: 'bad' }
-			]
-		});
+		const rows = seriesRows([
+			month('2026-11', { new_mrr: 1000, expansion_mrr: 200, contraction_mrr: 100, churned_mrr: -300, reactivation_mrr: 0 }),
+			month('2026-10', { new_mrr: 500 }),
+			month('bad')
+		]);
 		expect(rows.map((r) => r.month)).toEqual(['2026-10', '2026-11']);
 		const m = movements(rows);
 		expect(m.months).toEqual(['2026-10', '2026-11']);
 		const by = Object.fromEntries(m.datasets.map((d) => [d.key, d.values]));
 		expect(by.new_mrr).toEqual([500, 1000]);
-		expect(by.contraction_mrr).toEqual([null, -100]);
-		expect(by.churned_mrr).toEqual([null, -300]);
+		expect(by.contraction_mrr).toEqual([0, -100]);
+		expect(by.churned_mrr).toEqual([0, -300]);
 		expect(m.net).toEqual([500, 800]);
 		expect(hasMovements(m)).toBe(true);
-		expect(hasMovements(movements([{ month: '2026-01' }]))).toBe(false);
-		expect(seriesRows([{ month: '2026-01' }])).toHaveLength(1);
-		expect(seriesRows('nope')).toEqual([]);
+		expect(hasMovements(movements([month('2026-01')]))).toBe(false);
+		expect(seriesRows(null)).toEqual([]);
 	});
 });
 
 describe('comparison', () => {
-	it('computes the change when the API gives only both months', () => {
-		const c = readComparison({
-			month: '2026-11',
-			current: { month: '2026-11', currency: 'usd', mrr: 12000, customer_churn_rate: 0.05, nrr: null },
-			previous: { month: '2026-10', mrr: 10000, customer_churn_rate: 0.1 }
-		});
+	const answer = (current: Partial<MonthMetrics>, previous: Partial<MonthMetrics>, extra: Partial<BillingComparison> = {}): BillingComparison => ({
+		month: '2026-11',
+		previous_month: '2026-10',
+		current: month('2026-11', current),
+		previous: month('2026-10', previous),
+		change: {},
+		change_pct: {},
+		...extra
+	});
+
+	it('computes the change when the API leaves it out', () => {
+		const c = readComparison(answer({ mrr: 12000, customer_churn_rate: 0.05 }, { mrr: 10000, customer_churn_rate: 0.1 }));
 		expect(c.month).toBe('2026-11');
 		expect(c.previousMonth).toBe('2026-10');
 		expect(c.currency).toBe('usd');
@@ -149,17 +169,9 @@ describe('comparison', () => {
 		expect(changeTone('customer_churn_rate', c.figures.customer_churn_rate)).toBe('good');
 	});
 
-	it('keeps the API\'s own changes and reads per-figure shapes', () => {
-		const listed = readComparison({
-			month: '2026-11',
-			figures: [{ key: 'mrr', current: 100, previous: 0, absolute: 100, relative: null }]
-		});
-		expect(listed.previousMonth).toBe('2026-10');
-		expect(listed.figures.mrr).toEqual({ current: 100, previous: 0, absolute: 100, relative: null });
-		const keyed = readComparison({ metrics: { arpa: { current: 50, previous: 40, change: 10, relative_change: 0.25 } } });
-		expect(keyed.figures.arpa).toEqual({ current: 50, previous: 40, absolute: 10, relative: 0.25 });
-		const blocks = readComparison({ current: { mrr: 5 }, previous: { mrr: 4 }, change: { mrr: 1 }, relative_change: { mrr: 0.25 } });
-		expect(blocks.figures.mrr).toEqual({ current: 5, previous: 4, absolute: 1, relative: 0.25 });
+	it("keeps the API's own changes", () => {
+		const c = readComparison(answer({ arpa: 50 }, { arpa: 40 }, { change: { arpa: 10 }, change_pct: { arpa: 0.25 } }));
+		expect(c.figures.arpa).toEqual({ current: 50, previous: 40, absolute: 10, relative: 0.25 });
 		expect(readComparison(null).figures).toEqual({});
 	});
 
@@ -172,50 +184,62 @@ describe('comparison', () => {
 	});
 });
 
-describe('infrastructure records', () => {
-	it('picks names, statuses and tenants', () => {
-		expect(rowName({ hostname: 'pve1', name: 'x' })).toBe('pve1');
-		expect(rowName({ vmid: 105, name: 'odoo' })).toBe('odoo');
-		expect(rowName({})).toBe('—');
-		expect(rowStatus({ state: 'running' })).toBe('running');
-		expect(tenantOf({ tenant: { id: 4, subdomain: 'acme' } })).toEqual({ id: 4, label: 'acme' });
-		expect(tenantOf({ tenant_id: 9 })).toEqual({ id: 9, label: '#9' });
-		expect(tenantOf({ tenant: 'acme', tenant_id: 3 })).toEqual({ id: 3, label: 'acme' });
-		expect(tenantOf({})).toBeNull();
+describe('infrastructure usage', () => {
+	const node: ProxmoxNode = {
+		id: 1,
+		hostname: 'pve1',
+		status: 'online',
+		containers: 2,
+		cpu_total: 8,
+		cpu_usage: 0.25,
+		ram_total: 8 * 1024 ** 3,
+		ram_used: 2 * 1024 ** 3,
+		disk_total: 0,
+		disk_used: 9,
+		last_seen_at: null,
+		tunnel_id: null
+	};
+	const container: Container = {
+		id: 7,
+		vmid: 105,
+		node: 'pve1',
+		hostname: 'acme',
+		status: 'running',
+		ip_address: null,
+		tenant: null,
+		cpu_cores: 4,
+		cpu_usage: null,
+		ram_mb: 2048,
+		ram_used: 1024 ** 3,
+		disk_gb: 10,
+		disk_used: 5 * 1024 ** 3,
+		last_seen_at: null
+	};
+
+	it('reads shares from the typed rows (CPU fraction, bytes of capacity)', () => {
+		expect(nodeUsage(node, 'cpu')).toBe(0.25);
+		expect(nodeUsage(node, 'ram')).toBe(0.25);
+		expect(nodeUsage(node, 'disk')).toBeNull();
+		expect(containerUsage(container, 'ram')).toBe(0.5);
+		expect(containerUsage(container, 'disk')).toBe(0.5);
+		expect(containerUsage(container, 'cpu')).toBeNull();
 	});
 
-	it('reads usage as a fraction from any common field', () => {
-		expect(usage({ cpu: 0.25 }, 'cpu')).toBe(0.25);
-		expect(usage({ cpu_usage: 42 }, 'cpu')).toBe(0.42);
-		expect(usage({ cpu_percent: 80 }, 'cpu')).toBe(0.8);
-		expect(usage({ ram_used: 2, ram_total: 8 }, 'ram')).toBe(0.25);
-		expect(usage({ mem: 4, maxmem: 8 }, 'ram')).toBe(0.5);
-		expect(usage({ disk_used: 9, disk_total: 0 }, 'disk')).toBeNull();
-		expect(usage({}, 'disk')).toBeNull();
-		expect(capacityBytes({ ram_mb: 2048 }, 'ram')).toBe(2 * 1024 ** 3);
-		expect(capacityBytes({ disk_total: 100 }, 'disk')).toBe(100);
-		expect(capacityBytes({}, 'ram')).toBeNull();
-	});
-
-	it('builds metric series in percent from points or named series', () => {
-		const fromPoints = metricChart([
-			{ at: '2026-11-24T10:01:00Z', cpu: 0.5, ram_used: 1, ram_total: 4 },
-			{ at: '2026-11-24T10:00:00Z', cpu: 0.25, ram_used: 2, ram_total: 4 }
+	it('turns byte samples into a share of the capacity, and drops series without one', () => {
+		const points = [
+			point('2026-11-24T11:00:00Z', { ram: 4 * 1024 ** 3, samples: 0 }),
+			point('2026-11-24T10:00:00Z', { cpu: 0.5, ram: 2 * 1024 ** 3, disk: 10 * 1024 ** 3, samples: 3 })
+		];
+		const series = { kind: 'container', id: 7, step: 3600, source: 'raw', points };
+		const withCapacity = metricChart(series, { ram: 8 * 1024 ** 3, disk: 100 * 1024 ** 3 });
+		expect(withCapacity.times).toEqual(['2026-11-24T10:00:00Z', '2026-11-24T11:00:00Z']);
+		expect(withCapacity.series.map((s) => [s.key, s.values])).toEqual([
+			['cpu', [50, null]],
+			['ram', [25, 50]],
+			['disk', [10, null]]
 		]);
-		expect(fromPoints.times).toEqual(['2026-11-24T10:00:00Z', '2026-11-24T10:01:00Z']);
-		expect(fromPoints.series.map((s) => s.key)).toEqual(['cpu', 'ram']);
-		expect(fromPoints.series[0]!.values).toEqual([25, 50]);
-		expect(fromPoints.series[1]!.values).toEqual([50, 25]);
-		const named = metricChart({
-			series: [
-				{ name: 'cpu', points: [[1795500000, 0.1], [1795500060, 0.2]] },
-				{ name: 'mem_percent', points: [{ at: '2026-11-24T10:00:00.000Z', value: 40 }] }
-			]
-		});
-		expect(named.series.map((s) => s.label)).toEqual(['CPU', 'RAM']);
-		expect(named.times).toHaveLength(3);
-		expect(metricChart({ points: [] })).toEqual({ times: [], series: [] });
-		expect(metricChart('x')).toEqual({ times: [], series: [] });
+		expect(metricChart(series).series.map((s) => s.key)).toEqual(['cpu']);
+		expect(metricChart(null)).toEqual({ times: [], series: [] });
 	});
 
 	it('turns a range into from/to/step', () => {
@@ -226,10 +250,10 @@ describe('infrastructure records', () => {
 });
 
 describe('settings form', () => {
-	const secret: Setting = { key: 'STRIPE_SECRET_KEY', value: '••••1234', is_secret: true, type: 'secret', editable: true, source: 'environment' };
-	const url: Setting = { key: 'ODOO_URL', value: 'http://odoo:8069', type: 'url', editable: true };
-	const flag: Setting = { key: 'X', value: 'true', type: 'bool' };
-	const int: Setting = { key: 'CAP', value: '50', type: 'int' };
+	const secret = setting({ key: 'STRIPE_SECRET_KEY', value: '••••1234', is_secret: true, type: 'secret', source: 'environment' });
+	const url = setting({ key: 'ODOO_URL', value: 'http://odoo:8069', type: 'url' });
+	const flag = setting({ key: 'X', value: 'true', type: 'bool' });
+	const int = setting({ key: 'CAP', value: '50', type: 'int' });
 
 	it('treats secrets as write-only', () => {
 		expect(initialInput(secret)).toBe('');
@@ -250,7 +274,7 @@ describe('settings form', () => {
 		expect(initialInput(flag)).toBe('true');
 		expect(settingPayload(flag, 'false')).toBe('false');
 		expect(displayValue(flag)).toBe('Sí');
-		expect(displayValue({ key: 'k', value: null })).toBe('—');
+		expect(displayValue(setting({ key: 'k' }))).toBe('—');
 	});
 
 	it('maps categories to testable integrations', () => {
@@ -282,17 +306,6 @@ describe('status words', () => {
 	});
 });
 
-import { rowKey } from './infra';
-describe('row keys', () => {
-	it('uses ids, else a key made once per object', () => {
-		expect(rowKey({ vmid: 105 })).toBe('id:105');
-		const a = { name: 'x' };
-		const b = { name: 'x' };
-		expect(rowKey(a)).toBe(rowKey(a));
-		expect(rowKey(a)).not.toBe(rowKey(b));
-	});
-});
-
 import { formatAbsoluteChange, formatChange, formatFigure } from './billing';
 describe('billing figures as text', () => {
 	const plain = (text: string | null) => text?.replace(/[\u00a0\u202f]/g, ' ') ?? null;
@@ -313,33 +326,13 @@ describe('billing figures as text', () => {
 	});
 });
 
-describe('comparison months', () => {
-	it('never compares a month with itself', () => {
-		expect(readComparison({ month: '2026-11', current: { mrr: 1 }, previous: { month: '2026-11', mrr: 1 } }).previousMonth).toBe('2026-10');
-		expect(readComparison({ current: { month: '2026-03', mrr: 1 }, previous: { month: '2026-02', mrr: 1 } }).previousMonth).toBe('2026-02');
-		expect(readComparison({}).previousMonth).toBeNull();
-	});
-});
-
-describe('metrics as the API sends them', () => {
-	it('turns byte samples into a share of the capacity, and drops unknown units', () => {
-		const points = [
-			{ t: '2026-11-24T10:00:00Z', cpu: 0.5, ram: 2 * 1024 ** 3, disk: 10 * 1024 ** 3, samples: 3 },
-			{ t: '2026-11-24T11:00:00Z', cpu: null, ram: 4 * 1024 ** 3, disk: null, samples: 0 }
-		];
-		const withCapacity = metricChart({ kind: 'container', id: 7, step: 3600, points }, { ram: 8 * 1024 ** 3, disk: 100 * 1024 ** 3 });
-		expect(withCapacity.series.map((s) => [s.key, s.values])).toEqual([
-			['cpu', [50, null]],
-			['ram', [25, 50]],
-			['disk', [10, null]]
-		]);
-		const blind = metricChart({ points });
-		expect(blind.series.map((s) => s.key)).toEqual(['cpu']);
-	});
-
-	it('reads container capacity from ram_mb / disk_gb', () => {
-		expect(usage({ ram_used: 1024 ** 3, ram_mb: 2048 }, 'ram')).toBe(0.5);
-		expect(usage({ disk_used: 5 * 1024 ** 3, disk_gb: 10 }, 'disk')).toBe(0.5);
-		expect(usage({ cpu_usage: null, cpu_cores: 4 }, 'cpu')).toBeNull();
+import { detailRows } from './health';
+describe('service check details', () => {
+	it('names known keys in Spanish and formats values by unit', () => {
+		const rows = detailRows({ workers: 2, depth: 0, used_bytes: 31383257088, oldest_waiting_seconds: 12.84, oldest_waiting_at: null, offline: [] });
+		expect(rows.map(([label]) => label)).toEqual(['Procesos de trabajo', 'Trabajos en cola', 'Usado', 'Espera del más antiguo', 'En cola desde', 'Sin conexión']);
+		const values = rows.map(([, value]) => value.replace(/[\u00a0\u202f]/g, ' '));
+		expect(values).toEqual(['2', '0', '29,2 GiB', '12,8 s', '—', '—']);
+		expect(detailRows(null)).toEqual([]);
 	});
 });

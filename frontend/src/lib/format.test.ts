@@ -7,6 +7,8 @@ import {
 	formatDateTime,
 	formatDuration,
 	formatMonth,
+	formatMonthLong,
+	formatMilliseconds,
 	formatMoney,
 	formatNumber,
 	formatPercent,
@@ -32,6 +34,13 @@ describe('formatMoney', () => {
 		expect(currencyDigits('JPY')).toBe(0);
 		expect(plain(formatMoney(1500, 'jpy'))).toBe('1.500 JPY');
 	});
+	it('never signs zero ("-0,00 US$")', () => {
+		expect(plain(formatMoney(-0, 'usd'))).toBe('0,00 US$');
+		expect(plain(formatMoney(-0.4, 'usd'))).toBe('0,00 US$');
+		expect(plain(formatMoney(-0, 'usd', { compact: true }))).not.toMatch(/^-/);
+		expect(formatNumber(-0)).toBe('0');
+		expect(plain(formatPercent(-0.0001))).toBe('0,0 %');
+	});
 	it('shows missing values as missing, never as zero', () => {
 		expect(formatMoney(null, 'usd')).toBe(EMPTY);
 		expect(formatMoney(100, null)).toBe(EMPTY);
@@ -47,6 +56,8 @@ describe('formatNumber and formatPercent', () => {
 		expect(formatNumber(1234.5)).toBe('1.234,5');
 		expect(formatNumber(1234567)).toBe('1.234.567');
 		expect(formatNumber(undefined)).toBe(EMPTY);
+		expect(plain(formatMilliseconds(12.84))).toBe('12,8 ms');
+		expect(formatMilliseconds(null)).toBe(EMPTY);
 	});
 	it('turns API fractions into percentages', () => {
 		expect(plain(formatPercent(0.125))).toBe('12,5 %');
@@ -73,6 +84,10 @@ describe('dates and times', () => {
 	});
 	it('joins date and time', () => {
 		expect(formatDateTime(instant, 'UTC')).toBe('24 nov 2026, 14:05');
+	});
+	it('formats month keys in full for pickers', () => {
+		expect(formatMonthLong('2026-12')).toBe('diciembre de 2026');
+		expect(formatMonthLong('bad')).toBe(EMPTY);
 	});
 	it('formats month keys', () => {
 		expect(formatMonth('2026-11')).toBe('nov 2026');

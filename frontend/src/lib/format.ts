@@ -17,7 +17,9 @@ function numberFormat(options: Intl.NumberFormatOptions): Intl.NumberFormat {
 	let format = numberFormats.get(key);
 	if (!format) {
 		// es-ES leaves 4-digit numbers ungrouped ("1234"); the UI groups always ("1.234").
-		format = new Intl.NumberFormat(LOCALE, { useGrouping: 'always', ...options });
+		// signDisplay 'negative': zero (and −0, or a value rounding to zero) has no sign,
+		// so a month without movement never reads "-0,00 US$".
+		format = new Intl.NumberFormat(LOCALE, { useGrouping: 'always', signDisplay: 'negative', ...options });
 		numberFormats.set(key, format);
 	}
 	return format;
@@ -68,6 +70,12 @@ export function formatNumber(value: Maybe<number>, maximumFractionDigits = 2): s
 	return numberFormat({ maximumFractionDigits }).format(value);
 }
 
+/** A latency or duration in milliseconds, one decimal, es style: "12,8 ms". */
+export function formatMilliseconds(value: Maybe<number>): string {
+	if (!isNumber(value)) return EMPTY;
+	return `${formatNumber(value, 1)}\u00a0ms`;
+}
+
 /**
  * Rates arrive as fractions (0.125); the screen shows "12,5 %".
  * `signed` prints "+2,0 %" for variations.
@@ -82,7 +90,7 @@ export function formatPercent(
 		style: 'percent',
 		minimumFractionDigits: digits,
 		maximumFractionDigits: digits,
-		signDisplay: options.signed ? 'exceptZero' : 'auto'
+		signDisplay: options.signed ? 'exceptZero' : 'negative'
 	}).format(fraction);
 }
 
@@ -142,6 +150,12 @@ export function formatMonth(month: Maybe<string>): string {
 	return dateFormat({ month: 'short', year: 'numeric', timeZone: 'UTC' })
 		.format(date)
 		.replace('.', '');
+}
+
+/** "noviembre de 2026": a month in full, for month pickers. */
+export function formatMonthLong(month: Maybe<string>): string {
+	if (!month || !/^\d{4}-\d{2}$/.test(month)) return EMPTY;
+	return dateFormat({ month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`));
 }
 
 const relativeShort = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto', style: 'short' });

@@ -1,7 +1,7 @@
 /** Editing one setting: what the form shows, what it validates and what it sends. */
 import { INTEGRATIONS, type Integration, type Setting } from './api/settings';
 
-export const SOURCE_LABELS: Record<string, { label: string; hint: string }> = {
+export const SOURCE_LABELS: Record<Setting['source'], { label: string; hint: string }> = {
 	database: { label: 'Base de datos', hint: 'Guardado desde Ajustes; tiene prioridad sobre el entorno.' },
 	environment: { label: 'Entorno', hint: 'Definido en una variable de entorno del servidor.' },
 	default: { label: 'Por defecto', hint: 'Valor por defecto de la aplicación.' }

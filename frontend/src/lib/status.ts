@@ -1,5 +1,5 @@
 /** Status words (docs: shared/ui-es.md) and their colour tones, in one place. */
-import type { ServiceStatus, TenantStatus } from './api/types';
+import type { ServiceStatus, StepStatus, TenantStatus } from './api/types';
 
 export type Tone = 'success' | 'warning' | 'error' | 'info' | 'neutral' | 'progress';
 
@@ -62,6 +62,16 @@ export const BILLING_STATUS: Record<string, { label: string; tone: Tone }> = {
 	completed: { label: 'Completado', tone: 'success' }
 };
 
+/** A job step's state in words (screen readers read it next to the step's icon). */
+export const STEP_STATUS: Record<StepStatus, string> = {
+	pending: 'pendiente',
+	running: 'en curso',
+	succeeded: 'completado',
+	failed: 'fallido',
+	skipped: 'omitido',
+	compensated: 'revertido'
+};
+
 export const PLAN_LABELS: Record<string, string> = {
 	basic: 'Basic',
 	pro: 'Pro',
@@ -87,24 +97,46 @@ export const BUSY_STATUSES: readonly TenantStatus[] = [
 	'deleting'
 ];
 
-/** Spanish names of provisioning steps, used when the API sends no label of its own. */
+/**
+ * Spanish titles of job steps by code, for where the API gives only the code (log lines).
+ * A code may serve several operations ("route" publishes, suspends or restores a route),
+ * so titles here are the generic wording; the job view uses the step's own label.
+ */
 export const STEP_LABELS: Record<string, string> = {
-	place: 'Asignar servidor Odoo',
-	create_database: 'Crear base de datos',
-	configure_company: 'Configurar empresa',
-	set_company: 'Configurar empresa',
-	route: 'Publicar en Cloudflare',
+	backup: 'Respaldar la base de datos',
+	billing: 'Crear la suscripción',
+	check: 'Comprobar que la base abre',
+	clone: 'Clonar la plantilla de Odoo',
+	configure: 'Asignar CPU, RAM, disco y red del plan',
+	configure_company: 'Configurar la empresa',
+	create_database: 'Crear la base de datos',
+	delete: 'Eliminar el archivo del respaldo',
+	destroy: 'Destruir el contenedor',
+	drop: 'Eliminar la base de prueba',
+	drop_database: 'Eliminar la base de datos',
+	move: 'Asignar la base al nuevo subdominio',
+	place: 'Elegir servidor Odoo',
+	pre_restore: 'Respaldo previo a la restauración',
+	reserve: 'Reservar el contenedor',
+	restore_route: 'Restaurar la ruta hacia Odoo',
+	restore_scratch: 'Restaurar en una base de prueba',
+	route: 'Actualizar la ruta en Cloudflare',
 	routing: 'Publicar en Cloudflare',
-	verify: 'Verificar acceso',
-	activate: 'Activar',
-	billing: 'Crear suscripción',
-	backup: 'Respaldar base de datos',
-	drop_database: 'Eliminar base de datos',
+	secure_odoo: 'Proteger la instancia de Odoo',
+	set_company: 'Configurar la empresa',
+	start: 'Arrancar el contenedor',
+	stop: 'Detener el contenedor',
+	stripe: 'Crear la suscripción en Stripe',
+	suspend_route: 'Redirigir a la página de suspensión',
+	swap: 'Sustituir la base de datos del tenant',
 	unroute: 'Retirar ruta y DNS',
-	suspend_route: 'Redirigir a página de suspensión',
-	restore_route: 'Restaurar ruta'
+	verify: 'Verificar',
+	verify_database: 'Verificar la base de datos',
+	verify_http: 'Comprobar que la URL responde',
+	wait_odoo: 'Esperar a que Odoo responda'
 };
 
+/** A step's Spanish title: its own label, the known title of its code, never the raw code. */
 export function stepLabel(name: string, label?: string | null): string {
-	return label || STEP_LABELS[name] || name.replaceAll('_', ' ');
+	return label || STEP_LABELS[name] || 'Paso de la operación';
 }

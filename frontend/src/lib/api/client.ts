@@ -1,13 +1,12 @@
 /**
  * The app's API singletons: one token store, one transport (bearer + single-flight
- * refresh), the typed openapi-fetch client and the plain requester. Same origin by default:
+ * refresh) and the typed openapi-fetch client: the only way the app talks to /api. Same origin by default:
  * FastAPI serves the SPA and /api; `npm run dev` proxies /api to the backend.
  */
 import createClient from 'openapi-fetch';
 import type { paths } from './schema';
 import { browserSessionStorage, TokenStore } from './tokens';
 import { AuthTransport } from './transport';
-import { createRequester } from './http';
 
 export const tokens = new TokenStore(browserSessionStorage());
 
@@ -18,8 +17,6 @@ export const api = createClient<paths>({
 	fetch: (request) => transport.baseFetch(request)
 });
 api.use(transport.middleware);
-
-export const request = createRequester(transport.fetch);
 
 export { unwrap } from './http';
 export { ApiError, errorMessage } from './errors';

@@ -1,48 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { buildQuery, createRequester } from './http';
+import createClient from 'openapi-fetch';
+import type { paths } from './schema';
+import { unwrap } from './http';
 import { ApiError } from './errors';
 import { json } from './testing';
 
-describe('buildQuery', () => {
-	it('drops empty values', () => {
-		expect(buildQuery({ q: "O'Brien", status: '', plan: undefined, page: 2, sort: '-created_at' })).toBe(
-			'?q=O%27Brien&page=2&sort=-created_at'
-		);
-		expect(buildQuery({})).toBe('');
-		expect(buildQuery(undefined)).toBe('');
-	});
-});
-
-describe('request', () => {
-	it('returns data and meta of an envelope', async () => {
-		let seen = '';
-		const request = createRequester(async (req) => {
+/** A typed client whose every answer is `answer` (what the server would have sent). */
+function clientAnswering(answer: () => Response) {
+	let seen = '';
+	const client = createClient<paths>({
+		baseUrl: 'http://api.test',
+		fetch: async (req) => {
 			seen = req.url;
-			return json(200, { success: true, data: [{ id: 1 }], meta: { total: 1, page: 1, per_page: 25 } });
-		}, 'http://api.test');
-		const result = await request<{ id: number }[], { total: number }>('GET', '/api/tenants', {
-			query: { page: 1 }
-		});
-		expect(seen).toBe('http://api.test/api/tenants?page=1');
+			return answer();
+		}
+	});
+	return { client, seen: () => seen };
+}
+
+describe('unwrap', () => {
+	it('returns data and meta of an envelope', async () => {
+		const { client, seen } = clientAnswering(() =>
+			json(200, { success: true, data: [{ id: 1 }], meta: { total: 1, page: 1, per_page: 25 } })
+		);
+		const result = await unwrap<{ id: number }[], { total: number }>(client.GET('/api/tenants', { params: { query: { page: 1 } } }));
+		expect(seen()).toBe('http://api.test/api/tenants?page=1');
 		expect(result.data[0]!.id).toBe(1);
 		expect(result.meta.total).toBe(1);
 	});
 
 	it('throws ApiError for error envelopes and for HTML error pages', async () => {
-		const conflict = createRequester(async () =>
+		const conflict = clientAnswering(() =>
 			json(409, { success: false, error: 'SUBDOMAIN_TAKEN', detail: 'El subdominio ya está en uso' })
-		);
-		const error = (await conflict('POST', '/api/tenants', { body: {} }).catch((e: unknown) => e)) as ApiError;
+		).client;
+		const error = (await unwrap(conflict.GET('/api/health')).catch((e: unknown) => e)) as ApiError;
 		expect(error).toBeInstanceOf(ApiError);
 		expect(error.code).toBe('SUBDOMAIN_TAKEN');
+		expect(error.detail).toBe('El subdominio ya está en uso');
 
-		const html = createRequester(async () => new Response('<h1>502</h1>', { status: 502, headers: { 'Content-Type': 'text/html' } }));
-		const proxy = (await html('GET', '/api/x').catch((e: unknown) => e)) as ApiError;
+		const html = clientAnswering(() => new Response('<h1>502</h1>', { status: 502, headers: { 'Content-Type': 'text/html' } })).client;
+		const proxy = (await unwrap(html.GET('/api/health')).catch((e: unknown) => e)) as ApiError;
 		expect(proxy.code).toBe('SERVICE_UNAVAILABLE');
 	});
 
 	it('rejects a 200 that is not an envelope', async () => {
-		const odd = createRequester(async () => json(200, [1, 2, 3]));
-		await expect(odd('GET', '/api/x')).rejects.toBeInstanceOf(ApiError);
+		const odd = clientAnswering(() => json(200, [1, 2, 3])).client;
+		await expect(unwrap(odd.GET('/api/health'))).rejects.toBeInstanceOf(ApiError);
+	});
+
+	it('a 404 is an error with the server detail, never a placeholder', async () => {
+		const missing = clientAnswering(() => json(404, { success: false, error: 'NOT_FOUND', detail: 'Ruta no encontrada' })).client;
+		const error = (await unwrap(missing.GET('/api/health')).catch((e: unknown) => e)) as ApiError;
+		expect(error.status).toBe(404);
+		expect(error.detail).toBe('Ruta no encontrada');
 	});
 });

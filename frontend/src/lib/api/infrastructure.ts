@@ -1,22 +1,24 @@
 /**
- * Infraestructura: Odoo servers (typed), and nodes, containers, tunnels and metrics, whose
- * shapes are still being built: read as loose records and rendered through the pickers in
- * $lib/infra (hostname/name, status, cpu, ram, disk, vmid, ip_address, tenant). Move them to
- * the typed client once `make openapi` knows their paths.
+ * Infraestructura through the typed client: Odoo servers, Proxmox nodes and containers,
+ * Cloudflare tunnels and usage metrics. Row shapes come from `schema.d.ts`.
  */
-import { api, request, unwrap } from './client';
-import type { OdooServer, OdooServerCreate, OdooServerUpdate } from './types';
+import { api, unwrap } from './client';
+import type { ListMeta } from './http';
+import type { Container, MetricSeries, MetricsQuery, OdooServer, OdooServerCreate, OdooServerUpdate, ProxmoxNode, Tunnel } from './types';
 
-export type Loose = Record<string, unknown>;
+/**
+ * `meta` of the Proxmox and Cloudflare reads. The OpenAPI document types envelope meta as
+ * a free map, so this is the one place that names what these routes put there:
+ * `configured: {proxmox: bool}` / `{cloudflare: bool}` and the list counters.
+ */
+export interface SourceMeta extends Partial<ListMeta> {
+	configured?: Partial<Record<'proxmox' | 'cloudflare' | 'stripe', boolean>>;
+	last_sync_at?: string | null;
+}
 
-export interface SourceMeta {
-	configured?: boolean | Record<string, boolean> | string[] | null;
-	total?: number;
-	page?: number;
-	per_page?: number;
-	detail?: string;
-	message?: string;
-	[key: string]: unknown;
+/** False only when the server said the source is not configured. */
+export function sourceConfigured(meta: SourceMeta | null | undefined, source: 'proxmox' | 'cloudflare' | 'stripe'): boolean {
+	return meta?.configured?.[source] !== false;
 }
 
 export interface ServersMeta {
@@ -25,49 +27,23 @@ export interface ServersMeta {
 	used?: number;
 }
 
-export type MetricKind = 'node' | 'container';
-
-export interface MetricsQuery {
-	kind: MetricKind;
-	id: string | number;
-	from: string;
-	to: string;
-	step?: number;
-}
+export type MetricKind = MetricsQuery['kind'];
 
 const serverPath = (id: number) => ({ path: { server_id: id } });
 
 export const serversApi = {
-	list: (signal?: AbortSignal) =>
-		unwrap<OdooServer[], ServersMeta>(api.GET('/api/tenants/servers', { signal })),
+	list: (signal?: AbortSignal) => unwrap<OdooServer[], ServersMeta>(api.GET('/api/tenants/servers', { signal })),
 	create: (body: OdooServerCreate) => unwrap(api.POST('/api/tenants/servers', { body })),
 	update: (id: number, body: OdooServerUpdate) =>
 		unwrap(api.PUT('/api/tenants/servers/{server_id}', { params: serverPath(id), body })),
 	remove: (id: number) => unwrap(api.DELETE('/api/tenants/servers/{server_id}', { params: serverPath(id) }))
 };
 
-/** A list endpoint may answer a bare list or `{items: [...]}`; either way a list comes out. */
-export function asList(data: unknown): Loose[] {
-	const list = Array.isArray(data)
-		? data
-		: typeof data === 'object' && data !== null
-			? ((data as Loose).items ?? (data as Loose).results ?? (data as Loose).data)
-			: null;
-	return Array.isArray(list) ? list.filter((r): r is Loose => typeof r === 'object' && r !== null) : [];
-}
-
-async function looseList(path: string, signal?: AbortSignal) {
-	const result = await request<unknown, SourceMeta>('GET', path, { signal });
-	return { data: asList(result.data), meta: result.meta };
-}
-
 export const infraApi = {
-	nodes: (signal?: AbortSignal) => looseList('/api/infrastructure/nodes', signal),
-	containers: (signal?: AbortSignal) => looseList('/api/infrastructure/containers', signal),
-	tunnels: (signal?: AbortSignal) => looseList('/api/tunnels', signal),
+	nodes: (signal?: AbortSignal) => unwrap<ProxmoxNode[], SourceMeta>(api.GET('/api/infrastructure/nodes', { signal })),
+	containers: (signal?: AbortSignal) =>
+		unwrap<Container[], SourceMeta>(api.GET('/api/infrastructure/containers', { params: { query: { per_page: 200 } }, signal })),
+	tunnels: (signal?: AbortSignal) => unwrap<Tunnel[], SourceMeta>(api.GET('/api/tunnels', { signal })),
 	metrics: (query: MetricsQuery, signal?: AbortSignal) =>
-		request<unknown, SourceMeta>('GET', '/api/infrastructure/metrics', {
-			query: { kind: query.kind, id: query.id, from: query.from, to: query.to, step: query.step },
-			signal
-		})
+		unwrap<MetricSeries, SourceMeta>(api.GET('/api/infrastructure/metrics', { params: { query }, signal }))
 };

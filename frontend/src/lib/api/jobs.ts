@@ -6,15 +6,18 @@
  * not freeze the progress bar.
  */
 import { readEventStream, type SseMessage } from './sse';
-import { ApiError, networkError, readJson, toApiError } from './errors';
+import { ApiError, networkError, toApiError } from './errors';
 import type { Job, JobLogLine, JobStep } from './types';
-import { api, transport, unwrap } from './client';
+import { api, unwrap } from './client';
 
-/** `progress` event; `percent` is accepted too. */
+/**
+ * `progress` event, as the stream route writes it. The event payloads are not in the
+ * OpenAPI document (text/event-stream); snapshot/step/log/done reuse its JobOut, StepOut
+ * and LogOut, this one is `{progress, status}` of the job.
+ */
 export interface JobProgress {
-	progress?: number | null;
-	percent?: number | null;
-	status?: string | null;
+	progress: number;
+	status: Job['status'];
 }
 
 /** `done` event: the finished job (only status and error are read). */
@@ -75,16 +78,25 @@ export async function followJob(
 	handlers: JobEventHandlers,
 	signal: AbortSignal
 ): Promise<void> {
-	const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
-	const url = `${origin}/api/jobs/${encodeURIComponent(String(id))}/events`;
+	const jobId = Number(id);
+	/** The stream through the typed client (bearer + refresh); a refusal becomes an ApiError. */
+	const open = async (headers: Record<string, string>, openSignal?: AbortSignal): Promise<Response> => {
+		const { response, error } = await api.GET('/api/jobs/{job_id}/events', {
+			params: { path: { job_id: jobId } },
+			headers,
+			parseAs: 'stream',
+			signal: openSignal
+		});
+		if (!response.ok) throw toApiError(response.status, error ?? null, response.headers);
+		return response;
+	};
 	let lastEventId: string | null = null;
 	let finished = false;
 	let delay = 1000;
 	for (let attempt = 0; !signal.aborted && attempt <= MAX_RECONNECTS; attempt++) {
 		try {
 			const parser = await readEventStream({
-				fetch: transport.fetch,
-				url,
+				open,
 				signal,
 				lastEventId,
 				onOpen: () => {
@@ -99,14 +111,8 @@ export async function followJob(
 			if (parser.retry !== null) delay = parser.retry;
 		} catch (cause) {
 			if (signal.aborted) break;
-			if (cause instanceof Response) {
-				// 4xx (job gone, forbidden) will not heal by retrying.
-				if (cause.status < 500) {
-					throw toApiError(cause.status, await readJson(cause), cause.headers);
-				}
-			} else if (cause instanceof ApiError && cause.status !== 0) {
-				throw cause;
-			}
+			// 4xx (job gone, forbidden) will not heal by retrying; 5xx and network drops may.
+			if (cause instanceof ApiError && cause.status > 0 && cause.status < 500) throw cause;
 		}
 		if (finished || signal.aborted) break;
 		handlers.connection?.('reconnecting');

@@ -1,7 +1,9 @@
-/** Registros: provisioning log lines (typed) and service health (GET /api/logs/status). */
-import { api, request, unwrap } from './client';
+/** Registros: provisioning log lines and service health, through the typed client. */
+import { api, unwrap } from './client';
 import type { ListMeta } from './http';
-import type { JobLogLine, LogLevel, LogQuery } from './types';
+import type { JobLogLine, LogLevel, LogQuery, ServiceStatusReport } from './types';
+
+export type { ServiceCheck, ServiceStatusReport } from './types';
 
 export interface LogFilters {
 	tenant_id?: number | string | null;
@@ -44,25 +46,8 @@ export function logQuery(filters: LogFilters): LogQuery {
 	return query;
 }
 
-export type ServiceCheckStatus = 'ok' | 'degraded' | 'down' | 'not_configured';
-
-export interface ServiceCheck {
-	name: string;
-	label?: string | null;
-	status: ServiceCheckStatus | string;
-	message?: string | null;
-	latency_ms?: number | null;
-	details?: Record<string, unknown> | null;
-}
-
-export interface ServiceStatusReport {
-	overall: 'ok' | 'degraded' | 'down' | string;
-	checked_at?: string | null;
-	checks: ServiceCheck[];
-}
-
 export const logsApi = {
 	provisioning: (filters: LogFilters, signal?: AbortSignal) =>
 		unwrap<JobLogLine[], ListMeta>(api.GET('/api/logs/provisioning', { params: { query: logQuery(filters) }, signal })),
-	status: (signal?: AbortSignal) => request<ServiceStatusReport>('GET', '/api/logs/status', { signal })
+	status: (signal?: AbortSignal) => unwrap<ServiceStatusReport>(api.GET('/api/logs/status', { signal }))
 };

@@ -1,50 +1,19 @@
 /** Ajustes: settings by category, edit one value, "Probar conexión" per integration. */
-import { request } from './client';
+import { api, unwrap } from './client';
+import type { paths } from './schema';
+import type { ConnectionTest, Setting, SettingsData } from './types';
 
-export type SettingType = 'string' | 'int' | 'bool' | 'url' | 'secret';
-export type SettingSource = 'database' | 'environment' | 'default';
+export type { ConnectionCheck, ConnectionTest, Setting, SettingCategory, SettingsData } from './types';
 
-export interface Setting {
-	key: string;
-	label?: string | null;
-	description?: string | null;
-	/** Secrets arrive masked ("••••1234") or null. */
-	value: string | null;
-	is_secret?: boolean;
-	source?: SettingSource | string | null;
-	editable?: boolean;
-	type?: SettingType | string | null;
-}
-
-export interface SettingCategory {
-	category: string;
-	label?: string | null;
-	settings: Setting[];
-}
-
-export interface SettingsData {
-	categories: SettingCategory[];
-}
-
-export const INTEGRATIONS = ['stripe', 'cloudflare', 'proxmox', 'odoo'] as const;
-export type Integration = (typeof INTEGRATIONS)[number];
-
-export interface ConnectionCheck {
-	name: string;
-	ok: boolean;
-	message?: string | null;
-}
-
-export interface ConnectionTest {
-	integration: string;
-	ok: boolean;
-	checks: ConnectionCheck[];
-}
+export type Integration = paths['/api/settings/test/{integration}']['post']['parameters']['path']['integration'];
+export const INTEGRATIONS = ['stripe', 'cloudflare', 'proxmox', 'odoo'] as const satisfies readonly Integration[];
+export type SettingType = Setting['type'];
+export type SettingSource = Setting['source'];
 
 export const settingsApi = {
-	list: (signal?: AbortSignal) => request<SettingsData>('GET', '/api/settings', { signal }),
+	list: (signal?: AbortSignal) => unwrap<SettingsData>(api.GET('/api/settings', { signal })),
 	update: (key: string, value: string | null) =>
-		request<Setting>('PUT', `/api/settings/${encodeURIComponent(key)}`, { body: { value } }),
+		unwrap<Setting>(api.PUT('/api/settings/{key}', { params: { path: { key } }, body: { value } })),
 	test: (integration: Integration) =>
-		request<ConnectionTest>('POST', `/api/settings/test/${encodeURIComponent(integration)}`)
+		unwrap<ConnectionTest>(api.POST('/api/settings/test/{integration}', { params: { path: { integration } } }))
 };

@@ -65,10 +65,9 @@ describe('readEventStream', () => {
 		let sentHeader: string | null = null;
 		const got: SseMessage[] = [];
 		const parser = await readEventStream({
-			url: 'http://api.test/api/jobs/1/events',
 			lastEventId: '2',
-			fetch: async (req) => {
-				sentHeader = req.headers.get('Last-Event-ID');
+			open: async (headers) => {
+				sentHeader = headers['Last-Event-ID'] ?? null;
 				const body = new ReadableStream<Uint8Array>({
 					start(controller) {
 						for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
@@ -86,8 +85,7 @@ describe('readEventStream', () => {
 
 	it('rejects with the Response when the server refuses', async () => {
 		const failure = await readEventStream({
-			url: 'http://api.test/x',
-			fetch: async () => new Response('nope', { status: 404 }),
+			open: async () => new Response('nope', { status: 404 }),
 			onMessage: () => {}
 		}).catch((e: unknown) => e);
 		expect(failure).toBeInstanceOf(Response);
@@ -107,7 +105,7 @@ describe('dispatchJobEvent', () => {
 			done: (d: JobDone) => done.push(d)
 		};
 		expect(dispatchJobEvent({ event: 'step', data: '{"name":"place","status":"succeeded"}', id: null }, handlers)).toBe(false);
-		dispatchJobEvent({ event: 'progress', data: '{"percent":40}', id: null }, handlers);
+		dispatchJobEvent({ event: 'progress', data: '{"progress":40,"status":"running"}', id: null }, handlers);
 		dispatchJobEvent({ event: 'log', data: '{"message":"Base de datos creada","level":"info"}', id: '9' }, handlers);
 		const snapshots: unknown[] = [];
 		dispatchJobEvent({ event: 'snapshot', data: '{"id":1,"status":"running","steps":[]}', id: null }, { snapshot: (j) => snapshots.push(j) });
@@ -116,7 +114,7 @@ describe('dispatchJobEvent', () => {
 		dispatchJobEvent({ event: 'step', data: 'not json', id: null }, handlers);
 		expect(dispatchJobEvent({ event: 'done', data: '{"status":"succeeded"}', id: null }, handlers)).toBe(true);
 		expect(steps).toEqual([{ name: 'place', status: 'succeeded' }]);
-		expect(progress).toEqual([{ percent: 40 }]);
+		expect(progress).toEqual([{ progress: 40, status: 'running' }]);
 		expect(logs[0]!.message).toBe('Base de datos creada');
 		expect(done).toEqual([{ status: 'succeeded' }]);
 	});

@@ -98,8 +98,8 @@ export class SseParser {
 }
 
 export interface StreamOptions {
-	fetch: (request: Request) => Promise<Response>;
-	url: string;
+	/** Opens the stream with these headers (the app passes a typed-client call). */
+	open: (headers: Record<string, string>, signal?: AbortSignal) => Promise<Response>;
 	signal?: AbortSignal;
 	lastEventId?: string | null;
 	onMessage: (message: SseMessage) => void;
@@ -113,9 +113,7 @@ export interface StreamOptions {
 export async function readEventStream(options: StreamOptions): Promise<SseParser> {
 	const headers: Record<string, string> = { Accept: 'text/event-stream', 'Cache-Control': 'no-cache' };
 	if (options.lastEventId) headers['Last-Event-ID'] = options.lastEventId;
-	const response = await options.fetch(
-		new Request(options.url, { headers, signal: options.signal })
-	);
+	const response = await options.open(headers, options.signal);
 	if (!response.ok || !response.body) throw response;
 	options.onOpen?.();
 	const parser = new SseParser();

@@ -2,7 +2,7 @@
  * Domain shapes the pages use, derived from the generated schema by path (never by
  * component name), so `npm run gen:api` keeps them in step with the backend.
  */
-import type { paths } from './schema';
+import type { components, paths } from './schema';
 
 type Json<R> = R extends { content: { 'application/json': infer J } } ? J : never;
 type SuccessBody<Op> = Op extends { responses: infer R }
@@ -69,3 +69,37 @@ export type OdooServerCreate = NonNullable<paths['/api/tenants/servers']['post']
 export type OdooServerUpdate = NonNullable<
 	paths['/api/tenants/servers/{server_id}']['put']['requestBody']
 >['content']['application/json'];
+
+/** Components by name, for shapes reached only through another (nested) schema. */
+type Schemas = components['schemas'];
+
+export type DashboardAll = OkData<paths['/api/dashboard/all']['get']>;
+export type DashboardMetrics = DashboardAll['metrics'];
+
+export type MonthMetrics = OkData<paths['/api/billing/metrics']['get']>;
+export type BillingComparison = OkData<paths['/api/billing/comparison']['get']>;
+export type Invoice = OkData<paths['/api/billing/invoices']['get']>[number];
+export type InvoiceQuery = NonNullable<paths['/api/billing/invoices']['get']['parameters']['query']>;
+export type WebhookEvent = OkData<paths['/api/billing/events']['get']>[number];
+export type TenantBilling = OkData<paths['/api/tenants/{tenant_id}/billing']['get']>;
+export type Backup = OkData<paths['/api/tenants/{tenant_id}/backups']['get']>[number];
+export type BackupListMeta = Schemas['BackupListMeta'];
+export type BackupStarted = OkData<paths['/api/tenants/{tenant_id}/backups']['post']>;
+export type RestoreRequest = NonNullable<paths['/api/tenants/{tenant_id}/restore']['post']['requestBody']>['content']['application/json'];
+export type RestoreStarted = OkData<paths['/api/tenants/{tenant_id}/restore']['post']>;
+
+export type ProxmoxNode = OkData<paths['/api/infrastructure/nodes']['get']>[number];
+export type Container = OkData<paths['/api/infrastructure/containers']['get']>[number];
+export type Tunnel = OkData<paths['/api/tunnels']['get']>[number];
+export type MetricSeries = OkData<paths['/api/infrastructure/metrics']['get']>;
+export type MetricPoint = MetricSeries['points'][number];
+export type MetricsQuery = paths['/api/infrastructure/metrics']['get']['parameters']['query'];
+
+export type ServiceStatusReport = OkData<paths['/api/logs/status']['get']>;
+export type ServiceCheck = ServiceStatusReport['checks'][number];
+
+export type SettingsData = OkData<paths['/api/settings']['get']>;
+export type SettingCategory = SettingsData['categories'][number];
+export type Setting = OkData<paths['/api/settings/{key}']['put']>;
+export type ConnectionTest = OkData<paths['/api/settings/test/{integration}']['post']>;
+export type ConnectionCheck = ConnectionTest['checks'][number];

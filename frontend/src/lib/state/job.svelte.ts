@@ -41,8 +41,7 @@ export class JobView {
 	}
 
 	progress(progress: JobProgress): void {
-		const value = progress.progress ?? progress.percent;
-		if (typeof value === 'number') this.percent = Math.max(this.percent, clampPercent(value));
+		this.percent = Math.max(this.percent, clampPercent(progress.progress));
 	}
 
 	append(line: LogUpdate): void {

@@ -1,12 +1,12 @@
 /**
- * One remote read for a page section: loading, ready, unavailable (endpoint not on this
- * server yet: 404 route / 405 / 501) or error. A new load cancels the previous one, and
- * the last data stays visible while a refresh runs (tables dim instead of flashing).
+ * One remote read for a page section — the app's single loading pattern: loading, ready
+ * or error (a 404 is an error like any other, shown with the server's Spanish detail). A new
+ * load cancels the previous one, and the last data stays visible while a refresh runs
+ * (tables dim instead of flashing).
  */
 import { ApiError, errorMessage } from '$lib/api/errors';
-import { isUnavailable } from '$lib/api/optional';
 
-export type ResourceStatus = 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
+export type ResourceStatus = 'idle' | 'loading' | 'ready' | 'error';
 
 export type Fetcher<T, M> = (signal: AbortSignal) => Promise<{ data: T; meta: M }>;
 
@@ -17,11 +17,6 @@ export class Resource<T, M = Record<string, unknown>> {
 	error = $state<ApiError | null>(null);
 	#controller: AbortController | null = null;
 	#fetcher: Fetcher<T, M> | null = null;
-	readonly #unavailable: (error: unknown) => boolean;
-
-	constructor(options: { unavailable?: (error: unknown) => boolean } = {}) {
-		this.#unavailable = options.unavailable ?? isUnavailable;
-	}
 
 	get loading(): boolean {
 		return this.status === 'loading';
@@ -30,6 +25,11 @@ export class Resource<T, M = Record<string, unknown>> {
 	/** True once the first answer (of any kind) arrived. */
 	get settled(): boolean {
 		return this.status !== 'idle' && !(this.status === 'loading' && this.data === null && this.error === null);
+	}
+
+	/** Failed with nothing to show: the section renders its error state instead of data. */
+	get failed(): boolean {
+		return this.status === 'error' && this.data === null;
 	}
 
 	async load(fetcher?: Fetcher<T, M>): Promise<void> {
@@ -49,14 +49,8 @@ export class Resource<T, M = Record<string, unknown>> {
 			this.status = 'ready';
 		} catch (err) {
 			if (controller.signal.aborted) return;
-			if (this.#unavailable(err)) {
-				this.data = null;
-				this.error = null;
-				this.status = 'unavailable';
-			} else {
-				this.error = err instanceof ApiError ? err : new ApiError({ status: 0, code: 'UNKNOWN', detail: errorMessage(err) });
-				this.status = 'error';
-			}
+			this.error = err instanceof ApiError ? err : new ApiError({ status: 0, code: 'UNKNOWN', detail: errorMessage(err) });
+			this.status = 'error';
 		} finally {
 			if (this.#controller === controller) this.#controller = null;
 		}

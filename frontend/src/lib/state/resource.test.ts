@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Resource } from './resource.svelte';
 import { toApiError } from '$lib/api/errors';
-import { isAbsent } from '$lib/api/optional';
 
 const ok = <T>(data: T, meta: Record<string, unknown> = {}) => async () => ({ data, meta });
 
@@ -17,22 +16,16 @@ describe('Resource', () => {
 		expect(r.meta).toEqual({ total: 2 });
 	});
 
-	it('reports a missing endpoint as unavailable, other failures as errors', async () => {
+	it('reports a 404 as an error with the server detail (no "coming soon" state)', async () => {
 		const r = new Resource<number>();
 		await r.load(async () => Promise.reject(toApiError(404, { success: false, error: 'NOT_FOUND', detail: 'La ruta solicitada no existe.' })));
-		expect(r.status).toBe('unavailable');
-		expect(r.error).toBeNull();
-		await r.load(async () => Promise.reject(toApiError(500, null)));
 		expect(r.status).toBe('error');
+		expect(r.failed).toBe(true);
+		expect(r.error?.detail).toBe('La ruta solicitada no existe.');
+		await r.load(async () => Promise.reject(toApiError(500, null)));
 		expect(r.error?.code).toBe('INTERNAL_ERROR');
 		await r.load(async () => Promise.reject(new Error('x')));
 		expect(r.error?.detail).toMatch(/inesperado/);
-	});
-
-	it('lets a caller widen what counts as unavailable', async () => {
-		const r = new Resource<number>({ unavailable: isAbsent });
-		await r.load(async () => Promise.reject(toApiError(404, { success: false, error: 'TENANT_NOT_FOUND', detail: 'x' })));
-		expect(r.status).toBe('unavailable');
 	});
 
 	it('keeps only the newest answer and reloads the last fetcher', async () => {

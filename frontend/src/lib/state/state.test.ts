@@ -192,7 +192,7 @@ describe('JobView', () => {
 		view.step({ name: 'activate', status: 'pending' });
 		expect(view.steps).toHaveLength(5);
 		view.progress({ progress: 80, status: 'running' });
-		view.progress({ percent: 70 });
+		view.progress({ progress: 70, status: 'running' });
 		expect(view.percent).toBe(80);
 		view.finish({ status: 'succeeded' });
 		expect(view.percent).toBe(100);
