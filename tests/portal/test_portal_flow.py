@@ -122,8 +122,13 @@ async def test_customer_signs_up_pays_and_manages_the_instance(
     assert len(welcome) == 1 and "https://acme.sajet.us" in welcome[0]["text"]
     assert ready["admin_password"] not in welcome[0]["text"]
 
-    invoices = (await client.get("/api/portal/invoices", headers=headers)).json()["data"]
-    assert [i["status"] for i in invoices] == ["paid"] and invoices[0]["hosted_invoice_url"]
+    async def paid_invoices() -> Any:
+        # Webhooks are stored at once and processed by the worker: wait for the paid state.
+        rows = (await client.get("/api/portal/invoices", headers=headers)).json()["data"]
+        return rows if [i["status"] for i in rows] == ["paid"] else None
+
+    invoices = await _until(paid_invoices)
+    assert invoices[0]["hosted_invoice_url"]
 
     portal = await client.post("/api/portal/billing-portal", json={}, headers=headers)
     assert portal.status_code == 200, portal.text
