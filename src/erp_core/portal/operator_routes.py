@@ -264,6 +264,7 @@ async def continue_checkout(
         {"subdomain": body.subdomain, "tenant_id": view.tenant.id},
     )
     await session.flush()
+    await session.refresh(row)  # updated_at is set by the database
     return ok(
         CheckoutContinued(
             checkout=CheckoutRow.model_validate(row), tenant_id=view.tenant.id, job_id=view.job_id
