@@ -36,7 +36,10 @@ from erp_core.infrastructure import tasks as infrastructure_tasks
 from erp_core.logs import health as health_checks
 from erp_core.logs import routes as logs_routes
 from erp_core.logs import vendor_checks
+from erp_core.mail import tasks as mail_tasks
 from erp_core.observability import routes as observability_routes
+from erp_core.portal import operator_routes as portal_operator_routes
+from erp_core.portal import routes as portal_routes
 from erp_core.provisioning import dedicated as dedicated_operations
 from erp_core.provisioning import operations as tenant_operations
 from erp_core.runner import engine, queue
@@ -59,6 +62,7 @@ TASK_REGISTRARS: tuple[Callable[[procrastinate.App], None], ...] = (
     backup_tasks.register_tasks,
     billing_tasks.register_tasks,
     infrastructure_tasks.register_tasks,
+    mail_tasks.register_tasks,
 )
 
 # API routers in the order they are mounted (health and auth first).
@@ -74,6 +78,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     settings_routes.router,
     backup_routes.router,
     observability_routes.router,
+    portal_routes.router,
+    portal_operator_routes.router,
 )
 
 
@@ -90,6 +96,8 @@ def register_hooks() -> None:
     register_tester("proxmox", vendor_checks.proxmox_test)
     register_tester("stripe", vendor_checks.stripe_test)
     register_column("odoo_servers", "id", "ssh_key_enc")  # key rotation re-encrypts it
+    register_column("mail_outbox", "id", "body_enc")
+    register_column("checkout_sessions", "id", "admin_password_enc")
 
 
 def build_queue(database_url: str) -> procrastinate.App:

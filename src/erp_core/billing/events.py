@@ -25,6 +25,7 @@ from erp_core.billing.parse import (
 from erp_core.context import AppContext
 from erp_core.drivers.base import PermanentDriverError
 from erp_core.drivers.factory import gateway_for
+from erp_core.mail.lifecycle import payment_failed_mail
 from erp_core.models import Coupon, Customer
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ async def on_invoice(ev: EventInput) -> str:
     if row is not None and ev.type == "invoice.payment_failed":
         attempts = ev.obj.get("attempt_count")
         row.last_payment_error = f"El cobro falló (intento {attempts or 1})."
+        await payment_failed_mail(
+            ev.session, ev.ctx, row.customer_id, row.number or row.stripe_invoice_id, ev.event_id
+        )
     subscription = invoice_subscription(ev.obj)
     if paid and subscription:
         await dunning.reactivate_after_payment(ev.session, ev.ctx, subscription)

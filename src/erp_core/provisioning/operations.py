@@ -16,6 +16,7 @@ from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.dashboard.cache_hooks import tenants_changed
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
 from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
+from erp_core.mail.lifecycle import tenant_status_mail
 from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
@@ -63,11 +64,15 @@ def _command_output(run: StepRun) -> Callable[[str, str], Awaitable[None]]:
 
 
 async def update_tenant(run: StepRun, **values: Any) -> None:
-    async with run.session() as session:
+    """Set tenant fields; a status change mails the customer in the same transaction (the
+    unit of work runs the outbox's after-commit hook)."""
+    async for session in run.ctx.db.session():
         tenant = await session.get(Tenant, run.tenant_id)
         assert tenant is not None
+        previous = tenant.status
         for key, value in values.items():
             setattr(tenant, key, value)
+        await tenant_status_mail(session, run.ctx, tenant, previous, run.job_id)
 
     await tenants_changed(run.ctx)
 

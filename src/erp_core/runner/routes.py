@@ -53,7 +53,14 @@ def _sse(event: str, data: Any, event_id: int | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
 
 
-async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIterator[bytes]:
+def _job_dump(job: JobOut, public: bool) -> dict[str, Any]:
+    """A customer's stream (`public`) omits the job's parameters and creator."""
+    return job.model_dump(mode="json", exclude={"params", "created_by"} if public else None)
+
+
+async def job_events(
+    ctx: AppContext, job_id: int, after_log_id: int, *, public: bool = False
+) -> AsyncIterator[bytes]:
     """Snapshot, then step/progress/log events as they are committed, then `done`."""
     last_steps: dict[int, tuple[str, int]] = {}
     last_progress: tuple[int, str] | None = None
@@ -73,7 +80,7 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
             )
         chunks: list[bytes] = []
         if first:
-            chunks.append(_sse("snapshot", job.model_dump(mode="json")))
+            chunks.append(_sse("snapshot", _job_dump(job, public)))
             first = False
         for step in job.steps:
             key = (step.status, step.attempts)
@@ -88,7 +95,7 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
             last_log = line.id
             chunks.append(_sse("log", LogOut.model_validate(line).model_dump(mode="json"), line.id))
         if job.status in ("succeeded", "failed", "cancelled") and len(logs) < 500:
-            chunks.append(_sse("done", job.model_dump(mode="json")))
+            chunks.append(_sse("done", _job_dump(job, public)))
             yield b"".join(chunks)
             return
         if chunks:
