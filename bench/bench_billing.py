@@ -21,8 +21,8 @@ from psycopg.types.json import Jsonb
 sys.path.insert(0, str(ROOT / "tests" / "billing"))
 from stripe_events import Events
 
+from erp_core.composition import build_context
 from erp_core.config import Settings
-from erp_core.context import build_context
 
 
 def history(customers: int, months: int, seed: int = 11) -> list[dict[str, object]]:

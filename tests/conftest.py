@@ -20,10 +20,10 @@ import pytest
 
 from erp_core.auth import service as auth_service
 from erp_core.cache import MemoryCache
+from erp_core.composition import build_queue
 from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.db import Database, to_libpq_url
-from erp_core.jobs import build_queue
 from erp_core.main import create_app
 from erp_core.security import SecretBox, issue_access_token
 from leakguard import LeakRecorder, no_secret_in_response, register_secret

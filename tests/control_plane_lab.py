@@ -18,10 +18,10 @@ import pytest
 
 from erp_core.config import Settings
 from erp_core.context import AppContext
-from erp_core.jobs import worker_options
 from erp_core.lab import LabServer, LabStack, start_lab_stack
 from erp_core.lab.runtime import point_settings_at_lab
 from erp_core.main import create_app
+from erp_core.runner.queue import worker_options
 from erp_core.tenants.servers import ensure_default_server
 from leakguard import register_secret
 

@@ -12,7 +12,17 @@ from typing import Annotated, Any, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erp_core.auth import service
+from erp_core.composition import build_context, register_hooks
 from erp_core.config import Settings, get_settings
+from erp_core.db import Database, resolve_database_url, to_libpq_url
+from erp_core.lab.runtime import start_lab
+from erp_core.logs_setup import configure_logging
+from erp_core.main import create_app
+from erp_core.models import User
+from erp_core.runner.queue import worker_options
+from erp_core.security import SecretBox, generate_password
+from erp_core.settings.service import rotate_secrets
 
 T = TypeVar("T")
 
@@ -32,8 +42,6 @@ def run_migrations(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from erp_core.db import to_libpq_url
-
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", to_libpq_url(database_url).replace("%", "%%"))
@@ -41,7 +49,6 @@ def run_migrations(database_url: str) -> None:
 
 
 def _prepare(settings: Settings) -> str:
-    from erp_core.db import resolve_database_url
 
     url = resolve_database_url(settings)
     run_migrations(url)
@@ -51,7 +58,6 @@ def _prepare(settings: Settings) -> str:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (creates every table on an empty database)."""
-    from erp_core.logs_setup import configure_logging
 
     settings = get_settings()
     configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
@@ -71,9 +77,6 @@ def serve(
     """Serve the API and the admin app (and, by default, an in-process job worker)."""
     import uvicorn
 
-    from erp_core.logs_setup import configure_logging
-    from erp_core.main import create_app
-
     settings = get_settings()
     configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
     host = host or settings.erp_core_host
@@ -86,8 +89,6 @@ def serve(
     )
     lab_runtime = None
     if lab:
-        from erp_core.lab.runtime import start_lab
-
         lab_runtime = start_lab(settings)
     _prepare(settings)
     application = create_app(settings, run_worker=worker, lab=lab_runtime)
@@ -110,9 +111,6 @@ def worker_cmd(
     concurrency: Annotated[int | None, typer.Option(help="Trabajos simultáneos")] = None,
 ) -> None:
     """Run a standalone job worker (start several, on several machines, against one database)."""
-    from erp_core.context import build_context
-    from erp_core.jobs import worker_options
-    from erp_core.logs_setup import configure_logging
 
     settings = get_settings()
     configure_logging(settings.erp_core_log_level, settings.erp_core_log_format)
@@ -134,7 +132,6 @@ def openapi(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Print (or write) the OpenAPI document, for the frontend's generated types."""
-    from erp_core.main import create_app
 
     document = create_app(get_settings()).openapi()
     text = json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
@@ -146,7 +143,6 @@ def openapi(
 
 def _with_session(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `fn(session)` in one committed transaction on the configured database."""
-    from erp_core.db import Database
 
     settings = get_settings()
     url = _prepare(settings)
@@ -174,7 +170,6 @@ def users_create(
     ] = None,
 ) -> None:
     """Create a user."""
-    from erp_core.auth import service
 
     if role not in ("admin", "operator", "viewer"):
         raise typer.BadParameter("El rol debe ser admin, operator o viewer.")
@@ -191,7 +186,6 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List users."""
-    from erp_core.auth import service
 
     async def _list(session: AsyncSession) -> Any:
         users, _ = await service.list_users(session, 0, 10_000)
@@ -209,10 +203,6 @@ def users_set_password(
 ) -> None:
     """Set a user's password (revokes their sessions)."""
     from sqlalchemy import func, select
-
-    from erp_core.auth import service
-    from erp_core.models import User
-    from erp_core.security import generate_password
 
     new_password = password or generate_password()
 
@@ -235,9 +225,6 @@ def users_set_password(
 def users_disable(email: str) -> None:
     """Disable a user and revoke their sessions."""
     from sqlalchemy import func, select
-
-    from erp_core.auth import service
-    from erp_core.models import User
 
     async def _disable(session: AsyncSession) -> Any:
         user = await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
@@ -264,11 +251,9 @@ def settings_rotate_key(
     import os
     import secrets as pysecrets
 
-    from erp_core.security import SecretBox
-    from erp_core.settings.service import rotate_secrets
-
     settings = get_settings()
     assert settings.erp_core_secret_key is not None
+    register_hooks()  # the encrypted columns the domains declared
     old_box = SecretBox(settings.erp_core_secret_key)
     key = new_key or pysecrets.token_urlsafe(48)
     new_box = SecretBox(key)

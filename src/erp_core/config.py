@@ -87,6 +87,22 @@ class Settings(BaseSettings):
     billing_checkout_cancel_url: str | None = None
     billing_checkout_rate_limit_per_hour: int = 10
     # --- end billing checkout ---
+    # --- customer portal and e-mail (issue 16) ---
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "Jeturing <no-reply@sajet.us>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 15.0
+    portal_signup_rate_limit_per_ip: int = 10  # per hour
+    portal_signup_rate_limit_per_email: int = 3  # per hour
+    portal_reset_rate_limit_per_ip: int = 10  # per hour
+    portal_reset_rate_limit_per_email: int = 3  # per hour
+    portal_availability_rate_limit_per_ip: int = 120  # per minute
+    portal_verify_token_ttl_hours: int = 48
+    portal_reset_token_ttl_minutes: int = 60
+    # --- end customer portal ---
 
     # Provisioning engine
     job_step_max_attempts: int = 5

@@ -44,10 +44,17 @@ class AppContext:
         await self.db.dispose()
 
 
-def build_context(settings: Settings, *, lab: Any | None = None) -> AppContext:
-    """Wire the process's collaborators from settings (starting embedded PostgreSQL if needed)."""
-    from erp_core.jobs import build_queue
+def build_context(
+    settings: Settings,
+    *,
+    queue_factory: Callable[[str], procrastinate.App],
+    lab: Any | None = None,
+) -> AppContext:
+    """Wire the process's collaborators from settings (starting embedded PostgreSQL if needed).
 
+    The queue comes from `queue_factory` (the composition root's, which knows every task) so
+    this module stays below the runner and the domains.
+    """
     url = resolve_database_url(settings)
     assert settings.erp_core_secret_key is not None
     return AppContext(
@@ -55,6 +62,6 @@ def build_context(settings: Settings, *, lab: Any | None = None) -> AppContext:
         db=Database(url, pool_size=settings.erp_core_db_pool_size),
         cache=make_cache(settings.redis_url),
         secret_box=SecretBox(settings.erp_core_secret_key),
-        queue=build_queue(url),
+        queue=queue_factory(url),
         lab=lab,
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Forbidden, Unauthorized
 from erp_core.context import AppContext
+from erp_core.db import on_commit
 from erp_core.models import User
 from erp_core.security import decode_access_token
 
@@ -117,7 +118,6 @@ async def user_status(ctx: AppContext, session: AsyncSession, user_id: int) -> U
 def forget_user(session: AsyncSession, ctx: AppContext, user_id: int) -> None:
     """Drop the cached status once the change is committed (not before: a concurrent
     request could re-cache the old state in between)."""
-    from erp_core.db import on_commit
 
     async def _forget() -> None:
         await ctx.cache.delete(user_status_key(user_id))

@@ -10,17 +10,21 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import ModuleType
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from erp_core import __version__
+from erp_core import __version__, composition
+from erp_core.bootstrap import ensure_first_admin
 from erp_core.config import Settings, get_settings
-from erp_core.context import AppContext, build_context
+from erp_core.context import AppContext
 from erp_core.errors import envelope_openapi, install_error_handlers
 from erp_core.middleware import RequestContextMiddleware
+from erp_core.observability import bench
+from erp_core.runner.queue import worker_options
+from erp_core.settings.service import apply_overrides
 from erp_core.spa import default_spa_dir, mount_spa
+from erp_core.tenants.servers import ensure_default_server
 
 log = logging.getLogger(__name__)
 
@@ -31,50 +35,14 @@ API_DESCRIPTION = (
 
 
 def _include_routers(app: FastAPI) -> None:
-    from erp_core import health
-    from erp_core.auth import routes as auth_routes
-
-    app.include_router(health.router)
-    app.include_router(auth_routes.router)
-    for module in _optional_routers():
-        app.include_router(module.router)
+    for router in composition.ROUTERS:
+        app.include_router(router)
     if os.environ.get("ERP_CORE_BENCH_BASELINE") == "true":
-        from erp_core.observability import bench
-
         app.include_router(bench.router)
-
-
-def _optional_routers() -> list[ModuleType]:
-    """Domain routers; each room registers here as it lands."""
-    import importlib
-
-    found = []
-    for name in (
-        "erp_core.tenants.routes",
-        "erp_core.provisioning.routes",
-        "erp_core.logs.routes",
-        "erp_core.billing.routes",
-        "erp_core.infrastructure.routes",
-        "erp_core.dashboard.routes",
-        "erp_core.settings.routes",
-        "erp_core.backups.routes",
-        "erp_core.observability.routes",
-    ):
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-    return found
 
 
 async def start_runtime(ctx: AppContext, *, run_worker: bool) -> list[asyncio.Task[None]]:
     """Open the queue, run first-start chores and (optionally) the in-process worker."""
-    from erp_core.bootstrap import ensure_first_admin
-    from erp_core.jobs import worker_options
-    from erp_core.settings.service import apply_overrides
-    from erp_core.tenants.servers import ensure_default_server
-
     await ctx.queue.open_async()
     await apply_overrides(ctx)
     await ensure_first_admin(ctx)
@@ -109,6 +77,7 @@ def create_app(
 ) -> FastAPI:
     """Build the ASGI app. With `ctx` given (tests), the caller owns the runtime."""
     settings = ctx.settings if ctx else (settings or get_settings())
+    composition.register_hooks()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,7 +85,7 @@ def create_app(
             app.state.ctx = ctx
             yield
             return
-        built = await asyncio.to_thread(build_context, settings, lab=lab)
+        built = await asyncio.to_thread(composition.build_context, settings, lab=lab)
         app.state.ctx = built
         worker = settings.erp_core_worker_in_process if run_worker is None else run_worker
         tasks = await start_runtime(built, run_worker=worker)

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from erp_core.backups.store import LocalBackupStore
 from erp_core.context import AppContext
+from erp_core.drivers.store import LocalBackupStore
 from erp_core.lab import ALWAYS, LabStack
 from erp_core.models import AuditLog, Backup
 

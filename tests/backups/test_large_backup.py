@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from erp_core.backups.store import LocalBackupStore
 from erp_core.context import AppContext
+from erp_core.drivers.store import LocalBackupStore
 from erp_core.lab import LabStack
 from erp_core.models import Backup
 

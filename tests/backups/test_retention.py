@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from erp_core.backups.retention import BackupFacts, RetentionPolicy, backups_to_delete
 from erp_core.backups.schedule import apply_retention
-from erp_core.backups.store import LocalBackupStore, backup_key
 from erp_core.context import AppContext
+from erp_core.drivers.store import LocalBackupStore, backup_key
 from erp_core.models import Backup, Customer, Tenant
 
 START = date(2026, 1, 1)  # a Thursday

@@ -11,9 +11,10 @@ from typing import Any
 import boto3
 import pytest
 
-from erp_core.backups.store import StoreError, store_for
 from erp_core.config import Settings
+from erp_core.drivers.factory import store_for
 from erp_core.drivers.s3_store import PART_SIZE, S3BackupStore
+from erp_core.drivers.store import StoreError
 
 BUCKET = "erp-backups"
 

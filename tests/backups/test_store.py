@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from erp_core.backups.store import (
+from erp_core.drivers.store import (
     LocalBackupStore,
     StoreError,
     backup_key,

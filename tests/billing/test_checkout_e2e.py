@@ -21,7 +21,7 @@ from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.context import AppContext
 from erp_core.lab import StripeLabHandle
 from erp_core.models import Subscription
-from erp_core.provisioning.engine import StepRun, StepSkipped
+from erp_core.runner.engine import StepRun, StepSkipped
 from erp_core.tenants.servers import ensure_default_server
 
 

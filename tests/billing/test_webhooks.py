@@ -14,6 +14,14 @@ from erp_core.billing import webhooks
 from erp_core.billing.metrics import compute_months
 from erp_core.context import AppContext
 from erp_core.models import Customer, StripeEvent, Subscription, SubscriptionState
+from erp_core.observability.metrics import REGISTRY
+
+
+def _webhooks_counted(provider: str, type_: str, outcome: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "erp_core_webhooks_total", {"provider": provider, "type": type_, "outcome": outcome}
+    )
+    return value or 0.0
 
 
 async def _count(ctx: AppContext) -> int:
@@ -25,10 +33,13 @@ async def test_valid_event_is_stored_and_acknowledged(
     client: httpx.AsyncClient, ctx: AppContext, events: Events
 ) -> None:
     sub = events.subscription("sub_1", "cus_1", "active", [(2900, 1)])
+    accepted = ("stripe", "customer.subscription.created", "accepted")
+    before = _webhooks_counted(*accepted)
     response = await post_event(
         client, events.event("customer.subscription.created", sub, at("2026-01-10"))
     )
     assert response.status_code == 200
+    assert _webhooks_counted(*accepted) == before + 1  # /metrics counts what arrives
     assert response.json()["data"]["duplicate"] is False
     async with ctx.db.sessionmaker() as session:
         row = await session.scalar(select(StripeEvent))
@@ -54,8 +65,10 @@ async def test_bad_signature_is_rejected_and_nothing_stored(
         "customer.created", {"id": "cus_x", "object": "customer"}, at("2026-01-01")
     )
     body, headers = signed(event, secret="whsec_wrong")
+    rejected = _webhooks_counted("stripe", "unknown", "rejected")
     response = await client.post("/api/webhooks/stripe", content=body, headers=headers)
     assert response.status_code == 400
+    assert _webhooks_counted("stripe", "unknown", "rejected") == rejected + 1
     assert response.json()["error"] == "INVALID_WEBHOOK"
     missing = await client.post("/api/webhooks/stripe", content=body)
     assert missing.status_code == 400

@@ -22,12 +22,12 @@ from control_plane_lab import (  # noqa: F401  (fixtures, registered by import)
 from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.drivers.proxmox import ProxmoxManager
-from erp_core.jobs import defer_job, worker_options
 from erp_core.lab import LabServer, LabStack, ProxmoxLab, start_proxmox_lab
 from erp_core.lab.runtime import point_settings_at_lab
 from erp_core.models import Customer, Plan, Tenant
 from erp_core.provisioning import dedicated
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.engine import add_job
+from erp_core.runner.queue import defer_job, worker_options
 
 PVE_TOKEN_ID = "erp-core@pve!control-plane"
 PVE_SECRET = secrets.token_hex(16)

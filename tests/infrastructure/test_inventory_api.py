@@ -10,11 +10,11 @@ import procrastinate
 import procrastinate.testing
 from sqlalchemy import select
 
+from erp_core.composition import build_queue
 from erp_core.context import AppContext
 from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.infrastructure.service import sync_inventory
 from erp_core.infrastructure.tasks import interval_cron, register_tasks
-from erp_core.jobs import build_queue
 from erp_core.lab import LabStack, ProxmoxLab
 from erp_core.models import LxcContainer, ProxmoxNode, ResourceMetric
 

@@ -20,14 +20,21 @@ PUBLIC_WRITES = {
     ("post", "/api/auth/refresh"),
     ("post", "/api/webhooks/stripe"),
     ("post", "/api/public/checkout"),
+    # customer portal (issue 16): sign-up, verification and password reset have no login
+    ("post", "/api/portal/signup"),
+    ("post", "/api/portal/verify"),
+    ("post", "/api/portal/password-reset"),
+    ("post", "/api/portal/password-reset/confirm"),
 }
+# Customers' own routes: operators are refused too (tests/portal/test_isolation.py).
+CUSTOMER_ONLY = r"^/api/portal/"
 ANY_ROLE_WRITES = {("post", "/api/auth/logout")}
 ADMIN_ONLY = [
     r"^/api/users",
     r"^/api/settings/",
     r"^/api/tenants/servers",
     r"^/api/billing/events/",
-    r"^/api/billing/plans/",
+    r"^/api/billing/plans(/|$)",
     r"^/api/infrastructure/nodes/",
     r"^/api/audit",
     r"^/api/billing/invoices/sync$",
@@ -74,6 +81,12 @@ async def test_write_routes_require_the_right_role(
         if as_viewer.status_code != 403:
             problems.append(f"{method} {path} viewer -> {as_viewer.status_code}")
         as_operator = await client.request(method, url, json={}, headers=operator["headers"])
+        if re.match(CUSTOMER_ONLY, path):
+            if as_operator.status_code != 403:
+                problems.append(
+                    f"{method} {path} operator -> {as_operator.status_code} (customers)"
+                )
+            continue
         if _admin_only(method, path) and as_operator.status_code != 403:
             problems.append(f"{method} {path} operator -> {as_operator.status_code} (admin only)")
         if not _admin_only(method, path) and as_operator.status_code in (401, 403):

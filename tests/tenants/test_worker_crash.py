@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from erp_core.context import AppContext
-from erp_core.jobs import sweep_jobs
 from erp_core.lab import LabStack
+from erp_core.runner.queue import sweep_jobs
 
 STALLED_AFTER = 2.0
 

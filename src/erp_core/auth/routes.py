@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from erp_core.api import Envelope, Page, Pagination, error_responses, ok
+from erp_core.api import Conflict, Envelope, Page, Pagination, error_responses, ok
 from erp_core.audit import service as audit
 from erp_core.auth import service
 from erp_core.auth.schemas import (
@@ -23,7 +23,16 @@ from erp_core.auth.schemas import (
     UserOut,
     UserUpdate,
 )
-from erp_core.deps import Admin, Ctx, Session, Viewer, anonymous_actor, forget_user
+from erp_core.deps import (
+    Actor,
+    Admin,
+    Ctx,
+    Session,
+    Viewer,
+    anonymous_actor,
+    current_actor,
+    forget_user,
+)
 from erp_core.security import generate_password
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -45,7 +54,10 @@ async def refresh(body: RefreshIn, request: Request, ctx: Ctx, session: Session)
 
 
 @router.post("/auth/logout", response_model=Envelope[LoggedOut], responses=error_responses(401))
-async def logout(body: LogoutIn, actor: Viewer, session: Session) -> object:
+async def logout(
+    body: LogoutIn, actor: Annotated[Actor, Depends(current_actor)], session: Session
+) -> object:
+    """Any signed-in user may log out, customers included (they have no operator rank)."""
     await service.logout(session, actor, body.refresh_token)
     return ok(LoggedOut())
 
@@ -99,8 +111,6 @@ async def update_user(
     if user.id == actor.user_id and (
         changes.get("disabled") or changes.get("role", "admin") != "admin"
     ):
-        from erp_core.api import Conflict
-
         raise Conflict(
             "No puede deshabilitar su propia cuenta ni quitarse el rol de administrador."
         )

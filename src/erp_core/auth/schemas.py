@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 Role = Literal["admin", "operator", "viewer"]
+AnyRole = Literal["admin", "operator", "viewer", "customer"]
 
 
 class LoginIn(BaseModel):
@@ -37,7 +38,7 @@ class UserOut(BaseModel):
     id: int
     email: str
     name: str
-    role: Role
+    role: AnyRole
     disabled: bool
     created_at: datetime
     last_login_at: datetime | None

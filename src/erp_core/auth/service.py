@@ -60,6 +60,13 @@ async def _issue_tokens(
     )
 
 
+async def issue_session(
+    session: AsyncSession, ctx: AppContext, user: User, ip: str | None
+) -> TokenOut:
+    """A new login session for `user` (the portal's verification link signs the customer in)."""
+    return await _issue_tokens(session, ctx, user, uuid.uuid4(), ip)
+
+
 async def _check_login_rate(ctx: AppContext, ip: str | None, email: str) -> None:
     settings = ctx.settings
     window = settings.login_rate_limit_window_seconds
@@ -166,8 +173,12 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
 
 
 async def list_users(session: AsyncSession, offset: int, limit: int) -> tuple[list[User], int]:
-    total = await session.scalar(select(func.count(User.id)))
-    rows = await session.scalars(select(User).order_by(User.id).offset(offset).limit(limit))
+    """Staff accounts only: customers' logins are listed under their customer."""
+    staff = User.role != "customer"
+    total = await session.scalar(select(func.count(User.id)).where(staff))
+    rows = await session.scalars(
+        select(User).where(staff).order_by(User.id).offset(offset).limit(limit)
+    )
     return list(rows), int(total or 0)
 
 

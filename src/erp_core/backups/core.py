@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from erp_core.backups.store import BackupStore, StoreError, backup_key, store_for
 from erp_core.config import Settings
 from erp_core.drivers.base import DriverError, OdooDatabaseManager
+from erp_core.drivers.factory import store_for
+from erp_core.drivers.store import BackupStore, StoreError, backup_key
 from erp_core.models import Backup, Tenant
 from erp_core.provisioning.backup import BackupInvalid, verify_stored
-from erp_core.provisioning.engine import StepFailed, StepRun
+from erp_core.runner.engine import StepFailed, StepRun
 
 log = logging.getLogger(__name__)
 

@@ -23,23 +23,24 @@ from erp_core.backups.core import (
     verify_and_finish,
     verify_object,
 )
-from erp_core.backups.store import StoreError, store_for
+from erp_core.backups.schedule import run_schedule
 from erp_core.drivers.base import OdooDatabaseManager
+from erp_core.drivers.factory import public_hostname, store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup
 from erp_core.provisioning.backup import BackupInvalid
-from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
 from erp_core.provisioning.operations import (
-    _odoo,
-    _set_tenant,
-    _tenant,
     create_succeeded,
+    load_tenant,
     mark_failed,
     place,
     remove_route,
     route_active,
+    tenant_odoo,
+    update_tenant,
     verify_http,
 )
-from erp_core.provisioning.vendors import public_hostname
+from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
 
 def scratch_name(subdomain: str, purpose: str, job_id: int) -> str:
@@ -59,7 +60,7 @@ async def _backup_row(run: StepRun) -> Backup:
 
 
 async def stream_to_store(run: StepRun) -> dict[str, Any]:
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepFailed(f"La base de datos «{tenant.subdomain}» no existe en Odoo.")
@@ -103,8 +104,6 @@ async def backup_failed(run: StepRun, reason: str) -> None:
 async def _refill_schedule(run: StepRun) -> None:
     """A finished scheduled backup frees its server's slot: start the next one now."""
     if run.params.get("kind") == "scheduled":
-        from erp_core.backups.schedule import run_schedule
-
         await run_schedule(run.ctx, finishing_job=run.job_id)
 
 
@@ -120,7 +119,7 @@ async def _restore_into(run: StepRun, name: str, *, copy: bool, neutralize: bool
     except BackupInvalid as exc:
         await record_verification(run, row.id, exc.message)
         raise StepFailed(f"El respaldo está dañado y no se restaura: {exc.message}") from exc
-    _tenant, _server, odoo = await _odoo(run)
+    _tenant, _server, odoo = await tenant_odoo(run)
     try:
         if await odoo.database_exists(name):
             await run.log("info", f"Se descarta la base temporal {name} de un intento anterior.")
@@ -139,7 +138,7 @@ def _scratch(run: StepRun, subdomain: str) -> str:
 
 
 async def restore_scratch(run: StepRun) -> dict[str, Any]:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     name = _scratch(run, tenant.subdomain)
     await _restore_into(
         run,
@@ -156,7 +155,7 @@ async def drop_scratch_if_unused(run: StepRun) -> None:
     name = run.outputs.get("restore_scratch", {}).get("scratch")
     if not name:
         return
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(name):
             return
@@ -177,7 +176,7 @@ async def drop_scratch_if_unused(run: StepRun) -> None:
 async def check_scratch(run: StepRun) -> dict[str, Any]:
     """The restored database exists and Odoo serves its login page (it opens)."""
     name = run.outputs["restore_scratch"]["scratch"]
-    _tenant, _server, odoo = await _odoo(run)
+    _tenant, _server, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(name):
             raise StepFailed(f"Odoo no lista la base restaurada «{name}».")
@@ -195,7 +194,7 @@ async def _rename(odoo: OdooDatabaseManager, old: str, new: str) -> None:
 
 async def swap_in(run: StepRun) -> dict[str, Any]:
     """Replace the tenant's database with the checked scratch copy (drop, then rename)."""
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     name = run.outputs["restore_scratch"]["scratch"]
     try:
         scratch_there = await odoo.database_exists(name)
@@ -213,7 +212,7 @@ async def swap_in(run: StepRun) -> dict[str, Any]:
 
 
 async def pre_restore_backup(run: StepRun) -> dict[str, Any]:
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepSkipped("El tenant no tiene base de datos que respaldar antes de restaurar.")
@@ -224,13 +223,13 @@ async def pre_restore_backup(run: StepRun) -> dict[str, Any]:
 
 
 async def restore_done(run: StepRun) -> None:
-    await _set_tenant(run, last_error=None)
+    await update_tenant(run, last_error=None)
 
 
 async def restore_failed(run: StepRun, reason: str) -> None:
     """The tenant keeps its status; the reason is shown on it."""
     await _fail_open_rows(run, reason)
-    await _set_tenant(run, last_error=reason)
+    await update_tenant(run, last_error=reason)
 
 
 # --- restore as a new tenant ------------------------------------------------------------------
@@ -238,7 +237,7 @@ async def restore_failed(run: StepRun, reason: str) -> None:
 
 async def move_into_place(run: StepRun) -> dict[str, Any]:
     """Rename the checked copy to the new tenant's subdomain, never over another database."""
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     name = run.outputs["restore_scratch"]["scratch"]
     try:
         scratch_there = await odoo.database_exists(name)
@@ -258,7 +257,7 @@ async def move_into_place(run: StepRun) -> dict[str, Any]:
 async def drop_moved(run: StepRun) -> None:
     if not run.outputs.get("move", {}).get("moved"):
         return
-    tenant, _server, odoo = await _odoo(run)
+    tenant, _server, odoo = await tenant_odoo(run)
     try:
         await odoo.drop_database(tenant.subdomain)
     finally:
@@ -332,98 +331,96 @@ async def _noop_success(run: StepRun) -> None:
     return None
 
 
-BACKUP = register(
-    Operation(
-        kind="backup",
-        label="Respaldar tenant",
-        steps=(
-            Step("backup", "Respaldar la base de datos (zip de Odoo)", stream_to_store),
-            Step("verify", "Verificar el respaldo (sha256 e índice del zip)", verify_stored_backup),
+BACKUP = Operation(
+    kind="backup",
+    label="Respaldar tenant",
+    steps=(
+        Step("backup", "Respaldar la base de datos (zip de Odoo)", stream_to_store),
+        Step("verify", "Verificar el respaldo (sha256 e índice del zip)", verify_stored_backup),
+    ),
+    compensate_on_failure=False,
+    on_success=backup_done,
+    on_failure=backup_failed,
+)
+RESTORE = Operation(
+    kind="restore",
+    label="Restaurar tenant desde un respaldo",
+    steps=(
+        Step("pre_restore", "Respaldo previo a la restauración", pre_restore_backup),
+        Step(
+            "restore_scratch",
+            "Cargar el respaldo en una base temporal",
+            restore_scratch,
+            drop_scratch_if_unused,
         ),
-        compensate_on_failure=False,
-        on_success=backup_done,
-        on_failure=backup_failed,
-    )
+        Step("check", "Comprobar que la base restaurada abre", check_scratch),
+        Step("swap", "Sustituir la base de datos del tenant", swap_in),
+        Step("verify_http", "Comprobar que la URL responde", verify_http),
+    ),
+    compensate_on_failure=True,
+    on_success=restore_done,
+    on_failure=restore_failed,
 )
-RESTORE = register(
-    Operation(
-        kind="restore",
-        label="Restaurar tenant desde un respaldo",
-        steps=(
-            Step("pre_restore", "Respaldo previo a la restauración", pre_restore_backup),
-            Step(
-                "restore_scratch",
-                "Cargar el respaldo en una base temporal",
-                restore_scratch,
-                drop_scratch_if_unused,
-            ),
-            Step("check", "Comprobar que la base restaurada abre", check_scratch),
-            Step("swap", "Sustituir la base de datos del tenant", swap_in),
-            Step("verify_http", "Comprobar que la URL responde", verify_http),
+RESTORE_COPY = Operation(
+    kind="restore_copy",
+    label="Restaurar respaldo como tenant nuevo",
+    steps=(
+        Step("place", "Elegir servidor Odoo", place),
+        Step(
+            "restore_scratch",
+            "Cargar el respaldo neutralizado (correo y tareas programadas desactivados)",
+            restore_scratch,
+            drop_scratch_if_unused,
         ),
-        compensate_on_failure=True,
-        on_success=restore_done,
-        on_failure=restore_failed,
-    )
+        Step("check", "Comprobar que la base restaurada abre", check_scratch),
+        Step("move", "Asignar la base al nuevo subdominio", move_into_place, drop_moved),
+        Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
+        Step("verify_http", "Comprobar que la URL responde", verify_http),
+    ),
+    compensate_on_failure=True,
+    on_success=create_succeeded,
+    on_failure=mark_failed,
 )
-RESTORE_COPY = register(
-    Operation(
-        kind="restore_copy",
-        label="Restaurar respaldo como tenant nuevo",
-        steps=(
-            Step("place", "Elegir servidor Odoo", place),
-            Step(
-                "restore_scratch",
-                "Cargar el respaldo neutralizado (correo y tareas programadas desactivados)",
-                restore_scratch,
-                drop_scratch_if_unused,
-            ),
-            Step("check", "Comprobar que la base restaurada abre", check_scratch),
-            Step("move", "Asignar la base al nuevo subdominio", move_into_place, drop_moved),
-            Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
-            Step("verify_http", "Comprobar que la URL responde", verify_http),
+DRILL = Operation(
+    kind="backup_drill",
+    label="Simulacro de restauración",
+    steps=(
+        Step(
+            "restore_scratch",
+            "Restaurar el último respaldo en una base de prueba",
+            restore_scratch,
+            drop_scratch_if_unused,
         ),
-        compensate_on_failure=True,
-        on_success=create_succeeded,
-        on_failure=mark_failed,
-    )
+        Step("check", "Comprobar que la base de prueba abre", check_scratch),
+        Step("drop", "Eliminar la base de prueba", drop_scratch),
+    ),
+    compensate_on_failure=True,
+    on_success=drill_done,
+    on_failure=drill_failed,
 )
-DRILL = register(
-    Operation(
-        kind="backup_drill",
-        label="Simulacro de restauración",
-        steps=(
-            Step(
-                "restore_scratch",
-                "Restaurar el último respaldo en una base de prueba",
-                restore_scratch,
-                drop_scratch_if_unused,
-            ),
-            Step("check", "Comprobar que la base de prueba abre", check_scratch),
-            Step("drop", "Eliminar la base de prueba", drop_scratch),
-        ),
-        compensate_on_failure=True,
-        on_success=drill_done,
-        on_failure=drill_failed,
-    )
+VERIFY = Operation(
+    kind="backup_verify",
+    label="Verificar respaldo",
+    steps=(Step("verify", "Recalcular sha256 y revisar el zip", verify_backup_step),),
+    compensate_on_failure=False,
+    on_success=_noop_success,
+    on_failure=nothing,
 )
-VERIFY = register(
-    Operation(
-        kind="backup_verify",
-        label="Verificar respaldo",
-        steps=(Step("verify", "Recalcular sha256 y revisar el zip", verify_backup_step),),
-        compensate_on_failure=False,
-        on_success=_noop_success,
-        on_failure=nothing,
-    )
+DELETE_BACKUP = Operation(
+    kind="backup_delete",
+    label="Eliminar respaldo",
+    steps=(Step("delete", "Eliminar el archivo del respaldo", delete_object),),
+    compensate_on_failure=False,
+    on_success=mark_deleted,
+    on_failure=nothing,
 )
-DELETE_BACKUP = register(
-    Operation(
-        kind="backup_delete",
-        label="Eliminar respaldo",
-        steps=(Step("delete", "Eliminar el archivo del respaldo", delete_object),),
-        compensate_on_failure=False,
-        on_success=mark_deleted,
-        on_failure=nothing,
-    )
+
+# Registered by erp_core.composition (no registration by import side effect).
+OPERATIONS = (
+    BACKUP,
+    RESTORE,
+    RESTORE_COPY,
+    DRILL,
+    VERIFY,
+    DELETE_BACKUP,
 )

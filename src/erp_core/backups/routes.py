@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from erp_core.api import Envelope, Pagination, error_responses, ok
 from erp_core.backups import service
-from erp_core.backups import verify as _verify  # noqa: F401  (registers the health check)
 from erp_core.backups.schemas import (
     BackupListMeta,
     BackupPage,

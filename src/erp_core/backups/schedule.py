@@ -18,12 +18,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from erp_core.backups.retention import BackupFacts, RetentionPolicy, backups_to_delete
-from erp_core.backups.store import StoreError, store_for
 from erp_core.context import AppContext
 from erp_core.db import run_after_commit
-from erp_core.jobs import enqueue_after_commit
+from erp_core.drivers.factory import store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, OdooServer, Plan, Tenant
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.service import start_job
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,11 @@ async def _fill_server(
         for tenant in due:
             try:
                 async with session.begin_nested():
-                    job = await add_job(session, "backup", tenant.id, {"kind": "scheduled"}, None)
+                    job = await start_job(
+                        session, ctx, "backup", tenant.id, {"kind": "scheduled"}, None
+                    )
             except IntegrityError:
                 continue  # an operator started something on it meanwhile
-            enqueue_after_commit(session, ctx, job)
             job_ids.append(job.id)
         await session.commit()
         await run_after_commit(session)

@@ -16,17 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, NotFound
 from erp_core.audit.service import record
 from erp_core.backups import operations as _operations  # noqa: F401  (registers job kinds)
-from erp_core.backups.store import StoreError, store_for
 from erp_core.context import AppContext
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.db import on_commit
 from erp_core.deps import Actor
-from erp_core.jobs import enqueue_after_commit
+from erp_core.drivers.factory import store_for
+from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, Tenant
-from erp_core.provisioning.cache_hooks import invalidate_dashboard
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.service import open_job, start_job
 from erp_core.tenants.service import (
     STATUS_ES,
-    _open_job,
     get_view,
     insert_tenant,
     subdomain_availability,
@@ -104,7 +103,7 @@ async def _start(
 ) -> Job:
     """Record ``kind`` for ``tenant`` unless another operation is open on it (409)."""
     await session.refresh(tenant, with_for_update=True)
-    busy = await _open_job(session, tenant.id)
+    busy = await open_job(session, tenant.id)
     if busy is not None:
         raise Conflict(
             f"El tenant ya tiene una operación en curso (trabajo {busy}). Espere a que termine.",
@@ -112,11 +111,10 @@ async def _start(
         )
     try:
         async with session.begin_nested():
-            job = await add_job(session, kind, tenant.id, params, actor.user_id)
+            job = await start_job(session, ctx, kind, tenant.id, params, actor.user_id)
     except IntegrityError as exc:
         raise Conflict("El tenant ya tiene una operación en curso.", code="TENANT_BUSY") from exc
     record(session, actor, action, "tenant", tenant.id, {"job_id": job.id, **params})
-    enqueue_after_commit(session, ctx, job)
     return job
 
 
@@ -201,7 +199,7 @@ async def start_restore_copy(
         "copy": True,
         "neutralize": True,
     }
-    job = await add_job(session, "restore_copy", copy.id, params, actor.user_id)
+    job = await start_job(session, ctx, "restore_copy", copy.id, params, actor.user_id)
     record(
         session,
         actor,
@@ -210,7 +208,6 @@ async def start_restore_copy(
         copy.id,
         {"job_id": job.id, "subdomain": subdomain, **params},
     )
-    enqueue_after_commit(session, ctx, job)
     on_commit(session, lambda: invalidate_dashboard(ctx))
     return job, copy
 

@@ -1,6 +1,6 @@
 """Periodic backup tasks: the daily schedule (ticks every minute, acts inside the window),
 hourly retention and the weekly restore drill. Registered per procrastinate App by
-:func:`register_tasks` (called from ``jobs.build_queue``)."""
+:func:`register_tasks` (called from ``erp_core.composition``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import os
 from typing import TYPE_CHECKING
 
 import procrastinate
+
+from erp_core.backups.schedule import apply_retention, run_schedule
+from erp_core.backups.verify import start_drills
 
 if TYPE_CHECKING:
     from erp_core.context import AppContext
@@ -27,13 +30,11 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
 
 
 async def backup_schedule(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.schedule import run_schedule
 
     await run_schedule(_ctx(job_context))
 
 
 async def backup_retention(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.schedule import apply_retention
 
     result = await apply_retention(_ctx(job_context))
     for error in result.errors:
@@ -41,22 +42,16 @@ async def backup_retention(job_context: procrastinate.JobContext, timestamp: int
 
 
 async def backup_drill(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.backups.verify import start_drills
 
     await start_drills(_ctx(job_context))
 
 
 def register_tasks(app: procrastinate.App, *, drill_cron: str | None = None) -> None:
-    """Add the backup tasks and their schedules to ``app`` (and the backup job kinds).
+    """Add the backup tasks and their schedules to ``app`` .
 
     The drill's cron line is fixed when the worker starts: ``drill_cron``, else the
     BACKUP_VERIFY_CRON environment variable, else Sunday 05:00 UTC.
     """
-    from erp_core.backups import (
-        operations,  # noqa: F401  (registers the job kinds)
-        verify,  # noqa: F401  (registers the health check)
-    )
-
     cron_line = drill_cron or os.environ.get("BACKUP_VERIFY_CRON") or "0 5 * * 0"
     schedules = (
         (SCHEDULE_TASK, backup_schedule, "* * * * *", "backup-schedule"),

@@ -18,10 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from erp_core.context import AppContext
 from erp_core.db import run_after_commit
-from erp_core.jobs import enqueue_after_commit
-from erp_core.logs.health import CheckResult, register_check
+from erp_core.logs.health import CheckResult
 from erp_core.models import Backup, Job, Tenant
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.service import start_job
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +69,11 @@ async def start_drills(ctx: AppContext, sample: int | None = None) -> list[int]:
         for backup_id, tenant_id in picks:
             try:
                 async with session.begin_nested():
-                    job = await add_job(
-                        session, "backup_drill", tenant_id, drill_params(backup_id), None
+                    job = await start_job(
+                        session, ctx, "backup_drill", tenant_id, drill_params(backup_id), None
                     )
             except IntegrityError:
                 continue
-            enqueue_after_commit(session, ctx, job)
             started.append(job.id)
         await session.commit()
         await run_after_commit(session)
@@ -158,6 +156,3 @@ async def backups_health(ctx: AppContext) -> list[CheckResult]:
             details,
         )
     ]
-
-
-register_check("backups", "Respaldos", backups_health)

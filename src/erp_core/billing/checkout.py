@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import ApiError, Conflict, NotFound, RateLimited, ServiceUnavailable
 from erp_core.billing.dunning import BILLING_ACTOR
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.history import refresh_subscription
 from erp_core.billing.parse import as_dict, ref, text
 from erp_core.billing.schemas import CheckoutIn, CheckoutStatus
 from erp_core.context import AppContext
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import CheckoutSession, Customer, Plan, Subscription, Tenant
 from erp_core.tenants import service as tenants
 from erp_core.tenants.schemas import TenantCreate
@@ -160,7 +160,13 @@ async def complete_checkout(
             status="open",
         )
         session.add(row)
-    customer = await _customer(session, ref(obj.get("customer")), email, company or email)
+    stripe_customer = ref(obj.get("customer"))
+    customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+    if customer is not None:  # a portal sign-up: its customer exists since sign-up
+        if stripe_customer and customer.stripe_customer_id is None:
+            customer.stripe_customer_id = stripe_customer
+    else:
+        customer = await _customer(session, stripe_customer, email, company or email)
     row.customer_id = customer.id
     try:
         body = TenantCreate(company_name=company, email=email, subdomain=subdomain, plan=plan)  # type: ignore[arg-type]
@@ -168,7 +174,10 @@ async def complete_checkout(
             view, password = await tenants.create(session, ctx, BILLING_ACTOR, body)
     except (ValidationError, ApiError) as exc:
         detail = exc.detail if isinstance(exc, ApiError) else "Datos de alta no válidos."
-        row.status, row.error = "failed", detail[:500]
+        # Paid, but the subdomain was taken meanwhile: an operator picks another one
+        # (GET /api/billing/checkouts?status=needs_attention, POST …/continue).
+        taken = isinstance(exc, ApiError) and exc.code == "SUBDOMAIN_TAKEN"
+        row.status, row.error = ("needs_attention" if taken else "failed"), detail[:500]
         log.warning("checkout could not create its tenant", extra={"session": session_id})
         return f"handled: tenant not created ({row.error})"
     row.status, row.tenant_id, row.error = "completed", view.tenant.id, None

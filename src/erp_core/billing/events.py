@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.billing import dunning, history
-from erp_core.billing.gateway import gateway_for
+from erp_core.billing.checkout import complete_checkout
 from erp_core.billing.parse import (
     as_dict,
     discount_coupon,
@@ -24,6 +24,8 @@ from erp_core.billing.parse import (
 )
 from erp_core.context import AppContext
 from erp_core.drivers.base import PermanentDriverError
+from erp_core.drivers.factory import gateway_for
+from erp_core.mail.lifecycle import payment_failed_mail
 from erp_core.models import Coupon, Customer
 
 log = logging.getLogger(__name__)
@@ -140,6 +142,9 @@ async def on_invoice(ev: EventInput) -> str:
     if row is not None and ev.type == "invoice.payment_failed":
         attempts = ev.obj.get("attempt_count")
         row.last_payment_error = f"El cobro falló (intento {attempts or 1})."
+        await payment_failed_mail(
+            ev.session, ev.ctx, row.customer_id, row.number or row.stripe_invoice_id, ev.event_id
+        )
     subscription = invoice_subscription(ev.obj)
     if paid and subscription:
         await dunning.reactivate_after_payment(ev.session, ev.ctx, subscription)
@@ -152,7 +157,6 @@ async def on_charge_refunded(ev: EventInput) -> str:
 
 
 async def on_checkout_completed(ev: EventInput) -> str:
-    from erp_core.billing.checkout import complete_checkout
 
     return await complete_checkout(ev.session, ev.ctx, ev.obj, ev.created)
 

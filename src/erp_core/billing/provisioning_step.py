@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from erp_core.billing import history
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.parse import parse_subscription
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import CheckoutSession, Customer, Plan, Subscription, Tenant
-from erp_core.provisioning.engine import StepFailed, StepRun, StepSkipped
+from erp_core.runner.engine import StepFailed, StepRun, StepSkipped
 
 
 async def _existing(run: StepRun, tenant_id: int) -> str | None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from erp_core.api import Envelope, Page, Pagination, ValidationFailed, error_responses, ok
+from erp_core.api import ApiError, Envelope, Page, Pagination, ValidationFailed, error_responses, ok
 from erp_core.audit.service import record
 from erp_core.billing import checkout, metrics, service, webhooks
 from erp_core.billing.schemas import (
@@ -21,12 +21,16 @@ from erp_core.billing.schemas import (
     EventOut,
     InvoiceOut,
     MonthMetrics,
+    PlanCreate,
     PlanOut,
     PlanUpdate,
     TenantBilling,
     parse_month,
 )
+from erp_core.billing.tasks import SYNC_TASK
+from erp_core.db import on_commit
 from erp_core.deps import Admin, Ctx, Session, Viewer, client_ip
+from erp_core.observability.metrics import WEBHOOKS
 
 router = APIRouter()
 billing = APIRouter(prefix="/api/billing", tags=["billing"])
@@ -63,9 +67,15 @@ def _previous(month: date) -> date:
 async def stripe_webhook(request: Request, ctx: Ctx, session: Session) -> object:
     """Stripe's endpoint (no login: the signature authenticates). Answers at once."""
     payload = await request.body()
-    row_id, event = await webhooks.receive(
-        session, ctx, payload, request.headers.get("stripe-signature")
-    )
+    try:
+        row_id, event = await webhooks.receive(
+            session, ctx, payload, request.headers.get("stripe-signature")
+        )
+    except ApiError:
+        WEBHOOKS.labels("stripe", "unknown", "rejected").inc()
+        raise
+    outcome = "duplicate" if row_id is None else "accepted"
+    WEBHOOKS.labels("stripe", str(event.get("type", "unknown")), outcome).inc()
     return ok({"received": True, "duplicate": row_id is None, "event_id": event["id"]})
 
 
@@ -160,11 +170,12 @@ async def list_invoices(
 
 @billing.post("/invoices/sync", status_code=202, responses=error_responses(401, 403))
 async def sync_invoices(actor: Admin, ctx: Ctx, session: Session) -> object:
-    from erp_core.billing.tasks import SYNC_TASK, ensure_registered
-
-    ensure_registered(ctx.queue)
     record(session, actor, "billing.invoices.sync", "invoice", None, {})
-    await ctx.queue.tasks[SYNC_TASK].defer_async(timestamp=0)
+
+    async def _defer() -> None:
+        await ctx.queue.tasks[SYNC_TASK].defer_async(timestamp=0)
+
+    on_commit(session, _defer)  # after the audit row commits, like every other job
     return JSONResponse(ok({"queued": True}), status_code=202)
 
 
@@ -172,6 +183,18 @@ async def sync_invoices(actor: Admin, ctx: Ctx, session: Session) -> object:
 async def list_plans(actor: Viewer, ctx: Ctx, session: Session) -> object:
     plans = await service.list_plans(session, ctx)
     return ok([PlanOut.model_validate(p) for p in plans])
+
+
+@billing.post(
+    "/plans",
+    status_code=201,
+    response_model=Envelope[PlanOut],
+    responses=error_responses(401, 403, 409, 422),
+)
+async def create_plan(body: PlanCreate, actor: Admin, ctx: Ctx, session: Session) -> object:
+    plan = await service.create_plan(session, ctx, body)
+    record(session, actor, "billing.plan.create", "plan", plan.code, {"name": plan.name})
+    return ok(PlanOut.model_validate(plan))
 
 
 @billing.put(

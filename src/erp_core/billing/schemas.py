@@ -8,9 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from erp_core.api import FieldError, ValidationFailed
+from erp_core.plans import PlanCode
 from erp_core.tenants.subdomains import subdomain_problem
 
-PlanCode = Literal["basic", "pro", "enterprise"]
 MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -19,8 +20,6 @@ def parse_month(value: str | None, field: str = "month") -> date | None:
         return None
     match = MONTH_RE.match(value)
     if not match:
-        from erp_core.api import FieldError, ValidationFailed
-
         raise ValidationFailed(
             "El mes debe tener el formato AAAA-MM.",
             fields=[FieldError(field=field, message="Formato AAAA-MM, p. ej. 2026-11.")],
@@ -76,6 +75,22 @@ class PlanOut(BaseModel):
     disk_gb: int
     max_users: int | None
     active: bool
+
+
+class PlanCreate(BaseModel):
+    """A new sellable plan; Stripe prices are mapped afterwards with PUT."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: PlanCode
+    name: str = Field(min_length=1, max_length=100)
+    monthly_price: int = Field(default=0, ge=0)
+    yearly_price: int = Field(default=0, ge=0)
+    cpu_cores: int = Field(default=1, ge=1, le=256)
+    ram_mb: int = Field(default=2048, ge=256, le=1_048_576)
+    disk_gb: int = Field(default=20, ge=1, le=65_536)
+    max_users: int | None = Field(default=None, ge=1)
+    dedicated: bool = False
 
 
 class PlanUpdate(BaseModel):

@@ -13,46 +13,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Conflict, NotFound, ValidationFailed
 from erp_core.billing import history, metrics
-from erp_core.billing.gateway import gateway_for
 from erp_core.billing.schemas import (
     CustomerOut,
     InvoiceOut,
+    PlanCreate,
     PlanUpdate,
     SubscriptionOut,
     TenantBilling,
 )
 from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
+from erp_core.drivers.factory import gateway_for
 from erp_core.models import Customer, Invoice, Plan, StripeEvent, Subscription, Tenant
-
-DEFAULT_PLANS = (("basic", "Básico"), ("pro", "Pro"), ("enterprise", "Enterprise"))
-
+from erp_core.plans import ensure_plans
 
 # --- plans ----------------------------------------------------------------------------------
-
-
-async def ensure_plans(session: AsyncSession, currency: str) -> None:
-    """The three sellable plans exist (prices unset until an admin maps them)."""
-    await session.execute(
-        insert(Plan)
-        .values(
-            [
-                {
-                    "code": code,
-                    "name": name,
-                    "currency": currency,
-                    "dedicated": code == "enterprise",
-                }
-                for code, name in DEFAULT_PLANS
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["code"])
-    )
 
 
 async def list_plans(session: AsyncSession, ctx: AppContext) -> list[Plan]:
     await ensure_plans(session, ctx.settings.billing_currency)
     return list(await session.scalars(select(Plan).order_by(Plan.id)))
+
+
+async def create_plan(session: AsyncSession, ctx: AppContext, body: PlanCreate) -> Plan:
+    """Insert a plan; a taken code is a 409 (the unique index decides, not a pre-check)."""
+    await ensure_plans(session, ctx.settings.billing_currency)
+    inserted = await session.scalar(
+        insert(Plan)
+        .values(currency=ctx.settings.billing_currency, **body.model_dump())
+        .on_conflict_do_nothing(index_elements=["code"])
+        .returning(Plan.id)
+    )
+    if inserted is None:
+        raise Conflict(f"Ya existe un plan con el código «{body.code}».", code="PLAN_EXISTS")
+    plan = await session.get(Plan, inserted)
+    assert plan is not None
+    return plan
 
 
 async def update_plan(

@@ -8,7 +8,16 @@ from datetime import UTC, datetime
 
 import procrastinate
 
-from erp_core.billing.webhooks import BATCH_TASK, MAX_ATTEMPTS, PROCESS_TASK
+from erp_core.billing.dunning import run_dunning
+from erp_core.billing.service import sync_invoices
+from erp_core.billing.webhooks import (
+    BATCH_TASK,
+    MAX_ATTEMPTS,
+    PROCESS_TASK,
+    process_batch,
+    process_event,
+    sweep_events,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,32 +32,27 @@ def _ctx(job_context: procrastinate.JobContext) -> object:
 
 
 async def process_stripe_event(job_context: procrastinate.JobContext, event_pk: int) -> None:
-    from erp_core.billing.webhooks import process_event
 
     await process_event(_ctx(job_context), event_pk)  # type: ignore[arg-type]
 
 
 async def process_stripe_batch(job_context: procrastinate.JobContext) -> None:
-    from erp_core.billing.webhooks import process_batch
 
     await process_batch(_ctx(job_context))  # type: ignore[arg-type]
 
 
 async def sweep_stripe_events(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.billing.webhooks import sweep_events
 
     await sweep_events(_ctx(job_context))  # type: ignore[arg-type]
 
 
 async def dunning_pass(job_context: procrastinate.JobContext, timestamp: int) -> None:
-    from erp_core.billing.dunning import run_dunning
 
     result = await run_dunning(_ctx(job_context), datetime.now(UTC))  # type: ignore[arg-type]
     log.info("dunning pass", extra={"result": result.__dict__})
 
 
 async def sync_invoices_task(job_context: procrastinate.JobContext, timestamp: int = 0) -> None:
-    from erp_core.billing.service import sync_invoices
 
     await sync_invoices(_ctx(job_context))  # type: ignore[arg-type]
 
@@ -76,8 +80,3 @@ def register_tasks(app: procrastinate.App) -> None:
         name=SYNC_TASK, queue=BILLING_QUEUE, pass_context=True, queueing_lock="billing-sync"
     )(sync_invoices_task)
     app.periodic(cron="17 3 * * *", periodic_id="billing-sync")(sync)
-
-
-def ensure_registered(app: procrastinate.App) -> None:
-    """Register lazily when the queue was built without billing (e.g. before wiring)."""
-    register_tasks(app)

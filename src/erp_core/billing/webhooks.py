@@ -24,6 +24,7 @@ from erp_core.billing.parse import ts
 from erp_core.context import AppContext
 from erp_core.db import on_commit, run_after_commit
 from erp_core.drivers.base import DriverError, WebhookRejected
+from erp_core.drivers.stripe import verify_webhook
 from erp_core.models import StripeEvent
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ async def receive(
             "Los webhooks de Stripe no están configurados (falta STRIPE_WEBHOOK_SECRET).",
             code="STRIPE_NOT_CONFIGURED",
         )
-    from erp_core.drivers.stripe import verify_webhook
 
     try:
         event = verify_webhook(payload, signature, secret, tolerance=TOLERANCE_SECONDS)
@@ -80,9 +80,6 @@ def defer_after_commit(session: AsyncSession, ctx: AppContext, event_pk: int) ->
 
 async def defer_batch(ctx: AppContext) -> bool:
     """Queue one batch run; while one is already waiting, this is a no-op (queueing lock)."""
-    from erp_core.billing.tasks import ensure_registered
-
-    ensure_registered(ctx.queue)
     try:
         await ctx.queue.tasks[BATCH_TASK].configure(queueing_lock="stripe-batch").defer_async()
     except pq_exceptions.AlreadyEnqueued:
@@ -129,9 +126,6 @@ async def _apply(ctx: AppContext, event_pk: int, gate: asyncio.Semaphore) -> int
 
 async def defer_event(ctx: AppContext, event_pk: int) -> bool:
     """Queue processing of a stored event once (a waiting job is not duplicated)."""
-    from erp_core.billing.tasks import ensure_registered
-
-    ensure_registered(ctx.queue)
     task = ctx.queue.tasks[PROCESS_TASK]
     try:
         await task.configure(queueing_lock=f"stripe-event:{event_pk}").defer_async(

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 
 from erp_core.api import Envelope, error_responses
 from erp_core.dashboard import service
+from erp_core.dashboard.cache_hooks import DASHBOARD_ALL, DASHBOARD_METRICS
 from erp_core.dashboard.schemas import DashboardAll, DashboardMetricsOut
 from erp_core.deps import Ctx, Session, Viewer
-from erp_core.provisioning.cache_hooks import DASHBOARD_ALL, DASHBOARD_METRICS
 
 router = APIRouter(prefix="/api/dashboard", tags=["dashboard"])
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from erp_core.billing import metrics as billing_metrics
 from erp_core.context import AppContext
 
 TENANT_SERIES_SQL = text("""
@@ -102,10 +103,6 @@ def _group_counts(rows: Any) -> dict[str, int]:
 
 async def _billing_section(session: AsyncSession, ctx: AppContext) -> dict[str, Any]:
     """MRR figures from billing's metrics when that room is present, else current MRR only."""
-    try:
-        from erp_core.billing import metrics as billing_metrics
-    except ImportError:
-        billing_metrics = None  # type: ignore[assignment]
     summary = getattr(billing_metrics, "dashboard_summary", None)
     if summary is not None:
         result: dict[str, Any] = await summary(session, ctx)

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
 
 CATCH_ALL_SERVICE = "http_status:404"
 """Service of the ingress rule that must close every tunnel configuration."""
@@ -429,5 +429,19 @@ class BillingGateway(Protocol):
     ) -> AsyncIterator[dict[str, object]]: ...
 
     async def get_coupon(self, coupon_id: str) -> dict[str, object]: ...
+
+    async def create_billing_portal_session(self, *, customer_id: str, return_url: str) -> str: ...
+
+    async def change_subscription_price(
+        self, *, subscription_id: str, price_id: str, idempotency_key: str
+    ) -> dict[str, Any]: ...
+
+    async def upcoming_invoice(
+        self, *, customer_id: str, subscription_id: str
+    ) -> dict[str, Any]: ...
+
+    async def cancel_at_period_end(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> dict[str, Any]: ...
 
     async def aclose(self) -> None: ...

@@ -20,7 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from erp_core.backups.store import READ_CHUNK, PutResult, StoreError, StoreNotConfigured, _check_key
+from erp_core.drivers.store import READ_CHUNK, PutResult, StoreError, StoreNotConfigured, check_key
 
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (except the last)
 
@@ -56,7 +56,7 @@ class S3BackupStore:
         )
 
     def _key(self, key: str) -> str:
-        key = _check_key(key)
+        key = check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def _call(self, action: str, fn: Any, **kwargs: Any) -> Any:

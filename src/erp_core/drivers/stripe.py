@@ -289,6 +289,68 @@ class StripeGateway:
         )
         return _to_dict(coupon)
 
+    # --- customer portal (issue 16) ---
+
+    async def create_billing_portal_session(self, *, customer_id: str, return_url: str) -> str:
+        """A Stripe Customer Portal session; returns the URL the customer is sent to."""
+        portal = await self._call(
+            "abrir el portal de facturación",
+            lambda: self._client.v1.billing_portal.sessions.create_async(
+                {"customer": customer_id, "return_url": return_url}
+            ),
+        )
+        return str(_to_dict(portal).get("url") or "")
+
+    async def change_subscription_price(
+        self, *, subscription_id: str, price_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        """Swap the subscription's (single) item to `price_id`, prorated from now."""
+        current = _to_dict(
+            await self._call(
+                "consultar la suscripción",
+                lambda: self._client.v1.subscriptions.retrieve_async(subscription_id),
+            )
+        )
+        items = (current.get("items") or {}).get("data") or []
+        if not items:
+            raise PermanentDriverError("La suscripción de Stripe no tiene conceptos.")
+        item_id = str(items[0]["id"])
+        updated = await self._call(
+            "cambiar el plan",
+            lambda: self._client.v1.subscriptions.update_async(
+                subscription_id,
+                {
+                    "items": [{"id": item_id, "price": price_id}],
+                    "proration_behavior": "create_prorations",
+                },
+                {"idempotency_key": idempotency_key},
+            ),
+        )
+        return _to_dict(updated)
+
+    async def upcoming_invoice(self, *, customer_id: str, subscription_id: str) -> dict[str, Any]:
+        """The next invoice as Stripe previews it (proration lines included)."""
+        preview = await self._call(
+            "consultar la próxima factura",
+            lambda: self._client.v1.invoices.create_preview_async(
+                {"customer": customer_id, "subscription": subscription_id}
+            ),
+        )
+        return _to_dict(preview)
+
+    async def cancel_at_period_end(
+        self, *, subscription_id: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        updated = await self._call(
+            "programar la cancelación",
+            lambda: self._client.v1.subscriptions.update_async(
+                subscription_id,
+                {"cancel_at_period_end": True},
+                {"idempotency_key": idempotency_key},
+            ),
+        )
+        return _to_dict(updated)
+
     async def aclose(self) -> None:
         try:
             await self._http.close_async()  # type: ignore[no-untyped-call]

@@ -20,6 +20,7 @@ from erp_core.api import (
 from erp_core.audit.service import record
 from erp_core.deps import Admin, Ctx, Session, Viewer
 from erp_core.drivers.base import DriverError
+from erp_core.drivers.factory import cloudflare_for
 from erp_core.infrastructure import metrics, service
 from erp_core.infrastructure.schemas import (
     ContainerOut,
@@ -29,7 +30,6 @@ from erp_core.infrastructure.schemas import (
     TunnelOut,
 )
 from erp_core.models import LxcContainer, ProxmoxNode
-from erp_core.provisioning.vendors import cloudflare_for
 
 router = APIRouter(tags=["infrastructure"])
 ERRORS = error_responses(401, 403)

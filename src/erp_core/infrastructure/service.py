@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.context import AppContext
 from erp_core.drivers.base import ClusterManager, ClusterResource, DriverError
+from erp_core.drivers.factory import cluster_for
 from erp_core.models import (
     DedicatedContainer,
     LxcContainer,
@@ -29,28 +30,6 @@ from erp_core.models import (
 log = logging.getLogger(__name__)
 SYNC_LOCK = (7272, 1)
 MIB, GIB = 1024**2, 1024**3
-
-
-def cluster_for(ctx: AppContext) -> ClusterManager | None:
-    """The Proxmox driver from settings, or None when Proxmox is not configured."""
-    settings = ctx.settings
-    if not settings.proxmox_configured:
-        return None
-    from erp_core.drivers.proxmox import ProxmoxManager
-
-    assert settings.proxmox_host and settings.proxmox_token_id and settings.proxmox_token_secret
-    verify: bool | str = settings.proxmox_verify_ssl
-    if verify and settings.proxmox_ca_bundle:
-        verify = settings.proxmox_ca_bundle
-    return ProxmoxManager(
-        settings.proxmox_host,
-        settings.proxmox_token_id,
-        settings.proxmox_token_secret,
-        verify_ssl=verify,
-        timeout=settings.proxmox_timeout_seconds,
-        task_timeout=settings.proxmox_task_timeout_seconds,
-        poll_interval=settings.proxmox_task_poll_seconds,
-    )
 
 
 @dataclass

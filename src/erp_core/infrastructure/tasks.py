@@ -1,6 +1,6 @@
 """Periodic infrastructure jobs: inventory sync, hourly rollups, daily retention.
 
-Registered per procrastinate App by :func:`register_tasks` (called from ``jobs.build_queue``),
+Registered per procrastinate App by :func:`register_tasks` (called from ``erp_core.composition``),
 each with a queueing lock and a run lock so a slow run never overlaps the next one.
 """
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import procrastinate
 
+from erp_core.config import Settings
 from erp_core.infrastructure import metrics, service
 
 if TYPE_CHECKING:
@@ -76,11 +77,7 @@ def register_tasks(app: procrastinate.App, *, sync_interval_seconds: int | None 
     """Add the infrastructure tasks and their schedules to ``app`` (sync period: the
     argument, else PROXMOX_SYNC_INTERVAL_SECONDS from the environment, else 60 s)."""
     if sync_interval_seconds is None:
-        from erp_core.config import Settings
-
         sync_interval_seconds = Settings().proxmox_sync_interval_seconds
-    import erp_core.provisioning.dedicated  # noqa: F401  (registers the dedicated kinds)
-
     schedules = (
         (SYNC_TASK, infra_sync, interval_cron(sync_interval_seconds), "infra-sync"),
         (ROLLUP_TASK, metrics_rollup, "5 * * * *", "metrics-rollup"),

@@ -14,6 +14,7 @@ from erp_core.lab.cloudflare import CloudflareLabState, create_cloudflare_lab
 from erp_core.lab.edge import create_edge
 from erp_core.lab.faults import ALWAYS, FaultPlan
 from erp_core.lab.odoo import OdooLabState, create_odoo_lab
+from erp_core.lab.proxmox import create_proxmox_lab
 from erp_core.lab.proxmox_state import ProxmoxLabState
 from erp_core.lab.server import LabServer
 from erp_core.lab.stripe import StripeLabState, create_stripe_lab
@@ -182,7 +183,6 @@ def start_proxmox_lab(
     task_delay_s: float = 0.05,
 ) -> ProxmoxLab:
     """Start the Proxmox emulator on a free loopback port over HTTPS; ``stop()`` when done."""
-    from erp_core.lab.proxmox import create_proxmox_lab
 
     plan = faults or FaultPlan()
     state = ProxmoxLabState(

@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from erp_core.db import start_embedded_postgres
+
 ROOT = Path(__file__).resolve().parents[3]
 ADMIN_EMAIL = "admin@jeturing.com"
 
@@ -44,7 +46,6 @@ def _server_url() -> str:
     with contextlib.suppress(psycopg.Error):
         with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", connect_timeout=2):
             return "postgresql://postgres@127.0.0.1:5432/postgres"
-    from erp_core.db import start_embedded_postgres
 
     return start_embedded_postgres(ROOT / "var" / "test-pg")
 

@@ -19,6 +19,7 @@ from erp_core.lab import (
     start_proxmox_lab,
     start_stripe_lab,
 )
+from erp_core.lab.mail_sink import MailSink, MailSinkServer
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,12 @@ class LabRuntime:
     stack: LabStack
     stripe: StripeLabHandle | None = None  # billing (issue 5)
     proxmox: ProxmoxLab | None = None  # dedicated containers (issue 4)
+    smtp: MailSinkServer | None = None  # customer portal e-mail (issue 16)
+
+    @property
+    def mail(self) -> MailSink | None:
+        """What `GET /api/lab/mail` reads."""
+        return self.smtp.sink if self.smtp else None
 
     @property
     def edge_url(self) -> str:
@@ -40,9 +47,12 @@ class LabRuntime:
             "edge": self.stack.edge.url,
             **({"stripe": self.stripe.api_base} if self.stripe else {}),
             **({"proxmox": self.proxmox.host} if self.proxmox else {}),
+            **({"smtp": f"{self.smtp.host}:{self.smtp.port}"} if self.smtp else {}),
         }
 
     def stop(self) -> None:
+        if self.smtp:
+            self.smtp.stop()
         if self.proxmox:
             self.proxmox.stop()
         if self.stripe:
@@ -61,6 +71,7 @@ def start_lab(settings: Settings) -> LabRuntime:
     runtime = LabRuntime(stack)
     runtime.stripe = start_stripe_for_lab(settings, stack)  # billing (issue 5)
     runtime.proxmox = start_proxmox_for_lab(settings, stack)  # dedicated containers (issue 4)
+    runtime.smtp = start_smtp_for_lab(settings)  # customer portal e-mail (issue 16)
     log.info("lab started", extra=runtime.describe())
     return runtime
 
@@ -122,3 +133,16 @@ def start_proxmox_for_lab(settings: Settings, stack: LabStack) -> ProxmoxLab:
     settings.odoo_container_port = pve.state.odoo_port
     settings.odoo_template_master_password = template_master
     return pve
+
+
+# --- customer portal (issue 16): an SMTP sink on loopback; mail is read at GET /api/lab/mail ---
+
+
+def start_smtp_for_lab(settings: Settings) -> MailSinkServer:
+    server = MailSinkServer()
+    settings.smtp_host = server.host
+    settings.smtp_port = server.port
+    settings.smtp_username = None
+    settings.smtp_password = None
+    settings.smtp_starttls = False
+    return server

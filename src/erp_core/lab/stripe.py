@@ -391,6 +391,7 @@ def create_stripe_lab(
     api_key: str, webhook_secret: str, *, faults: FaultPlan | None = None
 ) -> Starlette:
     """The emulator as an ASGI app (``app.state.lab`` is its :class:`StripeLabState`)."""
+    # cycle: lab.stripe_routes imports StripeLab and parse_form from this module.
     from erp_core.lab.stripe_routes import build_routes
 
     state = StripeLabState(api_key=api_key, webhook_secret=webhook_secret)

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from erp_core.lab.faults import FaultPlan
 from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form
+from erp_core.lab.stripe_portal import portal_routes
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Request, dict[str, Any]], Any]
@@ -217,7 +218,9 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
     def lister(kind: str, url: str) -> Handler:
         return lambda r, params: _list(list(state.table(kind).values()), params, url)
 
-    routes: list[BaseRoute] = [
+    # Customer portal (issue 16): before `/v1/invoices/{id}` so `upcoming` is not an id.
+    routes: list[BaseRoute] = portal_routes(lab, api)
+    routes += [
         Route("/v1/customers", api("customers.create", create_customer), methods=["POST"]),
         Route("/v1/customers/{id}", api("customers.retrieve", getter("customer")), methods=["GET"]),
         Route("/v1/prices", api("prices.create", create_price), methods=["POST"]),

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from sqlalchemy import text
 
 from erp_core.context import AppContext
+from erp_core.drivers.factory import cloudflare_for
+from erp_core.tenants.servers import list_with_status
 
 Status = Literal["ok", "degraded", "down", "not_configured"]
 CHECK_TIMEOUT = 3.0
@@ -148,7 +150,6 @@ async def check_disk(ctx: AppContext) -> list[CheckResult]:
 
 
 async def check_cloudflare(ctx: AppContext) -> list[CheckResult]:
-    from erp_core.provisioning.vendors import cloudflare_for
 
     router = cloudflare_for(ctx)
     if router is None:
@@ -192,7 +193,6 @@ async def check_cloudflare(ctx: AppContext) -> list[CheckResult]:
 
 
 async def check_odoo_servers(ctx: AppContext) -> list[CheckResult]:
-    from erp_core.tenants.servers import list_with_status
 
     async with ctx.db.sessionmaker() as session:
         servers = await list_with_status(session, ctx)

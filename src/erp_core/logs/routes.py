@@ -10,7 +10,6 @@ from pydantic import BaseModel
 
 from erp_core.api import Envelope, error_responses, ok
 from erp_core.deps import Ctx, Viewer
-from erp_core.logs import vendor_checks  # noqa: F401  (registers Proxmox and Stripe checks)
 from erp_core.logs.health import overall, run_checks
 
 router = APIRouter(prefix="/api/logs", tags=["logs"])

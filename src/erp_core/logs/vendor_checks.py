@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 
-# Imported here, at start-up: importing the vendor SDKs inside a check would block the event
-# loop (hundreds of milliseconds) while the other checks are being timed.
-from erp_core.billing.gateway import gateway_for
 from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
-from erp_core.infrastructure.service import cluster_for
-from erp_core.logs.health import CheckResult, register_check
-from erp_core.settings.connection_tests import Check, register_tester
+
+# Imported here, at start-up: importing the vendor SDKs inside a check would block the event
+# loop (hundreds of milliseconds) while the other checks are being timed.
+from erp_core.drivers.factory import cluster_for, gateway_for
+from erp_core.logs.health import CheckResult
+from erp_core.settings.connection_tests import Check
 
 
 async def proxmox_health(ctx: AppContext) -> list[CheckResult]:
@@ -80,9 +80,3 @@ async def proxmox_test(ctx: AppContext) -> list[Check]:
 
 async def stripe_test(ctx: AppContext) -> list[Check]:
     return await _as_test(ctx, stripe_health)
-
-
-register_check("proxmox", "Proxmox", proxmox_health)
-register_check("stripe", "Stripe", stripe_health)
-register_tester("proxmox", proxmox_test)
-register_tester("stripe", stripe_test)

@@ -7,7 +7,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from erp_core.db import to_sqlalchemy_url
+from erp_core.config import get_settings
+from erp_core.db import resolve_database_url, to_sqlalchemy_url
 from erp_core.models import Base
 
 config = context.config
@@ -24,9 +25,6 @@ def include_object(
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from erp_core.config import get_settings
-        from erp_core.db import resolve_database_url
-
         url = resolve_database_url(get_settings())
     return to_sqlalchemy_url(url)
 

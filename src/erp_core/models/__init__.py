@@ -16,6 +16,7 @@ from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
+from erp_core.models.portal import MailOutbox, PortalToken
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
 from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
@@ -33,9 +34,11 @@ __all__ = [
     "JobLog",
     "JobStep",
     "LxcContainer",
+    "MailOutbox",
     "MetricRollup",
     "OdooServer",
     "Plan",
+    "PortalToken",
     "ProxmoxNode",
     "RefreshToken",
     "RefundObservation",

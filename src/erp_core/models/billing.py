@@ -33,7 +33,7 @@ from erp_core.models.customers import SUBSCRIPTION_STATUSES
 
 INTERVALS = ("day", "week", "month", "year")
 COUPON_DURATIONS = ("forever", "once", "repeating")
-CHECKOUT_STATUSES = ("open", "completed", "failed", "expired")
+CHECKOUT_STATUSES = ("pending", "open", "completed", "failed", "expired", "needs_attention")
 
 
 class SubscriptionState(Base):
@@ -207,7 +207,8 @@ class CheckoutSession(Timestamps, Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stripe_session_id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    # NULL while a portal sign-up waits for its e-mail verification (status `pending`).
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     plan: Mapped[str] = mapped_column(String(32), nullable=False)
     interval: Mapped[str] = mapped_column(String(8), nullable=False, default="month")
     subdomain: Mapped[str] = mapped_column(String(63), nullable=False)

@@ -110,6 +110,10 @@ class Subscription(Timestamps, Base):
     state_seq: Mapped[int | None] = mapped_column(BigInteger)
     interval: Mapped[str | None] = mapped_column(String(8))
     past_due_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # customer portal (issue 16): the customer asked to cancel at the end of the period.
+    cancel_at_period_end: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
 
 
 class StripeEvent(Base):

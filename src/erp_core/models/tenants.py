@@ -4,6 +4,7 @@ each tenant's current deployment."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import (
     Boolean,
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from erp_core.models.base import Base, Timestamps, check_in
 
-TENANT_STATUSES = (
+# The one list of tenant states: the column's CHECK, the API's enum and filters derive from it.
+TenantStatus = Literal[
     "pending",
     "provisioning",
     "active",
@@ -32,7 +34,8 @@ TENANT_STATUSES = (
     "deleting",
     "deleted",
     "failed",
-)
+]
+TENANT_STATUSES: tuple[str, ...] = get_args(TenantStatus)
 SUSPENSION_REASONS = ("manual", "billing")
 SERVER_STATES = ("active", "draining", "down")
 SERVER_MODES = ("rpc", "host")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from erp_core.models.base import Base, Timestamps, check_in
 
-ROLES = ("admin", "operator", "viewer")
+ROLES = ("admin", "operator", "viewer", "customer")
 
 
 class User(Timestamps, Base):
@@ -42,6 +42,12 @@ class User(Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # customer portal (issue 16): a `customer` user belongs to exactly one customer and must
+    # prove its e-mail before it may pay; operators have neither.
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):

@@ -12,8 +12,8 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from erp_core.api import NotFound
+from erp_core.dashboard.cache_hooks import DASHBOARD_ALL
 from erp_core.deps import Ctx, Session, Viewer
-from erp_core.provisioning.cache_hooks import DASHBOARD_ALL
 
 router = APIRouter(prefix="/api/bench", tags=["bench"], include_in_schema=False)
 _BYTES: dict[str, bytes] = {}

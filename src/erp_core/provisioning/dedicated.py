@@ -23,7 +23,7 @@ from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.models import DedicatedContainer, Plan, Tenant
 from erp_core.provisioning import dedicated_steps as steps
 from erp_core.provisioning import operations as shared
-from erp_core.provisioning.engine import Operation, Step, StepRun, register
+from erp_core.runner.engine import Operation, Step, StepRun
 
 log = logging.getLogger(__name__)
 DEDICATED_BY_DEFAULT = frozenset({"enterprise"})
@@ -94,83 +94,79 @@ def _steps_wait_and_route() -> tuple[Step, ...]:
     )
 
 
-CREATE_DEDICATED = register(
-    Operation(
-        kind="create_dedicated",
-        label="Crear tenant dedicado",
-        steps=(
-            Step(
-                "reserve", "Elegir nodo y reservar VMID y dirección", steps.reserve, steps.release
-            ),
-            Step("clone", "Clonar la plantilla de Odoo", steps.clone),
-            Step("configure", "Asignar CPU, RAM, disco y red del plan", steps.configure),
-            Step("start", "Arrancar el contenedor", steps.start),
-            Step("wait_odoo", "Esperar a que Odoo responda en el contenedor", steps.wait_odoo),
-            Step(
-                "secure_odoo", "Sustituir la contraseña maestra de la plantilla", steps.secure_odoo
-            ),
-            Step(
-                "create_database",
-                "Crear la base de datos Odoo",
-                shared.create_database,
-                shared.drop_created_database,
-            ),
-            Step(
-                "verify_database",
-                "Verificar la base de datos (inicio de sesión)",
-                shared.verify_database,
-            ),
-            Step("set_company", "Configurar la empresa", shared.set_company),
-            Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
-            Step(
-                "route",
-                "Publicar en Cloudflare (túnel del nodo y DNS)",
-                shared.route_active,
-                shared.remove_route,
-            ),
-            Step("verify_http", "Comprobar que la URL responde", shared.verify_http),
+CREATE_DEDICATED = Operation(
+    kind="create_dedicated",
+    label="Crear tenant dedicado",
+    steps=(
+        Step("reserve", "Elegir nodo y reservar VMID y dirección", steps.reserve, steps.release),
+        Step("clone", "Clonar la plantilla de Odoo", steps.clone),
+        Step("configure", "Asignar CPU, RAM, disco y red del plan", steps.configure),
+        Step("start", "Arrancar el contenedor", steps.start),
+        Step("wait_odoo", "Esperar a que Odoo responda en el contenedor", steps.wait_odoo),
+        Step("secure_odoo", "Sustituir la contraseña maestra de la plantilla", steps.secure_odoo),
+        Step(
+            "create_database",
+            "Crear la base de datos Odoo",
+            shared.create_database,
+            shared.drop_created_database,
         ),
-        compensate_on_failure=True,
-        on_success=create_succeeded,
-        on_failure=shared.mark_failed,
-    )
-)
-SUSPEND_DEDICATED = register(
-    Operation(
-        kind="suspend_dedicated",
-        label="Suspender tenant dedicado",
-        steps=(
-            Step("route", "Dirigir el dominio a la página de suspensión", shared.route_suspended),
-            Step("stop", "Detener el contenedor", steps.stop),
+        Step(
+            "verify_database",
+            "Verificar la base de datos (inicio de sesión)",
+            shared.verify_database,
         ),
-        compensate_on_failure=False,
-        on_success=suspend_succeeded,
-        on_failure=shared.mark_failed,
-    )
-)
-REACTIVATE_DEDICATED = register(
-    Operation(
-        kind="reactivate_dedicated",
-        label="Reactivar tenant dedicado",
-        steps=_steps_wait_and_route(),
-        compensate_on_failure=False,
-        on_success=reactivate_succeeded,
-        on_failure=shared.mark_failed,
-    )
-)
-DELETE_DEDICATED = register(
-    Operation(
-        kind="delete_dedicated",
-        label="Eliminar tenant dedicado",
-        steps=(
-            Step("start", "Arrancar el contenedor para respaldarlo", steps.start),
-            Step("wait_odoo", "Esperar a que Odoo responda en el contenedor", steps.wait_odoo),
-            Step("backup", "Respaldo previo verificado", steps.backup),
-            Step("unroute", "Retirar ruta y DNS", steps.unroute),
-            Step("destroy", "Destruir el contenedor y liberar VMID y dirección", steps.destroy),
+        Step("set_company", "Configurar la empresa", shared.set_company),
+        Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
+        Step(
+            "route",
+            "Publicar en Cloudflare (túnel del nodo y DNS)",
+            shared.route_active,
+            shared.remove_route,
         ),
-        compensate_on_failure=False,
-        on_success=shared.delete_succeeded,
-        on_failure=shared.mark_failed,
-    )
+        Step("verify_http", "Comprobar que la URL responde", shared.verify_http),
+    ),
+    compensate_on_failure=True,
+    on_success=create_succeeded,
+    on_failure=shared.mark_failed,
+)
+SUSPEND_DEDICATED = Operation(
+    kind="suspend_dedicated",
+    label="Suspender tenant dedicado",
+    steps=(
+        Step("route", "Dirigir el dominio a la página de suspensión", shared.route_suspended),
+        Step("stop", "Detener el contenedor", steps.stop),
+    ),
+    compensate_on_failure=False,
+    on_success=suspend_succeeded,
+    on_failure=shared.mark_failed,
+)
+REACTIVATE_DEDICATED = Operation(
+    kind="reactivate_dedicated",
+    label="Reactivar tenant dedicado",
+    steps=_steps_wait_and_route(),
+    compensate_on_failure=False,
+    on_success=reactivate_succeeded,
+    on_failure=shared.mark_failed,
+)
+DELETE_DEDICATED = Operation(
+    kind="delete_dedicated",
+    label="Eliminar tenant dedicado",
+    steps=(
+        Step("start", "Arrancar el contenedor para respaldarlo", steps.start),
+        Step("wait_odoo", "Esperar a que Odoo responda en el contenedor", steps.wait_odoo),
+        Step("backup", "Respaldo previo verificado", steps.backup),
+        Step("unroute", "Retirar ruta y DNS", steps.unroute),
+        Step("destroy", "Destruir el contenedor y liberar VMID y dirección", steps.destroy),
+    ),
+    compensate_on_failure=False,
+    on_success=shared.delete_succeeded,
+    on_failure=shared.mark_failed,
+)
+
+# Registered by erp_core.composition (no registration by import side effect).
+OPERATIONS = (
+    CREATE_DEDICATED,
+    SUSPEND_DEDICATED,
+    REACTIVATE_DEDICATED,
+    DELETE_DEDICATED,
 )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.context import AppContext
 from erp_core.drivers.base import ClusterManager, ClusterResource, DriverError
+from erp_core.drivers.factory import cluster_for, odoo_for
 from erp_core.infrastructure.placement import (
     NoCapacity,
     PlanResources,
@@ -25,11 +26,10 @@ from erp_core.infrastructure.placement import (
     first_free_vmid,
     live_loads,
 )
-from erp_core.infrastructure.service import cluster_for, node_tunnel
+from erp_core.infrastructure.service import node_tunnel
 from erp_core.models import DedicatedContainer, LxcContainer, OdooServer, Plan, Tenant
 from erp_core.provisioning import operations as shared
-from erp_core.provisioning.engine import StepFailed, StepRun, StepSkipped
-from erp_core.provisioning.vendors import odoo_for
+from erp_core.runner.engine import StepFailed, StepRun, StepSkipped
 from erp_core.security import generate_password
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def _cluster(run: StepRun) -> ClusterManager:
     return cluster
 
 
-async def _tenant(run: StepRun) -> Tenant:
+async def load_tenant(run: StepRun) -> Tenant:
     async with run.session() as session:
         tenant = await session.get(Tenant, run.tenant_id)
         if tenant is None:
@@ -111,7 +111,7 @@ async def reserve(run: StepRun) -> dict[str, Any]:
     settings = run.ctx.settings
     if settings.proxmox_template_vmid is None or not settings.proxmox_ip_pool:
         raise StepFailed("Faltan PROXMOX_TEMPLATE_VMID o PROXMOX_IP_POOL en los ajustes.")
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     cluster = _cluster(run)
     try:
         async with run.session() as session:
@@ -284,7 +284,7 @@ async def _move_vmid(run: StepRun, cluster: ClusterManager, link: DedicatedConta
 
 async def configure(run: StepRun) -> dict[str, Any]:
     link = await _require_link(run)
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     settings = run.ctx.settings
     net0 = f"name=eth0,bridge={settings.proxmox_bridge},ip={link.ip_address}/{settings.proxmox_ip_prefix}"
     if settings.proxmox_gateway:
@@ -464,7 +464,7 @@ async def backup(run: StepRun) -> dict[str, Any]:
 
 
 async def unroute(run: StepRun) -> dict[str, Any]:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     if tenant.odoo_server_id is None:
         raise StepSkipped("El tenant nunca llegó a publicarse.")
     return await shared.unroute(run)
@@ -482,7 +482,7 @@ async def destroy(run: StepRun) -> dict[str, Any]:
 
 
 async def _refuse_if_database_exists(run: StepRun) -> None:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     if tenant.odoo_server_id is None:
         return
     async with run.session() as session:

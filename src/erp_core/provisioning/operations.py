@@ -11,11 +11,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from erp_core.backups.core import take_verified_backup
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
+from erp_core.dashboard.cache_hooks import tenants_changed
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
+from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
+from erp_core.mail.lifecycle import tenant_status_mail
 from erp_core.models import OdooServer, Tenant, TenantDeployment
-from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
-from erp_core.provisioning.vendors import cloudflare_for, odoo_for, public_hostname
+from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
@@ -25,7 +28,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _tenant(run: StepRun) -> Tenant:
+async def load_tenant(run: StepRun) -> Tenant:
     async with run.session() as session:
         tenant = await session.get(Tenant, run.tenant_id)
         if tenant is None:
@@ -45,8 +48,8 @@ async def _server(run: StepRun, tenant: Tenant) -> OdooServer:
         return server
 
 
-async def _odoo(run: StepRun) -> tuple[Tenant, OdooServer, OdooDatabaseManager]:
-    tenant = await _tenant(run)
+async def tenant_odoo(run: StepRun) -> tuple[Tenant, OdooServer, OdooDatabaseManager]:
+    tenant = await load_tenant(run)
     server = await _server(run, tenant)
     return tenant, server, odoo_for(run.ctx, server, on_output=_command_output(run))
 
@@ -60,13 +63,16 @@ def _command_output(run: StepRun) -> Callable[[str, str], Awaitable[None]]:
     return write
 
 
-async def _set_tenant(run: StepRun, **values: Any) -> None:
-    async with run.session() as session:
+async def update_tenant(run: StepRun, **values: Any) -> None:
+    """Set tenant fields; a status change mails the customer in the same transaction (the
+    unit of work runs the outbox's after-commit hook)."""
+    async for session in run.ctx.db.session():
         tenant = await session.get(Tenant, run.tenant_id)
         assert tenant is not None
+        previous = tenant.status
         for key, value in values.items():
             setattr(tenant, key, value)
-    from erp_core.provisioning.cache_hooks import tenants_changed
+        await tenant_status_mail(session, run.ctx, tenant, previous, run.job_id)
 
     await tenants_changed(run.ctx)
 
@@ -95,7 +101,7 @@ def _router_or_skip(run: StepRun, server: OdooServer) -> tuple[TunnelRouter, str
 
 
 async def _route_to(run: StepRun, service: str) -> dict[str, Any]:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     server = await _server(run, tenant)
     router, tunnel_id = _router_or_skip(run, server)
     hostname = public_hostname(run.ctx, tenant.subdomain)
@@ -118,7 +124,7 @@ async def _route_to(run: StepRun, service: str) -> dict[str, Any]:
 
 
 async def _unroute(run: StepRun) -> dict[str, Any]:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     server = await _server(run, tenant)
     router, tunnel_id = _router_or_skip(run, server)
     hostname = public_hostname(run.ctx, tenant.subdomain)
@@ -176,7 +182,7 @@ async def place(run: StepRun) -> dict[str, Any]:
 
 
 async def create_database(run: StepRun) -> dict[str, Any]:
-    tenant, server, odoo = await _odoo(run)
+    tenant, server, odoo = await tenant_odoo(run)
     password = run.secret("admin_password")
     try:
         if await odoo.database_exists(tenant.subdomain):
@@ -207,7 +213,7 @@ async def create_database(run: StepRun) -> dict[str, Any]:
 async def drop_created_database(run: StepRun) -> None:
     if not run.outputs.get("create_database", {}).get("created"):
         return
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     try:
         await odoo.drop_database(tenant.subdomain)
     finally:
@@ -216,7 +222,7 @@ async def drop_created_database(run: StepRun) -> None:
 
 async def verify_database(run: StepRun) -> dict[str, Any]:
     """Odoo may report success while init failed: confirm it exists and a login works."""
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepFailed("Odoo informó éxito pero la base de datos no existe.")
@@ -229,7 +235,7 @@ async def verify_database(run: StepRun) -> dict[str, Any]:
 
 
 async def set_company(run: StepRun) -> dict[str, Any]:
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     company = run.params["company_name"]
     try:
         await odoo.set_company_name(
@@ -241,7 +247,7 @@ async def set_company(run: StepRun) -> dict[str, Any]:
 
 
 async def route_active(run: StepRun) -> dict[str, Any]:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     server = await _server(run, tenant)
     return await _route_to(run, server.url.rstrip("/"))
 
@@ -256,7 +262,7 @@ async def remove_route(run: StepRun) -> None:
 
 
 async def verify_http(run: StepRun) -> dict[str, Any]:
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     hostname = public_hostname(run.ctx, tenant.subdomain)
     settings = run.ctx.settings
     routed = "tunnel_id" in run.outputs.get("route", {})
@@ -283,7 +289,7 @@ async def verify_http(run: StepRun) -> dict[str, Any]:
 
 
 async def create_succeeded(run: StepRun) -> None:
-    tenant = await _tenant(run)
+    tenant = await load_tenant(run)
     server = await _server(run, tenant)
     route = run.outputs.get("route", {})
     async with run.session() as session:
@@ -313,11 +319,11 @@ async def create_succeeded(run: StepRun) -> None:
         deployment.provisioned_at = _now()
         if started is not None:
             deployment.provision_ms = int((_now() - started).total_seconds() * 1000)
-    await _set_tenant(run, status="active", last_error=None, suspension_reason=None)
+    await update_tenant(run, status="active", last_error=None, suspension_reason=None)
 
 
 async def mark_failed(run: StepRun, reason: str) -> None:
-    await _set_tenant(run, status="failed", last_error=reason)
+    await update_tenant(run, status="failed", last_error=reason)
 
 
 # --- suspend / reactivate -----------------------------------------------------------------
@@ -328,7 +334,7 @@ async def route_suspended(run: StepRun) -> dict[str, Any]:
 
 
 async def suspend_succeeded(run: StepRun) -> None:
-    await _set_tenant(
+    await update_tenant(
         run,
         status="suspended",
         suspension_reason=run.params.get("reason", "manual"),
@@ -338,7 +344,7 @@ async def suspend_succeeded(run: StepRun) -> None:
 
 
 async def reactivate_succeeded(run: StepRun) -> None:
-    await _set_tenant(run, status="active", suspension_reason=None, last_error=None)
+    await update_tenant(run, status="active", suspension_reason=None, last_error=None)
     await _set_deployment_status(run, "active")
 
 
@@ -356,9 +362,8 @@ async def _set_deployment_status(run: StepRun, status: str) -> None:
 
 async def backup_before_delete(run: StepRun) -> dict[str, Any]:
     """A verified pre-delete backup in the backup store; without it nothing is dropped."""
-    from erp_core.backups.core import take_verified_backup
 
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepSkipped("No hay base de datos que respaldar.")
@@ -370,7 +375,7 @@ async def backup_before_delete(run: StepRun) -> dict[str, Any]:
 
 async def drop_database(run: StepRun) -> dict[str, Any]:
     backup = run.outputs.get("backup", {})
-    tenant, _server_row, odoo = await _odoo(run)
+    tenant, _server_row, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             return {"dropped": False}
@@ -387,69 +392,67 @@ async def unroute(run: StepRun) -> dict[str, Any]:
 
 
 async def delete_succeeded(run: StepRun) -> None:
-    await _set_tenant(run, status="deleted", deleted_at=_now(), last_error=None)
+    await update_tenant(run, status="deleted", deleted_at=_now(), last_error=None)
     await _set_deployment_status(run, "deleted")
 
 
-CREATE = register(
-    Operation(
-        kind="create",
-        label="Crear tenant",
-        steps=(
-            Step("place", "Elegir servidor Odoo", place),
-            Step(
-                "create_database",
-                "Crear la base de datos Odoo",
-                create_database,
-                drop_created_database,
-            ),
-            Step(
-                "verify_database", "Verificar la base de datos (inicio de sesión)", verify_database
-            ),
-            Step("set_company", "Configurar la empresa", set_company),
-            Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
-            Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
-            Step("verify_http", "Comprobar que la URL responde", verify_http),
+CREATE = Operation(
+    kind="create",
+    label="Crear tenant",
+    steps=(
+        Step("place", "Elegir servidor Odoo", place),
+        Step(
+            "create_database",
+            "Crear la base de datos Odoo",
+            create_database,
+            drop_created_database,
         ),
-        compensate_on_failure=True,
-        on_success=create_succeeded,
-        on_failure=mark_failed,
-    )
+        Step("verify_database", "Verificar la base de datos (inicio de sesión)", verify_database),
+        Step("set_company", "Configurar la empresa", set_company),
+        Step("stripe", "Crear la suscripción en Stripe", ensure_stripe_subscription),
+        Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
+        Step("verify_http", "Comprobar que la URL responde", verify_http),
+    ),
+    compensate_on_failure=True,
+    on_success=create_succeeded,
+    on_failure=mark_failed,
 )
-SUSPEND = register(
-    Operation(
-        kind="suspend",
-        label="Suspender tenant",
-        steps=(Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),),
-        compensate_on_failure=False,
-        on_success=suspend_succeeded,
-        on_failure=mark_failed,
-    )
+SUSPEND = Operation(
+    kind="suspend",
+    label="Suspender tenant",
+    steps=(Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),),
+    compensate_on_failure=False,
+    on_success=suspend_succeeded,
+    on_failure=mark_failed,
 )
-REACTIVATE = register(
-    Operation(
-        kind="reactivate",
-        label="Reactivar tenant",
-        steps=(
-            Step("route", "Restaurar la ruta hacia Odoo", route_active),
-            Step("verify_http", "Comprobar que la URL responde", verify_http),
-        ),
-        compensate_on_failure=False,
-        on_success=reactivate_succeeded,
-        on_failure=mark_failed,
-    )
+REACTIVATE = Operation(
+    kind="reactivate",
+    label="Reactivar tenant",
+    steps=(
+        Step("route", "Restaurar la ruta hacia Odoo", route_active),
+        Step("verify_http", "Comprobar que la URL responde", verify_http),
+    ),
+    compensate_on_failure=False,
+    on_success=reactivate_succeeded,
+    on_failure=mark_failed,
 )
-DELETE = register(
-    Operation(
-        kind="delete",
-        label="Eliminar tenant",
-        steps=(
-            Step("backup", "Respaldo previo verificado", backup_before_delete),
-            Step("drop_database", "Eliminar la base de datos", drop_database),
-            Step("unroute", "Retirar ruta y DNS", unroute),
-        ),
-        compensate_on_failure=False,
-        on_success=delete_succeeded,
-        on_failure=mark_failed,
-    )
+DELETE = Operation(
+    kind="delete",
+    label="Eliminar tenant",
+    steps=(
+        Step("backup", "Respaldo previo verificado", backup_before_delete),
+        Step("drop_database", "Eliminar la base de datos", drop_database),
+        Step("unroute", "Retirar ruta y DNS", unroute),
+    ),
+    compensate_on_failure=False,
+    on_success=delete_succeeded,
+    on_failure=mark_failed,
+)
+
+# Registered by erp_core.composition (no registration by import side effect).
+OPERATIONS = (
+    CREATE,
+    SUSPEND,
+    REACTIVATE,
+    DELETE,
 )

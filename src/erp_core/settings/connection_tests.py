@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
+from erp_core.drivers.factory import cloudflare_for, odoo_for
+from erp_core.models import OdooServer
 
 
 @dataclass
@@ -31,7 +33,6 @@ def register_tester(integration: str, tester: Tester) -> None:
 
 
 async def _cloudflare(ctx: AppContext) -> list[Check]:
-    from erp_core.provisioning.vendors import cloudflare_for
 
     router = cloudflare_for(ctx)
     if router is None:
@@ -57,9 +58,6 @@ async def _cloudflare(ctx: AppContext) -> list[Check]:
 
 async def _odoo(ctx: AppContext) -> list[Check]:
     from sqlalchemy import select
-
-    from erp_core.models import OdooServer
-    from erp_core.provisioning.vendors import odoo_for
 
     async with ctx.db.sessionmaker() as session:
         servers = list(await session.scalars(select(OdooServer).order_by(OdooServer.id)))

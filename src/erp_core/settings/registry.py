@@ -19,6 +19,7 @@ CATEGORY_LABELS = {
     "stripe": "Stripe y facturación",
     "proxmox": "Proxmox",
     "backups": "Respaldos",
+    "mail": "Correo (SMTP)",
 }
 
 
@@ -76,6 +77,12 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("backup_s3_region", "backups", "Región S3"),
     SettingDef("backup_s3_access_key_id", "backups", "ID de clave de acceso S3"),
     SettingDef("backup_s3_secret_access_key", "backups", "Clave secreta S3", "secret"),
+    SettingDef("smtp_host", "mail", "Servidor SMTP", description="Vacío: no se envía correo (queda en la cola)."),
+    SettingDef("smtp_port", "mail", "Puerto SMTP", "int"),
+    SettingDef("smtp_username", "mail", "Usuario SMTP"),
+    SettingDef("smtp_password", "mail", "Contraseña SMTP", "secret"),
+    SettingDef("smtp_from", "mail", "Remitente", description="p. ej. Jeturing <no-reply@sajet.us>"),
+    SettingDef("smtp_starttls", "mail", "Usar STARTTLS", "bool"),
 )  # fmt: skip
 
 BY_KEY = {d.key: d for d in DEFINITIONS}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from erp_core.api import Envelope, error_responses, ok
 from erp_core.audit.service import record
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.deps import Admin, Ctx, Session, Viewer
 from erp_core.settings import connection_tests, service
 from erp_core.tenants.schemas import OdooServerOut
@@ -93,7 +94,6 @@ async def put_setting(
         key,
         {"reverted": body.value is None, "secret": view.is_secret},
     )
-    from erp_core.provisioning.cache_hooks import invalidate_dashboard
 
     await invalidate_dashboard(ctx)
     return ok(SettingOut(**view.__dict__))

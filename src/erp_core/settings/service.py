@@ -20,6 +20,7 @@ from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.models import SystemConfig
 from erp_core.security import SecretBox, mask_secret
+from erp_core.settings.encrypted import rotate_all
 from erp_core.settings.registry import BY_KEY, CATEGORY_LABELS, DEFINITIONS, SettingDef
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,11 @@ def _to_text(value: Any) -> str | None:
 
 
 async def apply_overrides(ctx: AppContext, session: AsyncSession | None = None) -> None:
+    """Swap in a new Settings object with the stored overrides applied.
+
+    The object a request or a job step already holds is never changed in place (that raced
+    with readers): the context gets a fresh copy, so each reader sees one consistent snapshot.
+    """
     base = _base(ctx)
     if session is None:
         async with ctx.db.sessionmaker() as own:
@@ -87,16 +93,18 @@ async def apply_overrides(ctx: AppContext, session: AsyncSession | None = None) 
     else:
         rows = list(await session.scalars(select(SystemConfig)))
     stored = {r.key: r for r in rows}
+    updates: dict[str, Any] = {}
     for definition in _available(ctx):
         row = stored.get(definition.key)
         if row is None:
-            setattr(ctx.settings, definition.key, base[definition.key])
+            updates[definition.key] = base[definition.key]
             continue
         try:
             raw = ctx.secret_box.decrypt(row.value) if row.is_secret and row.value else row.value
-            setattr(ctx.settings, definition.key, parse(definition, raw or ""))
+            updates[definition.key] = parse(definition, raw or "")
         except ValueError:
             log.warning("ignoring unreadable stored setting", extra={"key": definition.key})
+    ctx.settings = ctx.settings.model_copy(update=updates)
 
 
 @dataclass
@@ -188,6 +196,5 @@ async def update(
 
 async def rotate_secrets(session: AsyncSession, old: SecretBox, new: SecretBox) -> int:
     """Re-encrypt every secret at rest with `new`; returns how many values were rewritten."""
-    from erp_core.settings.encrypted import rotate_all
 
     return await rotate_all(session, old, new)

@@ -11,6 +11,8 @@ from erp_core.api import Envelope, Page, Pagination, error_responses, ok
 from erp_core.audit.service import record
 from erp_core.context import AppContext
 from erp_core.deps import Admin, Ctx, Operator, Session, Viewer
+from erp_core.models.tenants import TenantStatus
+from erp_core.plans import PlanCode
 from erp_core.tenants import servers, service
 from erp_core.tenants.schemas import (
     OdooServerIn,
@@ -21,7 +23,6 @@ from erp_core.tenants.schemas import (
     TenantCreate,
     TenantCreated,
     TenantOut,
-    TenantStatus,
 )
 from erp_core.tenants.service import TenantView
 
@@ -83,7 +84,7 @@ async def list_tenants(
         str | None, Query(max_length=100, description="Busca en subdominio, empresa y correo")
     ] = None,
     status: TenantStatus | None = None,
-    plan: Literal["basic", "pro", "enterprise"] | None = None,
+    plan: PlanCode | None = None,
     sort: SortKey = "-created_at",
     include_deleted: bool = False,
 ) -> object:

@@ -7,20 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from erp_core.models.tenants import TenantStatus
+from erp_core.plans import PlanCode
 from erp_core.tenants.subdomains import subdomain_problem
 
-PlanCode = Literal["basic", "pro", "enterprise"]
-TenantStatus = Literal[
-    "pending",
-    "provisioning",
-    "active",
-    "suspending",
-    "suspended",
-    "reactivating",
-    "deleting",
-    "deleted",
-    "failed",
-]
 LANG_RE = r"^[a-z]{2}(_[A-Z]{2})?$"
 SERVER_URL_RE = r"^https?://[^\s/]+(:\d+)?/?$"
 SSH_USER_RE = r"^[a-z_][a-z0-9_.-]{0,31}$"

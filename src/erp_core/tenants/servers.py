@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Conflict, FieldError, NotFound, ValidationFailed
 from erp_core.context import AppContext
-from erp_core.drivers.base import OdooHealth
+from erp_core.drivers.base import DriverError, OdooHealth
+from erp_core.drivers.factory import odoo_for
+from erp_core.drivers.ssh import key_fingerprint
 from erp_core.models import OdooServer, Tenant
-from erp_core.provisioning.vendors import odoo_for
-from erp_core.settings.encrypted import register_column
 from erp_core.tenants.schemas import OdooServerIn, OdooServerOut, OdooServerUpdate
 
 DEFAULT_SERVER_NAME = "odoo-principal"
@@ -30,13 +30,9 @@ HOST_FIELDS = (
     "internal_url",
 )
 
-register_column("odoo_servers", "id", "ssh_key_enc")  # key rotation re-encrypts it
-
 
 def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
     """Check the key parses (write-only secret), then encrypt it."""
-    from erp_core.drivers.base import DriverError
-    from erp_core.drivers.ssh import key_fingerprint
 
     try:
         key_fingerprint(private_key)
@@ -48,8 +44,6 @@ def _ssh_key_enc(ctx: AppContext, private_key: str) -> str:
 def _fingerprint(ctx: AppContext, server: OdooServer) -> str | None:
     if not server.ssh_key_enc:
         return None
-    from erp_core.drivers.base import DriverError
-    from erp_core.drivers.ssh import key_fingerprint
 
     try:
         return key_fingerprint(ctx.secret_box.decrypt(server.ssh_key_enc))

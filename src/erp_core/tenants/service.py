@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import Conflict, NotFound
 from erp_core.audit.service import record
 from erp_core.context import AppContext
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.db import on_commit
 from erp_core.deps import Actor
-from erp_core.jobs import enqueue_after_commit
 from erp_core.models import Customer, Job, Tenant
-from erp_core.provisioning.cache_hooks import invalidate_dashboard
+from erp_core.plans import require_plan
 from erp_core.provisioning.dedicated import base_kind, operation_kind
-from erp_core.provisioning.engine import add_job
+from erp_core.runner.service import open_job, start_job
 from erp_core.security import generate_password
 from erp_core.tenants.schemas import TenantCreate
 from erp_core.tenants.subdomains import subdomain_problem
@@ -192,6 +192,7 @@ async def create(
     session: AsyncSession, ctx: AppContext, actor: Actor, body: TenantCreate
 ) -> tuple[TenantView, str | None]:
     """Record the tenant and its create job; returns the generated admin password, if any."""
+    await require_plan(session, ctx.settings.billing_currency, body.plan)
     reason = await subdomain_availability(session, body.subdomain)
     if reason:
         raise Conflict(reason, code="SUBDOMAIN_TAKEN")
@@ -216,7 +217,7 @@ async def create(
         "admin_password_enc": ctx.secret_box.encrypt(password),
     }
     kind = await operation_kind(session, tenant, "create")  # shared server or own container
-    job = await add_job(session, kind, tenant.id, params, actor.user_id)
+    job = await start_job(session, ctx, kind, tenant.id, params, actor.user_id)
     record(
         session,
         actor,
@@ -225,15 +226,8 @@ async def create(
         tenant.id,
         {"subdomain": tenant.subdomain, "plan": tenant.plan, "job_id": job.id},
     )
-    enqueue_after_commit(session, ctx, job)
     on_commit(session, lambda: invalidate_dashboard(ctx))
     return TenantView(tenant, customer.email, job.id), generated
-
-
-async def _open_job(session: AsyncSession, tenant_id: int) -> int | None:
-    return await session.scalar(
-        select(Job.id).where(Job.tenant_id == tenant_id, Job.status.in_(("queued", "running")))
-    )
 
 
 async def _start(
@@ -248,7 +242,7 @@ async def _start(
     view = await get_view(session, tenant_id)
     tenant = view.tenant
     await session.refresh(tenant, with_for_update=True)
-    busy = await _open_job(session, tenant.id)
+    busy = await open_job(session, tenant.id)
     if busy is not None:
         raise Conflict(
             f"El tenant ya tiene una operación en curso (trabajo {busy}). Espere a que termine.",
@@ -262,7 +256,7 @@ async def _start(
     try:
         async with session.begin_nested():
             job_kind = await operation_kind(session, tenant, kind)
-            job = await add_job(session, job_kind, tenant.id, params, actor.user_id)
+            job = await start_job(session, ctx, job_kind, tenant.id, params, actor.user_id)
     except IntegrityError as exc:
         raise Conflict("El tenant ya tiene una operación en curso.", code="TENANT_BUSY") from exc
     tenant.status = IN_PROGRESS[base_kind(kind)]
@@ -275,7 +269,6 @@ async def _start(
         tenant.id,
         {"job_id": job.id, **{k: v for k, v in params.items() if not k.endswith("_enc")}},
     )
-    enqueue_after_commit(session, ctx, job)
     on_commit(session, lambda: invalidate_dashboard(ctx))
     view.job_id = job.id
     return view

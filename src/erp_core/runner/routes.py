@@ -11,14 +11,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from erp_core.api import Envelope, NotFound, Page, Pagination, error_responses, ok
 from erp_core.context import AppContext
 from erp_core.deps import Ctx, Session, Viewer
-from erp_core.models import Job, JobLog, JobStep, Tenant
-from erp_core.provisioning.schemas import JobOut, LogOut, StepOut
+from erp_core.models import JobLog, Tenant
+from erp_core.runner import service
+from erp_core.runner.schemas import JobOut, LogOut
 
 router = APIRouter(prefix="/api", tags=["jobs"])
 STREAM_POLL_SECONDS = 0.25
@@ -26,30 +26,11 @@ STREAM_MAX_SECONDS = 15 * 60
 KEEPALIVE_SECONDS = 15.0
 
 
-def job_out(job: Job, steps: list[JobStep]) -> JobOut:
-    out = JobOut.model_validate(job)
-    out.steps = [StepOut.model_validate(s) for s in steps]
-    out.params = {k: v for k, v in job.params.items() if not k.endswith("_enc")}
-    return out
-
-
-async def load_job(session: AsyncSession, job_id: int) -> JobOut:
-    job = await session.get(Job, job_id)
-    if job is None:
-        raise NotFound(f"El trabajo con ID {job_id} no existe.", code="JOB_NOT_FOUND")
-    steps = list(
-        await session.scalars(
-            select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)
-        )
-    )
-    return job_out(job, steps)
-
-
 @router.get(
     "/jobs/{job_id}", response_model=Envelope[JobOut], responses=error_responses(401, 404, 422)
 )
 async def get_job(job_id: int, actor: Viewer, session: Session) -> object:
-    return ok(await load_job(session, job_id))
+    return ok(await service.load_job(session, job_id))
 
 
 @router.get(
@@ -63,25 +44,8 @@ async def tenant_jobs(
 ) -> object:
     if await session.get(Tenant, tenant_id) is None:
         raise NotFound(f"El tenant con ID {tenant_id} no existe.", code="TENANT_NOT_FOUND")
-    total = int(
-        await session.scalar(select(func.count(Job.id)).where(Job.tenant_id == tenant_id)) or 0
-    )
-    jobs = list(
-        await session.scalars(
-            select(Job)
-            .where(Job.tenant_id == tenant_id)
-            .order_by(Job.id.desc())
-            .offset(pagination.offset)
-            .limit(pagination.per_page)
-        )
-    )
-    steps_by_job: dict[int, list[JobStep]] = {j.id: [] for j in jobs}
-    if jobs:
-        for step in await session.scalars(
-            select(JobStep).where(JobStep.job_id.in_(steps_by_job)).order_by(JobStep.position)
-        ):
-            steps_by_job[step.job_id].append(step)
-    return Page(data=[job_out(j, steps_by_job[j.id]) for j in jobs], meta=pagination.meta(total))
+    jobs, total = await service.tenant_jobs(session, tenant_id, pagination)
+    return Page(data=jobs, meta=pagination.meta(total))
 
 
 def _sse(event: str, data: Any, event_id: int | None = None) -> bytes:
@@ -89,7 +53,14 @@ def _sse(event: str, data: Any, event_id: int | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {json.dumps(data, default=str, ensure_ascii=False)}\n\n".encode()
 
 
-async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIterator[bytes]:
+def _job_dump(job: JobOut, public: bool) -> dict[str, Any]:
+    """A customer's stream (`public`) omits the job's parameters and creator."""
+    return job.model_dump(mode="json", exclude={"params", "created_by"} if public else None)
+
+
+async def job_events(
+    ctx: AppContext, job_id: int, after_log_id: int, *, public: bool = False
+) -> AsyncIterator[bytes]:
     """Snapshot, then step/progress/log events as they are committed, then `done`."""
     last_steps: dict[int, tuple[str, int]] = {}
     last_progress: tuple[int, str] | None = None
@@ -98,7 +69,7 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
     first = True
     while time.monotonic() - started < STREAM_MAX_SECONDS:
         async with ctx.db.sessionmaker() as session:
-            job = await load_job(session, job_id)
+            job = await service.load_job(session, job_id)
             logs = list(
                 await session.scalars(
                     select(JobLog)
@@ -109,7 +80,7 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
             )
         chunks: list[bytes] = []
         if first:
-            chunks.append(_sse("snapshot", job.model_dump(mode="json")))
+            chunks.append(_sse("snapshot", _job_dump(job, public)))
             first = False
         for step in job.steps:
             key = (step.status, step.attempts)
@@ -124,7 +95,7 @@ async def job_events(ctx: AppContext, job_id: int, after_log_id: int) -> AsyncIt
             last_log = line.id
             chunks.append(_sse("log", LogOut.model_validate(line).model_dump(mode="json"), line.id))
         if job.status in ("succeeded", "failed", "cancelled") and len(logs) < 500:
-            chunks.append(_sse("done", job.model_dump(mode="json")))
+            chunks.append(_sse("done", _job_dump(job, public)))
             yield b"".join(chunks)
             return
         if chunks:
@@ -151,7 +122,7 @@ async def stream_job(
     session: Session,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**62)] = None,
 ) -> StreamingResponse:
-    await load_job(session, job_id)
+    await service.load_job(session, job_id)
     return StreamingResponse(
         job_events(ctx, job_id, last_event_id or 0),
         media_type="text/event-stream",
@@ -175,19 +146,13 @@ async def provisioning_logs(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> object:
-    query = select(JobLog)
-    if tenant_id is not None:
-        query = query.where(JobLog.tenant_id == tenant_id)
-    if job_id is not None:
-        query = query.where(JobLog.job_id == job_id)
-    if level:
-        query = query.where(JobLog.level == level)
-    if since:
-        query = query.where(JobLog.at >= since)
-    if until:
-        query = query.where(JobLog.at < until)
-    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = await session.scalars(
-        query.order_by(JobLog.id.desc()).offset(pagination.offset).limit(pagination.per_page)
+    rows, total = await service.job_logs(
+        session,
+        pagination,
+        tenant_id=tenant_id,
+        job_id=job_id,
+        level=level,
+        since=since,
+        until=until,
     )
-    return Page(data=[LogOut.model_validate(r) for r in rows], meta=pagination.meta(total))
+    return Page(data=rows, meta=pagination.meta(total))

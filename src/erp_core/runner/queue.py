@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.db import on_commit, to_libpq_url
 from erp_core.models import Job
+from erp_core.runner.engine import run_operation
 
 if TYPE_CHECKING:
     from erp_core.context import AppContext
@@ -36,7 +37,8 @@ SWEEP_TASK = "erp.sweep"
 
 
 def build_queue(database_url: str) -> procrastinate.App:
-    """A procrastinate App on the same database as the domain data.
+    """A procrastinate App on the same database as the domain data, with the runner's own
+    tasks (run a job, sweep); `erp_core.composition.build_queue` adds the domains' tasks.
 
     Tasks are registered per App (a Blueprint would be renamed in place by the first App
     that namespaces it, and tests build many Apps in one process).
@@ -48,15 +50,6 @@ def build_queue(database_url: str) -> procrastinate.App:
         name=SWEEP_TASK, queue=MAINTENANCE_QUEUE, pass_context=True, queueing_lock="sweep"
     )(sweep)
     app.periodic(cron="* * * * *", periodic_id="sweep")(sweep_task)
-    from erp_core.backups.tasks import register_tasks as register_backup_tasks
-
-    register_backup_tasks(app)
-    from erp_core.billing.tasks import register_tasks as register_billing_tasks
-
-    register_billing_tasks(app)
-    from erp_core.infrastructure.tasks import register_tasks as register_infrastructure_tasks
-
-    register_infrastructure_tasks(app)
     return app
 
 
@@ -67,8 +60,6 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
 
 async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
     """Run one persisted operation (create/suspend/... a tenant) to its end."""
-    from erp_core.provisioning.engine import run_operation
-
     await run_operation(_ctx(job_context), job_id)
 
 

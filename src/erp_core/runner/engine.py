@@ -104,15 +104,21 @@ class Operation:
 OPERATIONS: dict[str, Operation] = {}
 
 
-def register(operation: Operation) -> Operation:
-    OPERATIONS[operation.kind] = operation
-    return operation
+def register(*operations: Operation) -> None:
+    """Make operation kinds runnable; called by `erp_core.composition` only."""
+    for operation in operations:
+        OPERATIONS[operation.kind] = operation
 
 
 def operation_for(kind: str) -> Operation:
-    if kind not in OPERATIONS:
-        from erp_core.provisioning import dedicated, operations  # noqa: F401  (register kinds)
-    return OPERATIONS[kind]
+    """The registered operation; a missing kind is a wiring bug (composition not run)."""
+    try:
+        return OPERATIONS[kind]
+    except KeyError:
+        raise LookupError(
+            f"operation kind {kind!r} is not registered; build the context through "
+            "erp_core.composition"
+        ) from None
 
 
 async def write_log(

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from erp_core.config import Settings
-
 READ_CHUNK = 1 << 20
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
@@ -74,7 +72,7 @@ def backup_key(subdomain: str, kind: str, backup_id: int, when: datetime | None 
     return f"{subdomain}/{subdomain}-{stamp}-{kind}-{backup_id}.zip"
 
 
-def _check_key(key: str) -> str:
+def check_key(key: str) -> str:
     """Keys are ours, but a key that could climb out of the root is refused all the same."""
     if not _SAFE_KEY.match(key) or ".." in key.split("/"):
         raise StoreError("La ubicación del respaldo no es válida.")
@@ -90,7 +88,7 @@ class LocalBackupStore:
         self.root = root
 
     def path(self, key: str) -> Path:
-        return self.root / _check_key(key)
+        return self.root / check_key(key)
 
     async def put(self, key: str, chunks: AsyncIterator[bytes]) -> PutResult:
         target = self.path(key)
@@ -145,20 +143,3 @@ class LocalBackupStore:
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when empty
         return existed
-
-
-def store_for(settings: Settings, name: str | None = None) -> BackupStore:
-    """The store named ``name`` (a backup row's ``store``), or the configured one."""
-    chosen = (name or settings.backup_store or "local").lower()
-    if chosen == "s3":
-        from erp_core.drivers.s3_store import S3BackupStore  # boto3 only where S3 is used
-
-        return S3BackupStore(
-            settings.backup_s3_bucket,
-            settings.backup_s3_endpoint_url,
-            settings.backup_s3_prefix,
-            region=settings.backup_s3_region,
-            access_key_id=settings.backup_s3_access_key_id,
-            secret_access_key=settings.backup_s3_secret_access_key,
-        )
-    return LocalBackupStore(settings.effective_backup_dir)

@@ -1,33 +1,45 @@
-"""Build the vendor drivers for a job from settings and the server registry.
+"""The one vendor seam: every concrete driver the domains use is built here.
 
-The domain sees only the Protocols in drivers/base.py; this is the one place that knows
-which concrete driver serves which server.
+Domains see only the capability Protocols in `drivers/base.py` (Odoo, tunnels, cluster,
+billing) and `drivers/store.py` (backup store); this is the one place that knows which
+concrete driver serves which server or setting, so adding a vendor touches `drivers/` only.
+
+Lifecycle policy (one for every vendor): a factory call returns a driver the caller may use
+for one unit of work and may `aclose()` when done. Anything costly to build (HTTP connection
+pools, SDK clients) is cached per `AppContext` in `ctx.extras`, keyed by the settings that
+shape it, and closed with the context (`ctx.closers`); a caller's `aclose()` on such a shared
+driver is a no-op. A factory returns None when its vendor is not configured.
+
+SDK imports are paid here at import time (process start), never inside a request or a step.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import httpx
 
+from erp_core.config import Settings
 from erp_core.context import AppContext
-from erp_core.drivers.base import OdooDatabaseManager, TunnelRouter
+from erp_core.drivers.base import (
+    BillingGateway,
+    ClusterManager,
+    OdooDatabaseManager,
+    PermanentDriverError,
+    TunnelRouter,
+)
+from erp_core.drivers.cloudflare import CloudflareManager, preload_sdk
+from erp_core.drivers.odoo import OdooRpcManager
+from erp_core.drivers.odoo_host import OdooHostManager, SshTarget
+from erp_core.drivers.proxmox import ProxmoxManager
+from erp_core.drivers.s3_store import S3BackupStore
+from erp_core.drivers.ssh import OutputCallback
+from erp_core.drivers.store import BackupStore, LocalBackupStore
+from erp_core.drivers.stripe import StripeGateway
 from erp_core.models import OdooServer
 
-if TYPE_CHECKING:
-    from erp_core.drivers.ssh import OutputCallback
-
-
-def _preload() -> None:
-    """Pay the vendor SDKs' import cost at process start, not inside a request or a step."""
-    import erp_core.drivers.proxmox
-    import erp_core.drivers.stripe  # noqa: F401  (the SDK imports are the cost)
-    from erp_core.drivers.cloudflare import preload_sdk
-
-    preload_sdk()
-
-
-_preload()
+# The Cloudflare SDK resolves its resources lazily (~1 s of imports on first access).
+preload_sdk()
 
 
 def odoo_for(
@@ -39,9 +51,6 @@ def odoo_for(
     log); the RPC driver has no such output and ignores it.
     """
     if server.mode == "host":
-        from erp_core.drivers.base import PermanentDriverError
-        from erp_core.drivers.odoo_host import OdooHostManager, SshTarget
-
         if not server.ssh_host:
             raise PermanentDriverError(
                 f"El servidor «{server.name}» está en modo host pero no tiene host SSH."
@@ -67,8 +76,6 @@ def odoo_for(
             on_output=on_output,
         )
 
-    from erp_core.drivers.odoo import OdooRpcManager
-
     return OdooRpcManager(
         server.url,
         ctx.secret_box.decrypt(server.master_password_enc),
@@ -88,8 +95,6 @@ def cloudflare_for(ctx: AppContext) -> TunnelRouter | None:
     settings = ctx.settings
     if not settings.cloudflare_configured:
         return None
-    from erp_core.drivers.cloudflare import CloudflareManager
-
     assert settings.cloudflare_api_token and settings.cloudflare_account_id
     assert settings.cloudflare_zone_id
     key = (
@@ -145,3 +150,51 @@ def public_hostname(ctx: AppContext, subdomain: str) -> str:
 
 def public_url(ctx: AppContext, subdomain: str) -> str:
     return f"https://{public_hostname(ctx, subdomain)}"
+
+
+def gateway_for(ctx: AppContext) -> BillingGateway | None:
+    """The Stripe driver for this process, or None when Stripe is not configured."""
+    settings = ctx.settings
+    if not settings.stripe_configured:
+        return None
+    assert settings.stripe_secret_key
+    return StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+
+
+def cluster_for(ctx: AppContext) -> ClusterManager | None:
+    """The Proxmox driver from settings, or None when Proxmox is not configured."""
+    settings = ctx.settings
+    if not settings.proxmox_configured:
+        return None
+    assert settings.proxmox_host and settings.proxmox_token_id and settings.proxmox_token_secret
+    verify: bool | str = settings.proxmox_verify_ssl
+    if verify and settings.proxmox_ca_bundle:
+        verify = settings.proxmox_ca_bundle
+    return ProxmoxManager(
+        settings.proxmox_host,
+        settings.proxmox_token_id,
+        settings.proxmox_token_secret,
+        verify_ssl=verify,
+        timeout=settings.proxmox_timeout_seconds,
+        task_timeout=settings.proxmox_task_timeout_seconds,
+        poll_interval=settings.proxmox_task_poll_seconds,
+    )
+
+
+def store_for(settings: Settings, name: str | None = None) -> BackupStore:
+    """The store named ``name`` (a backup row's ``store``), or the configured one.
+
+    Takes settings rather than the context: the backup CLI and the retention sweeper build
+    stores without a running context. Stores hold no connections between calls.
+    """
+    chosen = (name or settings.backup_store or "local").lower()
+    if chosen == "s3":
+        return S3BackupStore(
+            settings.backup_s3_bucket,
+            settings.backup_s3_endpoint_url,
+            settings.backup_s3_prefix,
+            region=settings.backup_s3_region,
+            access_key_id=settings.backup_s3_access_key_id,
+            secret_access_key=settings.backup_s3_secret_access_key,
+        )
+    return LocalBackupStore(settings.effective_backup_dir)
