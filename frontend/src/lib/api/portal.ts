@@ -7,26 +7,18 @@
 import { api, unwrap } from './client';
 import { networkError, toApiError } from './errors';
 import { filenameFromDisposition } from './billing';
-import type {
-	PlanChange,
-	PortalBackup,
-	PortalCancel,
-	PortalPlan,
-	PortalTenant,
-	PortalTenantDetail,
-	SignupRequest
-} from './types';
+import type { Credentials, PlanChange, PortalBackup, PortalPlan, PortalTenant, PortalTenantDetail, SignupRequest } from './types';
 
 const tenantPath = (id: number | string) => ({ path: { tenant_id: Number(id) } });
 
 export const portalApi = {
-	/** Plans and prices for the sign-up form (public: no session yet). */
-	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/portal/plans', { signal })),
+	/** Plans and prices (GET /api/billing/plans; the backend asks for a session there). */
+	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/billing/plans', { signal })),
 	availability: (name: string, signal?: AbortSignal) =>
 		unwrap(api.GET('/api/portal/subdomains/{name}/availability', { params: { path: { name } }, signal })),
 	/** Always the same 202 whether or not the e-mail exists (no enumeration). */
 	signup: (body: SignupRequest) => unwrap(api.POST('/api/portal/signup', { body })),
-	/** The token from the e-mail link: verified, answers where to pay (Stripe Checkout). */
+	/** The token from the e-mail link: verified, logged in (tokens), and where to pay (Stripe Checkout). */
 	verify: (token: string) => unwrap(api.POST('/api/portal/verify', { body: { token } })),
 	passwordReset: (email: string) => unwrap(api.POST('/api/portal/password-reset', { body: { email } })),
 	passwordResetConfirm: (token: string, password: string) =>
@@ -37,11 +29,13 @@ export const portalApi = {
 		unwrap<PortalTenantDetail>(api.GET('/api/portal/tenants/{tenant_id}', { params: tenantPath(id), signal })),
 	invoices: (signal?: AbortSignal) => unwrap(api.GET('/api/portal/invoices', { signal })),
 	/** A Stripe Customer Portal session (payment method, billing details): its URL. */
-	billingPortal: () => unwrap(api.POST('/api/portal/billing-portal', {})),
+	billingPortal: () => unwrap(api.POST('/api/portal/billing-portal', { body: { return_path: '/portal' } })),
+	/** URL, admin login and the generated password — the password only the first time. */
+	credentials: (id: number | string) =>
+		unwrap<Credentials>(api.POST('/api/portal/tenants/{tenant_id}/credentials', { params: tenantPath(id) })),
 	changePlan: (id: number | string, body: PlanChange) =>
 		unwrap(api.POST('/api/portal/tenants/{tenant_id}/plan', { params: tenantPath(id), body })),
-	cancel: (id: number | string, body: PortalCancel) =>
-		unwrap(api.POST('/api/portal/tenants/{tenant_id}/cancel', { params: tenantPath(id), body })),
+	cancel: (id: number | string) => unwrap(api.POST('/api/portal/tenants/{tenant_id}/cancel', { params: tenantPath(id) })),
 	backups: (id: number | string, signal?: AbortSignal) =>
 		unwrap<PortalBackup[]>(api.GET('/api/portal/tenants/{tenant_id}/backups', { params: tenantPath(id), signal })),
 	download: async (backupId: number, signal?: AbortSignal): Promise<{ blob: Blob; filename: string | null }> => {
