@@ -1,5 +1,5 @@
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { apiGet, apiToken, appErrors, login, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
+import { EMAIL, apiGet, apiToken, appErrors, login, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
 
 /**
  * The customer's whole road, against the real `serve --lab` backend (lab SMTP sink, lab
@@ -192,5 +192,33 @@ test.describe.serial('Portal del cliente', () => {
 		for (const path of ['/api/tenants', '/api/customers', '/api/billing/invoices', '/api/settings']) {
 			expect((await apiGet(request, token, path)).status, path).toBe(403);
 		}
+	});
+});
+
+test.describe('Páginas públicas del portal', () => {
+	test.beforeEach(() => requireBackend());
+
+	test('registro con disponibilidad en vivo, restablecer sin revelar cuentas, /portal pide sesión', async ({ page }) => {
+		const errors = watchConsole(page);
+		await page.goto('/registro');
+		await expect(page.getByRole('heading', { name: 'Crear una cuenta' })).toBeVisible();
+		await page.getByLabel('Subdominio').fill('-mal');
+		await expect(page.getByTestId('subdomain-status')).toHaveText(/guion|letras/);
+		await page.getByLabel('Subdominio').fill(`libre-${stamp}`);
+		await expect(page.getByTestId('subdomain-status')).toHaveText(/Disponible/);
+		await expect(page.getByTestId('plan-basic')).toBeVisible();
+		await screenshot(page, 'portal-registro-publico');
+
+		// The same answer for an unknown e-mail as for a known one.
+		for (const email of [`nadie-${stamp}@example.com`, EMAIL ?? `otro-${stamp}@example.com`]) {
+			await page.goto('/restablecer');
+			await page.getByLabel('Correo electrónico').fill(email);
+			await page.getByRole('button', { name: 'Enviar enlace' }).click();
+			await expect(page.getByTestId('reset-sent')).toContainText('Revise su correo');
+		}
+
+		await page.goto('/portal');
+		await expect(page).toHaveURL(/\/login\?next=%2Fportal/);
+		expect(appErrors(errors)).toEqual([]);
 	});
 });
