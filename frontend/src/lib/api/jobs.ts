@@ -66,8 +66,10 @@ export function dispatchJobEvent(message: SseMessage, handlers: JobEventHandlers
 	}
 }
 
-export function getJob(id: number | string, signal?: AbortSignal) {
-	return unwrap(api.GET('/api/jobs/{job_id}', { params: { path: { job_id: Number(id) } }, signal }));
+export function getJob(id: number | string, signal?: AbortSignal, portal = false) {
+	const params = { path: { job_id: Number(id) } };
+	// Customers read their own jobs under /api/portal (operators' /api/jobs refuses them).
+	return portal ? unwrap(api.GET('/api/portal/jobs/{job_id}', { params, signal })) : unwrap(api.GET('/api/jobs/{job_id}', { params, signal }));
 }
 
 const MAX_RECONNECTS = 10;
@@ -76,17 +78,16 @@ const MAX_RECONNECTS = 10;
 export async function followJob(
 	id: number | string,
 	handlers: JobEventHandlers,
-	signal: AbortSignal
+	signal: AbortSignal,
+	portal = false
 ): Promise<void> {
 	const jobId = Number(id);
 	/** The stream through the typed client (bearer + refresh); a refusal becomes an ApiError. */
 	const open = async (headers: Record<string, string>, openSignal?: AbortSignal): Promise<Response> => {
-		const { response, error } = await api.GET('/api/jobs/{job_id}/events', {
-			params: { path: { job_id: jobId } },
-			headers,
-			parseAs: 'stream',
-			signal: openSignal
-		});
+		const init = { params: { path: { job_id: jobId } }, headers, parseAs: 'stream' as const, signal: openSignal };
+		const { response, error } = portal
+			? await api.GET('/api/portal/jobs/{job_id}/events', init)
+			: await api.GET('/api/jobs/{job_id}/events', init);
 		if (!response.ok) throw toApiError(response.status, error ?? null, response.headers);
 		return response;
 	};

@@ -103,3 +103,20 @@ export type SettingCategory = SettingsData['categories'][number];
 export type Setting = OkData<paths['/api/settings/{key}']['put']>;
 export type ConnectionTest = OkData<paths['/api/settings/test/{integration}']['post']>;
 export type ConnectionCheck = ConnectionTest['checks'][number];
+
+// Customer portal (issue 16): public sign-up and the customer's own objects.
+export type PortalPlan = OkData<paths['/api/billing/plans']['get']>[number];
+export type SignupRequest = NonNullable<paths['/api/portal/signup']['post']['requestBody']>['content']['application/json'];
+export type PortalTenant = OkData<paths['/api/portal/tenants']['get']>[number];
+export type PortalTenantDetail = OkData<paths['/api/portal/tenants/{tenant_id}']['get']>;
+export type PortalInvoice = OkData<paths['/api/portal/invoices']['get']>[number];
+export type PortalBackup = OkData<paths['/api/portal/tenants/{tenant_id}/backups']['get']>[number];
+export type PlanChange = NonNullable<paths['/api/portal/tenants/{tenant_id}/plan']['post']['requestBody']>['content']['application/json'];
+export type PlanChanged = OkData<paths['/api/portal/tenants/{tenant_id}/plan']['post']>;
+export type Credentials = OkData<paths['/api/portal/tenants/{tenant_id}/credentials']['post']>;
+
+// Operators: customers, sign-ups needing attention, lab mail.
+export type CustomerRow = OkData<paths['/api/customers']['get']>[number];
+export type CustomerDetail = OkData<paths['/api/customers/{customer_id}']['get']>;
+export type PendingCheckout = OkData<paths['/api/billing/checkouts']['get']>[number];
+export type LabMail = OkData<paths['/api/lab/mail']['get']>[number];

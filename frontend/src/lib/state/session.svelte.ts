@@ -23,7 +23,8 @@ export type SessionStatus = 'unknown' | 'loading' | 'authenticated' | 'anonymous
 export const ROLE_LABELS: Record<Role, string> = {
 	admin: 'Administrador',
 	operator: 'Operador',
-	viewer: 'Lector'
+	viewer: 'Lector',
+	customer: 'Cliente'
 };
 
 export class Session {
@@ -57,6 +58,16 @@ export class Session {
 
 	get isAdmin(): boolean {
 		return this.role === 'admin';
+	}
+
+	/** A customer's account: it sees only the portal (/portal), never an operator page. */
+	get isCustomer(): boolean {
+		return this.role === 'customer';
+	}
+
+	/** Where this user belongs after login: customers in the portal, staff in the panel. */
+	get home(): string {
+		return this.isCustomer ? '/portal' : '/';
 	}
 
 	/** On page load: if the tab holds tokens, find out who they belong to. Idempotent. */

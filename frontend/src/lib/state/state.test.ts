@@ -57,6 +57,19 @@ describe('Session', () => {
 		expect(session.roleLabel).toBe('Lector');
 	});
 
+	it('customers belong in the portal, staff in the panel', async () => {
+		const { session } = makeSession({ me: vi.fn(async () => user('customer')) });
+		await session.login('ana@example.com', 'secreto');
+		expect(session.isCustomer).toBe(true);
+		expect(session.canOperate).toBe(false);
+		expect(session.roleLabel).toBe('Cliente');
+		expect(session.home).toBe('/portal');
+		const staff = makeSession().session;
+		await staff.login('ana@example.com', 'secreto');
+		expect(staff.isCustomer).toBe(false);
+		expect(staff.home).toBe('/');
+	});
+
 	it('restores a session from stored tokens, once', async () => {
 		const { session, tokens, deps } = makeSession();
 		tokens.set({ access_token: 'at', refresh_token: 'rt', expires_in: 900 });
