@@ -178,3 +178,23 @@ async def test_every_delivery_order_applied_by_concurrent_workers_ends_in_the_sa
         await webhooks.process_pending(ctx)
     for index in range(PERMUTATIONS):
         assert await _snapshot(ctx, f"c{index}") == EXPECTED, f"permutation {index}"
+
+
+async def test_same_second_customer_updates_keep_the_later_delivered_one(ctx: AppContext) -> None:
+    """A customer has no status to rank: a same-second tie follows delivery order, even when
+    the later delivery is applied first."""
+    customer = {"id": "cus_tie", "object": "customer", "metadata": {}}
+    await _store(
+        ctx,
+        [
+            ("customer.updated", 5, {**customer, "email": "antes@orden.example", "name": "A"}),
+            ("customer.updated", 5, {**customer, "email": "despues@orden.example", "name": "B"}),
+        ],
+    )
+    async with ctx.db.sessionmaker() as session:
+        first, second = list(await session.scalars(select(StripeEvent.id).order_by(StripeEvent.id)))
+    await webhooks.process_event(ctx, second)
+    await webhooks.process_event(ctx, first)
+    async with ctx.db.sessionmaker() as session:
+        row = await session.scalar(select(Customer).where(Customer.stripe_customer_id == "cus_tie"))
+        assert row is not None and (row.email, row.company_name) == ("despues@orden.example", "B")
