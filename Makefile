@@ -37,7 +37,8 @@ system-deps: ## Debian packages the tests need (chromium for the UI tests, opens
 	fi
 
 $(NODE_STAMP): $(FRONTEND)/package-lock.json
-	cd $(FRONTEND) && (npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error)
+	@# npm ci only: it never rewrites the tracked lock file (a fallback to `npm install` did).
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE_STAMP)
 
 frontend: ## Build the SPA when its sources changed

@@ -27,8 +27,69 @@ from erp_core.db import Database, to_libpq_url
 from erp_core.main import create_app
 from erp_core.security import SecretBox, issue_access_token
 from leakguard import LeakRecorder, no_secret_in_response, register_secret
+from shared_parts import SKIP_PREFIX, in_ci, missing, present
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- inputs from ../shared: never a silent skip, a failure in CI (see shared_parts.py) ------
+
+# Fixtures that read the vendor's files: a test using one needs the folder as if marked (the
+# billing `events` builder copies Stripe's published objects from fixtures3.json).
+FIXTURES_NEEDING_SHARED = {"events": "vendor"}
+_shared_misses: dict[str, int] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "needs_shared(part): reads ../shared/<part> ('vendor' or 'odoo'); skipped loudly when "
+        "absent, failed when CI=true",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        declared = {p for m in item.iter_markers("needs_shared") for p in m.args}
+        for fixture, part in FIXTURES_NEEDING_SHARED.items():
+            if fixture in getattr(item, "fixturenames", ()) and part not in declared:
+                item.add_marker(pytest.mark.needs_shared(part))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Check before any fixture runs, so a missing folder costs no database or lab."""
+    for marker in item.iter_markers("needs_shared"):
+        for part in marker.args:
+            if not present(part):
+                missing(part)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not (report.skipped or report.failed):
+        return
+    text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    if SKIP_PREFIX in text:
+        reason = text[text.index(SKIP_PREFIX) :].splitlines()[0].split(";")[0]
+        _shared_misses[reason] = _shared_misses.get(reason, 0) + 1
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """End the run with a line nobody can miss when tests did not run for lack of ../shared."""
+    if not _shared_misses:
+        return
+    total = sum(_shared_misses.values())
+    outcome = "FAILED (CI=true)" if in_ci() else "SKIPPED"
+    terminalreporter.write_sep(
+        "!", f"{total} tests {outcome}: inputs from ../shared are missing", red=True, bold=True
+    )
+    for reason, count in sorted(_shared_misses.items()):
+        terminalreporter.write_line(f"  {count:4d} × {reason}", red=True, bold=True)
+    if not in_ci():
+        terminalreporter.write_line(
+            "  This run is partial; with CI=true these are failures.", red=True, bold=True
+        )
 
 
 @pytest.fixture(autouse=True)

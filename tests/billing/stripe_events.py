@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import secrets
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
+import shared_parts
 from erp_core.lab.stripe import sign_payload
 
 WEBHOOK_SECRET = "whsec_" + secrets.token_hex(16)
-VENDOR_DIR = Path(
-    os.environ.get("VENDOR_SPECS_DIR", Path(__file__).resolve().parents[3] / "shared" / "vendor")
-)
+VENDOR_DIR = shared_parts.part_path("vendor")
 FIXTURES = VENDOR_DIR / "stripe" / "fixtures3.json"
 
 
@@ -37,7 +33,7 @@ SHAPES = _fixture_shapes()
 def shape(kind: str) -> dict[str, Any]:
     """A deep copy of Stripe's published object (skips the test when the file is absent)."""
     if kind not in SHAPES:
-        pytest.skip(f"vendor fixtures not found at {FIXTURES}")
+        shared_parts.missing("vendor", FIXTURES)
     return copy.deepcopy(SHAPES[kind])
 
 

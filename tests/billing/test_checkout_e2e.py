@@ -67,6 +67,21 @@ async def _wait(
     raise AssertionError(f"timeout waiting on {url}: {data}")
 
 
+async def _wait_events_applied(
+    client: httpx.AsyncClient, headers: dict[str, str], forwarded: int, timeout: float = 40
+) -> None:
+    """Wait until the forwarded events are all stored and applied (none pending or failed)."""
+    deadline = time.monotonic() + timeout
+    seen: Any = None
+    while time.monotonic() < deadline:
+        page = (await client.get("/api/billing/events?per_page=100", headers=headers)).json()
+        seen = [(e["event_type"], e["processed"], e["error"]) for e in page["data"]]
+        if page["meta"]["total"] >= forwarded and all(e["processed"] for e in page["data"]):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"forwarded events not all applied: {seen}")
+
+
 async def test_checkout_creates_and_provisions_the_tenant(
     client: httpx.AsyncClient,
     ctx: AppContext,
@@ -124,12 +139,15 @@ async def test_checkout_creates_and_provisions_the_tenant(
     assert tenant["status"] == "active", tenant["last_error"]
     assert tenant["subdomain"] == "acme" and tenant["plan"] == "basic"
 
+    # "Active" only says provisioning ran; the billing mirror is complete once every forwarded
+    # event has been applied (they are applied in batches, concurrently, in any order).
+    await _wait_events_applied(client, admin["headers"], len(types))
     billing = (
         await client.get(f"/api/tenants/{tenant_id}/billing", headers=admin["headers"])
     ).json()["data"]
     assert billing["customer"]["email"] == "dueno@acme.example"
     assert billing["subscription"]["status"] == "active" and billing["subscription"]["mrr"] == 2900
-    assert [i["status"] for i in billing["invoices"]] == ["paid"]
+    assert [i["status"] for i in billing["invoices"]] == ["paid"], await _event_log(ctx)
     invoices = (
         await client.get("/api/billing/invoices?status=paid", headers=admin["headers"])
     ).json()
@@ -185,6 +203,25 @@ async def test_stripe_step_creates_one_subscription_billed_by_invoice(
     ctx.settings.stripe_secret_key = None
     with pytest.raises(StepSkipped, match="Stripe no está configurado"):
         await ensure_stripe_subscription(run)
+
+
+async def _event_log(ctx: AppContext) -> str:
+    """The stored events in the order they were applied (the evidence when the state is off)."""
+    from sqlalchemy import select
+
+    from erp_core.models import StripeEvent
+
+    async with ctx.db.sessionmaker() as session:
+        rows = await session.scalars(
+            select(StripeEvent).order_by(StripeEvent.processed_at.nulls_last(), StripeEvent.id)
+        )
+        return "\n".join(
+            f"#{r.id} {r.event_id} {r.event_type} created={r.created:%H:%M:%S} "
+            f"received={r.received_at:%H:%M:%S.%f} applied="
+            f"{r.processed_at and f'{r.processed_at:%H:%M:%S.%f}'} attempts={r.attempts}"
+            f" error={r.error}"
+            for r in rows
+        )
 
 
 async def _quiet(level: str, message: str) -> None:

@@ -13,8 +13,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tests.billing.stripe_events import SHAPES, WEBHOOK_SECRET
+from tests.billing.stripe_events import FIXTURES, SHAPES, WEBHOOK_SECRET
 
+import shared_parts
 from erp_core.drivers.base import PermanentDriverError, TransientDriverError
 from erp_core.drivers.stripe import StripeGateway, verify_webhook
 from erp_core.lab import LabServer, StripeLabHandle
@@ -30,11 +31,12 @@ def _keys_subset(emitted: dict[str, Any], kind: str) -> set[str]:
     return set(emitted) - set(SHAPES[kind])
 
 
+@pytest.mark.needs_shared("vendor")
 async def test_lab_objects_have_stripe_shapes_and_webhooks_verify(
     stripe_lab: StripeLabHandle,
 ) -> None:
     if not SHAPES:
-        pytest.skip("vendor fixtures not found")
+        shared_parts.missing("vendor", FIXTURES)
     received: list[tuple[bytes, str]] = []
 
     async def sink(request: Request) -> JSONResponse:

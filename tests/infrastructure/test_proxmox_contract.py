@@ -11,7 +11,6 @@ carry every required one.
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -19,19 +18,21 @@ from typing import Any
 
 import pytest
 
+import shared_parts
 from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.lab import ProxmoxLab
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.needs_shared("vendor")
 
 
 @cache
 def _schema() -> dict[str, dict[str, Any]]:
     """apidata.js is ``const apiSchema = [ … ];``: take the JSON array, index every path."""
-    base = Path(os.environ.get("VENDOR_SPECS_DIR") or REPO_ROOT.parent / "shared" / "vendor")
+    base = shared_parts.part_path("vendor")
     path = base / "proxmox" / "apidata.js"
     if not path.is_file():
-        pytest.skip(f"Proxmox API schema not found at {path} (set VENDOR_SPECS_DIR)")
+        shared_parts.missing("vendor", path)
     source = path.read_text()
     start = source.index("[", source.index("apiSchema"))
     tree, _ = json.JSONDecoder().raw_decode(source[start:])

@@ -26,7 +26,7 @@ from erp_core.context import AppContext
 from erp_core.drivers.base import PermanentDriverError
 from erp_core.drivers.factory import gateway_for
 from erp_core.mail.lifecycle import payment_failed_mail
-from erp_core.models import Coupon, Customer
+from erp_core.models import Coupon, Customer, StripeEvent
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ Handler = Callable[[EventInput], Awaitable[str]]
 async def on_customer(ev: EventInput) -> str:
     obj, session = ev.obj, ev.session
     stripe_id = str(obj["id"])
+    await history.lock_object(session, "customer", stripe_id)
     customer = await session.scalar(
         select(Customer).where(Customer.stripe_customer_id == stripe_id).with_for_update()
     )
@@ -75,15 +76,41 @@ async def on_customer(ev: EventInput) -> str:
         )
         session.add(customer)
     customer.stripe_customer_id = stripe_id
-    if customer.stripe_updated_at is None or ev.created >= customer.stripe_updated_at:
+    if await _customer_view_is_newest(ev, customer, stripe_id):
         customer.stripe_updated_at = ev.created
         if email:
             customer.email = email.lower()
         if text(obj.get("name")):
             customer.company_name = str(obj["name"])[:200]
     await session.flush()
+    await history.link_customer_invoices(session, stripe_id, customer.id)
     await history.refresh_customer_subscriptions(session, stripe_id)
     return "handled"
+
+
+async def _customer_view_is_newest(ev: EventInput, customer: Customer, stripe_id: str) -> bool:
+    """Newer event time wins; within the same second, the later-received event wins.
+
+    A customer has no status to rank, so a same-second tie is broken by reception order: an
+    event is skipped when a later-received event about the same customer and second was
+    already applied (the customer lock makes this check and the write one step).
+    """
+    if customer.stripe_updated_at is None or ev.created > customer.stripe_updated_at:
+        return True
+    if ev.created < customer.stripe_updated_at:
+        return False
+    later = await ev.session.scalar(
+        select(StripeEvent.id)
+        .where(
+            StripeEvent.event_type.in_(CUSTOMER_EVENTS),
+            StripeEvent.processed.is_(True),
+            StripeEvent.created == ev.created,
+            StripeEvent.id > ev.seq,
+            StripeEvent.payload["data"]["object"]["id"].astext == stripe_id,
+        )
+        .limit(1)
+    )
+    return later is None
 
 
 async def on_subscription(ev: EventInput) -> str:
@@ -160,6 +187,8 @@ async def on_checkout_completed(ev: EventInput) -> str:
 
     return await complete_checkout(ev.session, ev.ctx, ev.obj, ev.created)
 
+
+CUSTOMER_EVENTS = ("customer.created", "customer.updated")
 
 HANDLERS: dict[str, Handler] = {
     "customer.created": on_customer,

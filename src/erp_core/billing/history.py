@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,6 +156,15 @@ async def _tenant_for(
     return found
 
 
+# A subscription's states cycle (active ↔ past_due), so only its end is ranked: within the same
+# second an ended subscription stays ended whatever order the events arrived in; other ties
+# fall back to the order Stripe delivered them.
+FINAL_SUBSCRIPTION_STATUSES = ("canceled", "incomplete_expired")
+_final_subscription_status = case(
+    (SubscriptionState.status.in_(FINAL_SUBSCRIPTION_STATUSES), 1), else_=0
+)
+
+
 async def refresh_subscription(
     session: AsyncSession, stripe_subscription_id: str, *, now: datetime | None = None
 ) -> Subscription | None:
@@ -164,7 +173,11 @@ async def refresh_subscription(
     latest = await session.scalar(
         select(SubscriptionState)
         .where(SubscriptionState.stripe_subscription_id == stripe_subscription_id)
-        .order_by(SubscriptionState.effective_at.desc(), SubscriptionState.received_seq.desc())
+        .order_by(
+            SubscriptionState.effective_at.desc(),
+            _final_subscription_status.desc(),
+            SubscriptionState.received_seq.desc(),
+        )
         .limit(1)
     )
     if latest is None:
@@ -278,6 +291,45 @@ async def lock_object(session: AsyncSession, kind: str, stripe_id: str) -> None:
     )
 
 
+# An invoice only moves forward: draft → open → (uncollectible →) paid | void. Events of the
+# same second carry no order (Stripe stamps whole seconds and delivers in any order), so the
+# status decides the tie; `paid` and `void` are final and no older view can undo them.
+INVOICE_STATUS_RANK = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3}
+FINAL_INVOICE_STATUSES = frozenset({"paid", "void"})
+
+
+def _invoice_view_is_newer(row: Invoice, seen_at: datetime, status: str) -> bool:
+    """Whether a view of the invoice as of `seen_at` with `status` may replace the stored one.
+
+    Ordered by (event time, status rank); an equal key re-applies (idempotent redelivery).
+    A final status is never replaced by a non-final one, whatever the clocks say.
+    """
+    if row.status in FINAL_INVOICE_STATUSES and status not in FINAL_INVOICE_STATUSES:
+        return False
+    stored = (row.source_updated_at, INVOICE_STATUS_RANK.get(row.status, 0))
+    return (seen_at, INVOICE_STATUS_RANK.get(status, 0)) >= stored
+
+
+async def _customer_pk(session: AsyncSession, stripe_customer: str | None) -> int | None:
+    if not stripe_customer:
+        return None
+    found: int | None = await session.scalar(
+        select(Customer.id).where(Customer.stripe_customer_id == stripe_customer)
+    )
+    return found
+
+
+async def link_customer_invoices(
+    session: AsyncSession, stripe_customer_id: str, customer_id: int
+) -> None:
+    """Attach invoices that arrived before their customer (events come in any order)."""
+    await session.execute(
+        update(Invoice)
+        .where(Invoice.stripe_customer_id == stripe_customer_id, Invoice.customer_id.is_(None))
+        .values(customer_id=customer_id)
+    )
+
+
 async def upsert_invoice(
     session: AsyncSession, obj: dict[str, Any], seen_at: datetime, *, paid_event: bool = False
 ) -> Invoice | None:
@@ -287,16 +339,14 @@ async def upsert_invoice(
     row = await session.scalar(
         select(Invoice).where(Invoice.stripe_invoice_id == invoice_id).with_for_update()
     )
-    if row is not None and row.source_updated_at > seen_at:
+    status = str(obj.get("status") or "draft")
+    if row is not None and not _invoice_view_is_newer(row, seen_at, status):
+        if row.customer_id is None:
+            row.customer_id = await _customer_pk(session, ref(obj.get("customer")))
         return None
     transitions = as_dict(obj.get("status_transitions"))
     stripe_customer = ref(obj.get("customer"))
-    customer_id = None
-    if stripe_customer:
-        customer_id = await session.scalar(
-            select(Customer.id).where(Customer.stripe_customer_id == stripe_customer)
-        )
-    status = str(obj.get("status") or "draft")
+    customer_id = await _customer_pk(session, stripe_customer)
     paid_at = ts(transitions.get("paid_at"))
     if paid_at is None and (paid_event or status == "paid"):
         paid_at = seen_at if row is None or row.paid_at is None else row.paid_at

@@ -10,7 +10,6 @@ the emulator's successful answers must have the documented envelope and record s
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -18,12 +17,14 @@ from typing import Any
 
 import pytest
 
+import shared_parts
 from erp_core.drivers.base import IngressRule
 from erp_core.drivers.cloudflare import CloudflareManager
 from erp_core.lab import LabStack
 from erp_core.lab.cloudflare import API_PREFIX, LoggedRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.needs_shared("vendor")
 # Vendor facts from NOTES.md that the 2024-08 schema leaves out: lists paginate with
 # result_info.total_pages, and every answer (even DELETE's) carries the v4 envelope.
 ALLOWED_UNDOCUMENTED = {
@@ -34,10 +35,10 @@ ALLOWED_UNDOCUMENTED = {
 
 @cache
 def _spec() -> dict[str, Any]:
-    base = Path(os.environ.get("VENDOR_SPECS_DIR") or REPO_ROOT.parent / "shared" / "vendor")
+    base = shared_parts.part_path("vendor")
     path = base / "cloudflare" / "openapi.json"
     if not path.is_file():
-        pytest.skip(f"Cloudflare OpenAPI description not found at {path} (set VENDOR_SPECS_DIR)")
+        shared_parts.missing("vendor", path)
     return dict(json.loads(path.read_text()))
 
 
