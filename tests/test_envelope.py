@@ -44,7 +44,9 @@ async def test_422_names_fields_in_spanish(client: httpx.AsyncClient) -> None:
     fields = {f["field"]: f["message"] for f in body["fields"]}
     assert set(fields) == {"email", "password"}
     assert fields["password"] == "Este campo es obligatorio."
-    assert "email" in body["detail"]
+    labels = {f["field"]: f["label"] for f in body["fields"]}
+    assert labels == {"email": "Correo electrónico", "password": "Contraseña"}
+    assert body["detail"] == "Revise estos campos: Correo electrónico, Contraseña."
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
