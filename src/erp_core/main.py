@@ -20,7 +20,7 @@ from erp_core.config import Settings, get_settings
 from erp_core.context import AppContext, build_context
 from erp_core.errors import envelope_openapi, install_error_handlers
 from erp_core.middleware import RequestContextMiddleware
-from erp_core.spa import default_spa_dir, mount_spa
+from erp_core.spa import default_spa_dir, install_docs, mount_spa
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +133,14 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from the packaged assets by install_docs (offline)
         redoc_url=None,
         lifespan=lifespan,
     )
     if ctx is not None:
         app.state.ctx = ctx
     install_error_handlers(app)
+    install_docs(app)
     _include_routers(app)
     envelope_openapi(app)
     mount_spa(app, spa_dir or default_spa_dir())
