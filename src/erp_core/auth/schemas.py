@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 Role = Literal["admin", "operator", "viewer"]
 
@@ -84,3 +84,11 @@ class AuditOut(BaseModel):
     request_id: str | None
     success: bool
     details: dict[str, Any]
+    action_label: str = Field(default="", description="La acción en español, para mostrar")
+
+    @model_validator(mode="after")
+    def _label(self) -> AuditOut:
+        from erp_core.audit.service import action_label
+
+        self.action_label = action_label(self.action)
+        return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -83,9 +84,11 @@ async def login(
     if user is None or not valid or user.disabled:
         await ctx.cache.incr(f"rl:login:acct:{email}", ctx.settings.login_rate_limit_window_seconds)
         reason = "disabled" if user is not None and valid else "bad_credentials"
+        # Attribute the attempt to the e-mail tried: "Sistema" hides who is being attacked.
+        tried = replace(actor, email=email[:254])
         await record_detached(
             ctx,
-            actor,
+            tried,
             "auth.login_failed",
             "user",
             user.id if user else None,
