@@ -17,7 +17,8 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=512)
+    # Absent: the browser's httpOnly session cookie is used (see docs/api-conventions.md).
+    refresh_token: str | None = Field(default=None, min_length=10, max_length=512)
 
 
 class LogoutIn(BaseModel):

@@ -137,7 +137,9 @@ async def refresh(session: AsyncSession, ctx: AppContext, actor: Actor, raw: str
     return await _issue_tokens(session, ctx, user, token.family_id, actor.ip)
 
 
-async def logout(session: AsyncSession, actor: Actor, raw: str | None) -> None:
+async def logout(
+    session: AsyncSession, actor: Actor, raw: str | None, *, audit: bool = True
+) -> None:
     if raw:
         token = await session.scalar(
             select(RefreshToken).where(
@@ -150,7 +152,8 @@ async def logout(session: AsyncSession, actor: Actor, raw: str | None) -> None:
                 .where(RefreshToken.family_id == token.family_id, RefreshToken.revoked_at.is_(None))
                 .values(revoked_at=_now())
             )
-    record(session, actor, "auth.logout", "user", actor.user_id)
+    if audit:
+        record(session, actor, "auth.logout", "user", actor.user_id)
 
 
 async def revoke_all_for_user(session: AsyncSession, user_id: int) -> None:
