@@ -164,6 +164,14 @@ class OdooServerOut(BaseModel):
     health: Literal["ok", "down", "unknown"]
     latency_ms: float | None
     health_detail: str | None
+    display_name: str = Field(
+        default="", description="Nombre para mostrar (el subdominio del tenant si es dedicado)"
+    )
+    dedicated: bool = Field(default=False, description="Contenedor dedicado a un solo tenant")
+    status_label: str = Field(
+        default="", description="Estado para mostrar: «Caído» si no responde, nunca «Activo»"
+    )
+    capacity_label: str = Field(default="", description="Ocupación para mostrar")
     ssh_host: str | None = None
     ssh_port: int | None = None
     ssh_user: str | None = None
