@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
+from erp_core.tenants.history import OperationOut, TenantRef
 from erp_core.tenants.subdomains import subdomain_problem
 
 PlanCode = Literal["basic", "pro", "enterprise"]
@@ -76,10 +77,22 @@ class TenantOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     job_id: int | None = None
+    admin_login: str | None = Field(default=None, description="Usuario administrador de Odoo")
+
+
+class TenantDetail(TenantOut):
+    """The tenant page: also its past operations and, for a restored copy, its source."""
+
+    restored_from: TenantRef | None = Field(
+        default=None, description="Tenant de origen si es una copia restaurada de un respaldo"
+    )
+    operations: list[OperationOut] = Field(default_factory=list)
 
 
 class TenantCreated(TenantOut):
-    admin_login: str
+    admin_login: str | None = Field(
+        default=None, description="El usuario al que pertenece la contraseña de un solo uso"
+    )
     admin_password: str | None = Field(
         default=None, description="Solo si se generó: se muestra en esta respuesta y nunca más"
     )
