@@ -81,7 +81,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
+        /**
+         * Refresh
+         * @description Rotate the refresh token given in the body (API clients) or the session cookie (SPA).
+         */
         post: operations["refresh_api_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -594,7 +597,11 @@ export interface paths {
         /** Put Setting */
         put: operations["put_setting_api_settings__key__put"];
         post?: never;
-        delete?: never;
+        /**
+         * Restore Default
+         * @description Restore the default: drop the stored override so the environment's value applies.
+         */
+        delete: operations["restore_default_api_settings__key__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -678,7 +685,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Tenant */
+        /**
+         * Get Tenant
+         * @description Also for a deleted tenant: its page keeps its backups and past operations.
+         */
         get: operations["get_tenant_api_tenants__tenant_id__get"];
         put?: never;
         post?: never;
@@ -926,6 +936,12 @@ export interface components {
         AuditOut: {
             /** Action */
             action: string;
+            /**
+             * Action Label
+             * @description La acción en español, para mostrar
+             * @default
+             */
+            action_label?: string;
             /** Actor */
             actor: string | null;
             /**
@@ -1171,7 +1187,7 @@ export interface components {
             ram_used: number | null;
             /** Status */
             status: string;
-            tenant: components["schemas"]["TenantRef"] | null;
+            tenant: components["schemas"]["erp_core__infrastructure__schemas__TenantRef"] | null;
             /** Vmid */
             vmid: number;
         };
@@ -1550,6 +1566,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[TenantDetail] */
+        Envelope_TenantDetail_: {
+            data: components["schemas"]["TenantDetail"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[TenantOut] */
         Envelope_TenantOut_: {
             data: components["schemas"]["TenantOut"];
@@ -1758,6 +1787,13 @@ export interface components {
              */
             received_at: string;
         };
+        /** FactOut */
+        FactOut: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** FailedJob */
         FailedJob: {
             /** Error */
@@ -1773,10 +1809,21 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
-        /** FieldError */
+        /**
+         * FieldError
+         * @description One invalid field: `field` for programs, `label` and `message` (Spanish) for people.
+         *
+         *     The label defaults to the field's entry in `erp_core.labels`, so a route raising
+         *     `FieldError(field="value", ...)` still shows the operator a Spanish name.
+         */
         FieldError: {
             /** Field */
             field: string;
+            /**
+             * Label
+             * @default
+             */
+            label?: string;
             /** Message */
             message: string;
         };
@@ -1907,6 +1954,11 @@ export interface components {
             /** Job Id */
             job_id: number;
             /**
+             * Job Title
+             * @description La operación, p. ej. «Creación»
+             */
+            job_title?: string | null;
+            /**
              * Level
              * @enum {string}
              */
@@ -1915,8 +1967,17 @@ export interface components {
             message: string;
             /** Step */
             step: string | null;
+            /**
+             * Step Label
+             * @description El paso en español
+             */
+            step_label?: string | null;
             /** Tenant Id */
             tenant_id: number | null;
+            /** Tenant Name */
+            tenant_name?: string | null;
+            /** Tenant Subdomain */
+            tenant_subdomain?: string | null;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -2166,8 +2227,26 @@ export interface components {
         OdooServerOut: {
             /** Capacity */
             capacity: number;
+            /**
+             * Capacity Label
+             * @description Ocupación para mostrar
+             * @default
+             */
+            capacity_label?: string;
             /** Custom Create Script */
             custom_create_script?: string | null;
+            /**
+             * Dedicated
+             * @description Contenedor dedicado a un solo tenant
+             * @default false
+             */
+            dedicated?: boolean;
+            /**
+             * Display Name
+             * @description Nombre para mostrar (el subdominio del tenant si es dedicado)
+             * @default
+             */
+            display_name?: string;
             /** Free */
             free: number;
             /**
@@ -2218,6 +2297,12 @@ export interface components {
              * @enum {string}
              */
             state: "active" | "draining" | "down";
+            /**
+             * Status Label
+             * @description Estado para mostrar: «Caído» si no responde, nunca «Activo»
+             * @default
+             */
+            status_label?: string;
             /** Tenants */
             tenants: number;
             /** Tunnel Id */
@@ -2265,6 +2350,33 @@ export interface components {
             tunnel_id?: string | null;
             /** Url */
             url?: string | null;
+        };
+        /** OperationOut */
+        OperationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Title
+             * @description La operación en español, p. ej. «Creación»
+             */
+            title: string;
         };
         /** Page[AuditOut] */
         Page_AuditOut_: {
@@ -2421,7 +2533,7 @@ export interface components {
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
-            refresh_token: string;
+            refresh_token?: string | null;
         };
         /** RestoreIn */
         RestoreIn: {
@@ -2492,6 +2604,16 @@ export interface components {
             key: string;
             /** Label */
             label: string;
+            /**
+             * Maximum
+             * @description Valor máximo admitido (numéricos)
+             */
+            maximum?: number | null;
+            /**
+             * Minimum
+             * @description Valor mínimo admitido (numéricos)
+             */
+            minimum?: number | null;
             /**
              * Source
              * @enum {string}
@@ -2632,8 +2754,11 @@ export interface components {
         };
         /** TenantCreated */
         TenantCreated: {
-            /** Admin Login */
-            admin_login: string;
+            /**
+             * Admin Login
+             * @description El usuario al que pertenece la contraseña de un solo uso
+             */
+            admin_login?: string | null;
             /**
              * Admin Password
              * @description Solo si se generó: se muestra en esta respuesta y nunca más
@@ -2681,8 +2806,69 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * TenantDetail
+         * @description The tenant page: also its past operations and, for a restored copy, its source.
+         */
+        TenantDetail: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
+            /** Company Name */
+            company_name: string;
+            /** Country */
+            country: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Job Id */
+            job_id?: number | null;
+            /** Language */
+            language: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Odoo Server Id */
+            odoo_server_id: number | null;
+            /** Operations */
+            operations?: components["schemas"]["OperationOut"][];
+            /** Plan */
+            plan: string;
+            /** @description Tenant de origen si es una copia restaurada de un respaldo */
+            restored_from?: components["schemas"]["erp_core__tenants__history__TenantRef"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed";
+            /** Subdomain */
+            subdomain: string;
+            /** Suspension Reason */
+            suspension_reason: ("manual" | "billing") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
         /** TenantOut */
         TenantOut: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
             /** Company Name */
             company_name: string;
             /** Country */
@@ -2724,15 +2910,6 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string;
-        };
-        /** TenantRef */
-        TenantRef: {
-            /** Id */
-            id: number;
-            /** Status */
-            status: string;
-            /** Subdomain */
-            subdomain: string;
         };
         /** TenantSeriesPoint */
         TenantSeriesPoint: {
@@ -2867,12 +3044,26 @@ export interface components {
             /** Role */
             role?: ("admin" | "operator" | "viewer") | null;
         };
+        /** TenantRef */
+        erp_core__infrastructure__schemas__TenantRef: {
+            /** Id */
+            id: number;
+            /** Status */
+            status: string;
+            /** Subdomain */
+            subdomain: string;
+        };
         /** CheckOut */
         erp_core__logs__routes__CheckOut: {
             /** Details */
             details: {
                 [key: string]: unknown;
             };
+            /**
+             * Facts
+             * @description Detalles con etiqueta y valor legible, para mostrar
+             */
+            facts?: components["schemas"]["FactOut"][];
             /** Label */
             label: string;
             /** Latency Ms */
@@ -2895,6 +3086,13 @@ export interface components {
             name: string;
             /** Ok */
             ok: boolean;
+        };
+        /** TenantRef */
+        erp_core__tenants__history__TenantRef: {
+            /** Id */
+            id: number;
+            /** Subdomain */
+            subdomain: string;
         };
     };
     responses: never;
@@ -3164,9 +3362,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"];
+                "application/json": components["schemas"]["RefreshIn"] | null;
             };
         };
         responses: {
@@ -4636,6 +4834,8 @@ export interface operations {
                 level?: ("debug" | "info" | "warning" | "error") | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Subdominio o nombre de la empresa */
+                tenant?: string | null;
                 /** @description Página (desde 1) */
                 page?: number;
                 /** @description Elementos por página */
@@ -5090,6 +5290,82 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    restore_default_api_settings__key__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5637,7 +5913,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_TenantOut_"];
+                    "application/json": components["schemas"]["Envelope_TenantDetail_"];
                 };
             };
             /** @description Unauthorized */
