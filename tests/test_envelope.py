@@ -44,7 +44,9 @@ async def test_422_names_fields_in_spanish(client: httpx.AsyncClient) -> None:
     fields = {f["field"]: f["message"] for f in body["fields"]}
     assert set(fields) == {"email", "password"}
     assert fields["password"] == "Este campo es obligatorio."
-    assert "email" in body["detail"]
+    labels = {f["field"]: f["label"] for f in body["fields"]}
+    assert labels == {"email": "Correo electrónico", "password": "Contraseña"}
+    assert body["detail"] == "Revise estos campos: Correo electrónico, Contraseña."
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
@@ -115,3 +117,20 @@ async def test_tenant_hostname_gets_suspended_page(client: httpx.AsyncClient) ->
     assert resp.status_code == 503
     assert "Servicio suspendido" in resp.text
     assert "acme.sajet.us" in resp.text
+
+
+async def test_api_docs_work_offline(client: httpx.AsyncClient) -> None:
+    """Swagger UI must not need a CDN: every asset the page names is ours and loads."""
+    import re
+
+    resp = await client.get("/api/docs")
+    assert resp.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", resp.text)
+    assert len(urls) >= 3, urls
+    for url in urls:
+        assert url.startswith("/"), f"external asset on /api/docs: {url}"
+        loaded = await client.get(url)
+        assert loaded.status_code == 200, url
+        assert len(loaded.content) > 100
+    assert "cdn" not in resp.text.lower()
+    assert (await client.get("/api/docs/assets/../../config.py")).status_code == 404

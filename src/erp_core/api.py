@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from erp_core.error_codes import ErrorCode
+from erp_core.labels import label_for
 
 T = TypeVar("T")
 
@@ -26,8 +27,21 @@ class Envelope(BaseModel, Generic[T]):
 
 
 class FieldError(BaseModel):
+    """One invalid field: `field` for programs, `label` and `message` (Spanish) for people.
+
+    The label defaults to the field's entry in `erp_core.labels`, so a route raising
+    `FieldError(field="value", ...)` still shows the operator a Spanish name.
+    """
+
     field: str
+    label: str = ""
     message: str
+
+    @model_validator(mode="after")
+    def _default_label(self) -> FieldError:
+        if not self.label:
+            self.label = label_for(self.field)
+        return self
 
 
 class ErrorEnvelope(BaseModel):

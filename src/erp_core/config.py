@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     odoo_capacity: int = 50
     odoo_default_language: str = "es_ES"
     odoo_default_country: str | None = None
+    # Contact shown to customers on the public suspension page.
+    support_email: str | None = None
+    support_url: str | None = None
     odoo_timeout_seconds: float = 30.0
     odoo_create_timeout_seconds: float = 600.0
 

@@ -1,22 +1,25 @@
 """One place that turns every failure into the seed's error envelope.
 
-Validation errors name the offending fields; unknown errors get a generic Spanish detail and a
+Validation errors name the offending fields by their Spanish label (`erp_core.labels` or the
+schema's `Field(title=...)`) with a Spanish message per pydantic error type; unknown errors get a generic Spanish detail and a
 request id, while the trace goes only to the log.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, get_args
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from erp_core.api import ApiError, ErrorEnvelope, FieldError
+from erp_core.labels import label_for
 
 log = logging.getLogger(__name__)
 
@@ -83,23 +86,111 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def _n(value: object) -> str:
+    """A bound from pydantic's context, written the Spanish way (1.000, 0,5)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{int(value):,}".replace(",", ".")
+
+
+_EMAIL_PREFIX = "value is not a valid email address"
+
+
 def _field_message(err: dict[str, Any]) -> str:
+    """One pydantic / email-validator error as a Spanish sentence, with its bound if any."""
     kind = str(err.get("type", ""))
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
     if kind == "value_error":
-        message = str(err.get("msg", ""))
-        # Our validators raise ValueError with Spanish text; pydantic prefixes "Value error, ".
-        return message.removeprefix("Value error, ") or _MESSAGES_ES["value_error"]
-    if kind == "value_error" or kind.startswith("value_error"):
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        if message.startswith(_EMAIL_PREFIX):
+            return "No es una dirección de correo electrónico válida (ejemplo: nombre@empresa.com)."
+        # Our own validators raise ValueError with Spanish text; anything else is generic.
+        return message if message and not _looks_english(message) else _MESSAGES_ES[kind]
+    if kind.startswith("value_error"):
         return _MESSAGES_ES["value_error"]
+    if kind == "string_too_long" and "max_length" in ctx:
+        return f"El texto es demasiado largo (máximo {_n(ctx['max_length'])} caracteres)."
+    if kind == "string_too_short" and "min_length" in ctx:
+        if ctx["min_length"] == 1:
+            return "Este campo no puede estar vacío."
+        return f"El texto es demasiado corto (mínimo {_n(ctx['min_length'])} caracteres)."
+    if kind == "too_long" and "max_length" in ctx:
+        return f"Demasiados elementos (máximo {_n(ctx['max_length'])})."
+    if kind == "too_short" and "min_length" in ctx:
+        return f"Faltan elementos (mínimo {_n(ctx['min_length'])})."
+    bounds = {
+        "greater_than": ("gt", "Debe ser mayor que {}."),
+        "greater_than_equal": ("ge", "Debe ser como mínimo {}."),
+        "less_than": ("lt", "Debe ser menor que {}."),
+        "less_than_equal": ("le", "Debe ser como máximo {}."),
+    }
+    if kind in bounds and bounds[kind][0] in ctx:
+        key, template = bounds[kind]
+        return template.format(_n(ctx[key]))
     return _MESSAGES_ES.get(kind, "El valor no es válido.")
 
 
-def validation_fields(errors: list[dict[str, Any]]) -> list[FieldError]:
+_ENGLISH_HINTS = (" is ", " must ", " should ", " not ", " the ", "invalid", "value ", " input")
+
+
+def _looks_english(message: str) -> bool:
+    """A validator message that slipped through in English (a library's, not ours)."""
+    low = f" {message.lower()} "
+    return any(hint in low for hint in _ENGLISH_HINTS)
+
+
+def _title_for(request: Request | None, loc: list[str]) -> str | None:
+    """The `Field(title=...)` of the body field at `loc`, if the route's schema gives one."""
+    route = request.scope.get("route") if request is not None else None
+    body = getattr(route, "body_field", None)
+    if body is None or not loc:
+        return None
+    annotation: Any = getattr(getattr(body, "field_info", None), "annotation", None)
+    info: Any = None
+    for part in loc:
+        model = _model_of(annotation)
+        if model is None or part not in model.model_fields:
+            return None
+        info = model.model_fields[part]
+        annotation = info.annotation
+    title = getattr(info, "title", None)
+    return str(title) if title else None
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):  # Optional[Model], Annotated[Model, ...]
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def validation_fields(
+    errors: list[dict[str, Any]], request: Request | None = None
+) -> list[FieldError]:
     fields = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        fields.append(FieldError(field=".".join(loc) or "body", message=_field_message(err)))
+        name = ".".join(loc) or "body"
+        label = _title_for(request, loc) or label_for(name)
+        fields.append(FieldError(field=name, label=label, message=_field_message(err)))
     return fields
+
+
+def validation_detail(fields: list[FieldError]) -> str:
+    """The banner sentence: labels, never wire names."""
+    if not fields:
+        return _HTTP_CODES[422][1]
+    if len(fields) == 1:
+        return f"{fields[0].label}: {fields[0].message}"
+    labels: list[str] = []
+    for f in fields:
+        if f.label not in labels:
+            labels.append(f.label)
+    return f"Revise estos campos: {', '.join(labels[:6])}."
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -111,10 +202,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = validation_fields(list(exc.errors()))
-        names = ", ".join(f.field for f in fields[:5])
-        detail = f"Los datos enviados no son válidos: {names}." if names else _HTTP_CODES[422][1]
-        return error_response(422, "VALIDATION_ERROR", detail, fields=fields)
+        fields = validation_fields(list(exc.errors()), request)
+        return error_response(422, "VALIDATION_ERROR", validation_detail(fields), fields=fields)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -23,7 +23,7 @@ from erp_core.middleware import RequestContextMiddleware
 from erp_core.observability import bench
 from erp_core.runner.queue import worker_options
 from erp_core.settings.service import apply_overrides
-from erp_core.spa import default_spa_dir, mount_spa
+from erp_core.spa import default_spa_dir, install_docs, mount_spa
 from erp_core.tenants.servers import ensure_default_server
 
 log = logging.getLogger(__name__)
@@ -102,13 +102,14 @@ def create_app(
         version=__version__,
         description=API_DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from the packaged assets by install_docs (offline)
         redoc_url=None,
         lifespan=lifespan,
     )
     if ctx is not None:
         app.state.ctx = ctx
     install_error_handlers(app)
+    install_docs(app)
     _include_routers(app)
     envelope_openapi(app)
     mount_spa(app, spa_dir or default_spa_dir())

@@ -27,18 +27,6 @@ SPA_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
-SUSPENDED_HTML = """<!doctype html>
-<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Servicio suspendido</title>
-<style>body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
-background:#0F1419;color:#E6EEF5;font-family:Inter,system-ui,sans-serif}
-main{max-width:32rem;padding:2rem;border:1px solid #2F3640;border-radius:12px;background:#1A1F26}
-h1{color:#fff;font-size:1.5rem;margin:0 0 .75rem}p{color:#B3CDE0;line-height:1.5}
-b{color:#00FF9F}</style></head>
-<body><main><h1>Servicio suspendido — contacte con facturación</h1>
-<p>El acceso a <b>{host}</b> está suspendido temporalmente. Sus datos se conservan intactos.
-Póngase en contacto con el equipo de facturación de Jeturing para reactivarlo.</p></main></body></html>
-"""
 
 
 class RequestContextMiddleware:
@@ -64,7 +52,7 @@ class RequestContextMiddleware:
             return
         tenant_host = self._is_tenant_host(scope)
         if tenant_host is not None:
-            await self._suspended(tenant_host, send)
+            await self._suspended(tenant_host, scope, send)
             return
         rid = None
         for name, value in scope.get("headers", ()):
@@ -122,9 +110,11 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(token)
 
-    async def _suspended(self, host: str, send: Send) -> None:
+    async def _suspended(self, host: str, scope: Scope, send: Send) -> None:
         """Answer a tenant hostname routed here by suspension: a Spanish page, 503."""
-        body = SUSPENDED_HTML.replace("{host}", host.replace("<", "").replace(">", "")).encode()
+        from erp_core.suspended import render
+
+        body = await render(scope.get("app"), host, self.base_suffix)
         await send(
             {
                 "type": "http.response.start",

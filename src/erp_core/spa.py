@@ -46,3 +46,32 @@ def mount_spa(app: FastAPI, spa_dir: Path) -> None:
         if index.is_file():
             return FileResponse(index, headers={"Cache-Control": "no-cache"})
         return HTMLResponse(NOT_BUILT)
+
+
+def install_docs(app: FastAPI, openapi_url: str = "/api/openapi.json") -> None:
+    """Serve Swagger UI at /api/docs from the `swagger-ui-bundle` package, not a CDN.
+
+    The control plane often runs where the internet is not (a lab laptop, a locked-down
+    network); FastAPI's default page pulls its JS/CSS from jsDelivr and stays blank there.
+    """
+    import swagger_ui_bundle  # the assets ship inside this PyPI package
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path).resolve()
+    allowed = {"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"}
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="Jeturing Core API · documentación",
+            swagger_js_url="/api/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/api/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        if name not in allowed:
+            return error_response(404, "NOT_FOUND", "El archivo solicitado no existe.")
+        return FileResponse(assets / name, headers={"Cache-Control": "public, max-age=86400"})

@@ -167,3 +167,30 @@ async def test_dead_redis_degrades_to_direct_queries(
             "/api/auth/login", json={"email": admin["email"], "password": admin["password"]}
         )
         assert login.status_code == 200
+
+
+async def test_failed_job_leaves_the_list_once_its_retry_succeeded(
+    client: httpx.AsyncClient, admin: dict[str, Any], database_url: str
+) -> None:
+    seed(database_url, 10)
+    with psycopg.connect(database_url) as conn:
+        tenant = conn.execute("SELECT max(id) FROM tenants").fetchone()
+        assert tenant is not None
+        conn.execute(  # another operation on the tenant succeeding does not excuse it
+            "INSERT INTO jobs (kind, tenant_id, status, params, progress, runs, finished_at) "
+            "VALUES ('backup', %s, 'succeeded', '{}', 100, 1, now())",
+            (tenant[0],),
+        )
+    resp = await client.get("/api/dashboard/all", headers=admin["headers"])
+    assert [j["error"] for j in resp.json()["data"]["failed_jobs"]] == ["Falló el paso X"]
+    with psycopg.connect(database_url) as conn:
+        conn.execute(  # the retry: the same operation, later, succeeded
+            "INSERT INTO jobs (kind, tenant_id, status, params, progress, runs, finished_at) "
+            "VALUES ('create', %s, 'succeeded', '{}', 100, 1, now())",
+            (tenant[0],),
+        )
+    await client.put(  # any write invalidates the dashboard cache
+        "/api/settings/billing_grace_days", json={"value": "8"}, headers=admin["headers"]
+    )
+    resp = await client.get("/api/dashboard/all", headers=admin["headers"])
+    assert resp.json()["data"]["failed_jobs"] == []

@@ -64,6 +64,11 @@ async def test_db_value_overrides_environment_and_revert(
         ("cloudflare_api_base", "ftp://x", "URL"),
         ("erp_core_verify_public_url", "quizá", "true/false"),
         ("billing_currency", "dolares", "moneda"),
+        ("odoo_default_language", "klingon", "código de idioma de Odoo"),
+        ("odoo_default_country", "España", "ISO 3166"),
+        ("erp_core_cache_ttl_seconds", "99999999999", "entre 0 y 86.400"),
+        ("proxmox_ip_prefix", "33", "entre 1 y 32"),
+        ("support_email", "soporte", "correo electrónico"),
     ],
 )
 async def test_invalid_values_are_422_in_spanish(
@@ -72,6 +77,32 @@ async def test_invalid_values_are_422_in_spanish(
     resp = await client.put(f"/api/settings/{key}", json={"value": value}, headers=admin["headers"])
     assert resp.status_code == 422
     assert fragment in resp.json()["detail"]
+
+
+async def test_valid_codes_are_accepted_and_restore_default_removes_the_override(
+    client: httpx.AsyncClient, admin: dict[str, Any], ctx: AppContext, database_url: str
+) -> None:
+    h = admin["headers"]
+    resp = await client.put("/api/settings/odoo_default_country", json={"value": "mx"}, headers=h)
+    assert resp.status_code == 200 and resp.json()["data"]["value"] == "MX"
+    resp = await client.put(
+        "/api/settings/odoo_default_language", json={"value": "es_MX"}, headers=h
+    )
+    assert resp.status_code == 200 and ctx.settings.odoo_default_language == "es_MX"
+    resp = await client.put(
+        "/api/settings/erp_core_cache_ttl_seconds", json={"value": "30"}, headers=h
+    )
+    assert resp.json()["data"]["maximum"] == 86400
+    resp = await client.delete("/api/settings/odoo_default_language", headers=h)
+    assert resp.status_code == 200
+    assert resp.json()["data"]["source"] == "default" and resp.json()["data"]["value"] == "es_ES"
+    assert ctx.settings.odoo_default_language == "es_ES"
+    with psycopg.connect(database_url) as conn:
+        keys = {r[0] for r in conn.execute("SELECT key FROM system_config")}
+        actions = [r[0] for r in conn.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert "odoo_default_language" not in keys and "odoo_default_country" in keys
+    assert actions[-1] == "setting.delete"
+    assert (await client.delete("/api/settings/database_url", headers=h)).status_code == 404
 
 
 async def test_unknown_key_and_roles(

@@ -17,6 +17,58 @@ from erp_core.context import AppContext
 from erp_core.deps import Actor
 from erp_core.models import AuditLog
 
+# Spanish names of the audit actions, for the log's "Acción" column. An action missing here
+# falls back to a readable sentence built from its parts (see `action_label`), never its code.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": "Inicio de sesión",
+    "auth.login_failed": "Inicio de sesión fallido",
+    "auth.logout": "Cierre de sesión",
+    "auth.refresh_reuse": "Reutilización de sesión detectada (sesión revocada)",
+    "backup.create": "Respaldo solicitado",
+    "backup.download": "Descarga de respaldo",
+    "backup.restore": "Restauración de respaldo",
+    "billing.event.reprocess": "Evento de facturación reprocesado",
+    "billing.invoices.sync": "Sincronización de facturas",
+    "billing.plan.update": "Plan modificado",
+    "node.update": "Nodo modificado",
+    "server.create": "Servidor registrado",
+    "server.delete": "Servidor eliminado",
+    "server.update": "Servidor modificado",
+    "setting.delete": "Ajuste restablecido al valor predeterminado",
+    "setting.test": "Prueba de conexión",
+    "setting.update": "Ajuste modificado",
+    "tenant.create": "Tenant creado",
+    "tenant.delete": "Tenant eliminado",
+    "tenant.restore_copy": "Restauración como nuevo tenant",
+    "tenant.reactivate": "Tenant reactivado",
+    "tenant.retry": "Operación reintentada",
+    "tenant.suspend": "Tenant suspendido",
+    "tenant.backup": "Respaldo solicitado",
+    "tenant.restore": "Restauración de respaldo",
+    "user.create": "Usuario creado",
+    "user.reset_password": "Contraseña restablecida",
+    "user.update": "Usuario modificado",
+}
+
+_OBJECTS_ES = {
+    "auth": "Sesión",
+    "backup": "Respaldo",
+    "billing": "Facturación",
+    "node": "Nodo",
+    "server": "Servidor",
+    "setting": "Ajuste",
+    "tenant": "Tenant",
+    "user": "Usuario",
+}
+
+
+def action_label(action: str) -> str:
+    """The Spanish label of an audit action (the UI never shows `auth.login`)."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    head = action.split(".", 1)[0]
+    return f"Acción sobre {_OBJECTS_ES.get(head, 'el sistema').lower()}"
+
 
 def _entry(
     actor: Actor,

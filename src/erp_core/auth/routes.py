@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from erp_core.api import Conflict, Envelope, Page, Pagination, error_responses, ok
+from erp_core.api import Conflict, Envelope, Page, Pagination, Unauthorized, error_responses, ok
 from erp_core.audit import service as audit
 from erp_core.auth import service
 from erp_core.auth.schemas import (
@@ -38,27 +38,103 @@ from erp_core.security import generate_password
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
+# The browser keeps its refresh token in this cookie: httpOnly (no script reads it),
+# SameSite=Strict and scoped to /api/auth (sent only to login/refresh/logout, never from
+# another site), Secure whenever the request came over https. Access tokens stay in memory.
+REFRESH_COOKIE = "jc_refresh"
+COOKIE_PATH = "/api/auth"
+# A refresh by cookie must carry this header: a cross-site form cannot set it, and a
+# cross-origin script cannot send it without a CORS preflight this API never grants.
+CSRF_HEADER = "x-requested-with"
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+def _set_refresh_cookie(response: Response, request: Request, ctx: Ctx, raw: str) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        raw,
+        max_age=ctx.settings.refresh_token_ttl_seconds,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=_is_https(request),
+        samesite="strict",
+    )
+
+
+def _cleared_cookie(request: Request) -> str:
+    gone = Response()
+    gone.delete_cookie(
+        REFRESH_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=_is_https(request),
+        samesite="strict",
+    )
+    return gone.headers["set-cookie"]
+
+
 @router.post(
     "/auth/login", response_model=Envelope[TokenOut], responses=error_responses(401, 422, 429)
 )
-async def login(body: LoginIn, request: Request, ctx: Ctx, session: Session) -> object:
+async def login(
+    body: LoginIn, request: Request, response: Response, ctx: Ctx, session: Session
+) -> object:
     tokens = await service.login(session, ctx, anonymous_actor(request), body.email, body.password)
+    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
     return ok(tokens)
 
 
 @router.post(
     "/auth/refresh", response_model=Envelope[TokenOut], responses=error_responses(401, 422)
 )
-async def refresh(body: RefreshIn, request: Request, ctx: Ctx, session: Session) -> object:
-    return ok(await service.refresh(session, ctx, anonymous_actor(request), body.refresh_token))
+async def refresh(
+    request: Request,
+    response: Response,
+    ctx: Ctx,
+    session: Session,
+    body: RefreshIn | None = None,
+) -> object:
+    """Rotate the refresh token given in the body (API clients) or the session cookie (SPA)."""
+    raw = body.refresh_token if body is not None else None
+    from_cookie = raw is None
+    if from_cookie:
+        raw = request.cookies.get(REFRESH_COOKIE)
+        if not raw or len(raw) > 512 or not request.headers.get(CSRF_HEADER):
+            raise Unauthorized(service.INVALID_REFRESH, code="INVALID_TOKEN")
+    assert raw is not None
+    try:
+        tokens = await service.refresh(session, ctx, anonymous_actor(request), raw)
+    except Unauthorized as exc:
+        if from_cookie:
+            exc.headers = {**(exc.headers or {}), "Set-Cookie": _cleared_cookie(request)}
+        raise
+    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
+    return ok(tokens)
 
 
 @router.post("/auth/logout", response_model=Envelope[LoggedOut], responses=error_responses(401))
 async def logout(
-    body: LogoutIn, actor: Annotated[Actor, Depends(current_actor)], session: Session
+    body: LogoutIn,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(current_actor)],
+    session: Session,
 ) -> object:
     """Any signed-in user may log out, customers included (they have no operator rank)."""
     await service.logout(session, actor, body.refresh_token)
+    cookie = request.cookies.get(REFRESH_COOKIE)
+    if cookie and cookie != body.refresh_token and len(cookie) <= 512:
+        await service.logout(session, actor, cookie, audit=False)
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=_is_https(request),
+        samesite="strict",
+    )
     return ok(LoggedOut())
 
 

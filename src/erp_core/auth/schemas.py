@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 Role = Literal["admin", "operator", "viewer"]
 AnyRole = Literal["admin", "operator", "viewer", "customer"]
@@ -18,7 +18,8 @@ class LoginIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=10, max_length=512)
+    # Absent: the browser's httpOnly session cookie is used (see docs/api-conventions.md).
+    refresh_token: str | None = Field(default=None, min_length=10, max_length=512)
 
 
 class LogoutIn(BaseModel):
@@ -85,3 +86,11 @@ class AuditOut(BaseModel):
     request_id: str | None
     success: bool
     details: dict[str, Any]
+    action_label: str = Field(default="", description="La acción en español, para mostrar")
+
+    @model_validator(mode="after")
+    def _label(self) -> AuditOut:
+        from erp_core.audit.service import action_label
+
+        self.action_label = action_label(self.action)
+        return self

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -90,9 +91,11 @@ async def login(
     if user is None or not valid or user.disabled:
         await ctx.cache.incr(f"rl:login:acct:{email}", ctx.settings.login_rate_limit_window_seconds)
         reason = "disabled" if user is not None and valid else "bad_credentials"
+        # Attribute the attempt to the e-mail tried: "Sistema" hides who is being attacked.
+        tried = replace(actor, email=email[:254])
         await record_detached(
             ctx,
-            actor,
+            tried,
             "auth.login_failed",
             "user",
             user.id if user else None,
@@ -141,7 +144,9 @@ async def refresh(session: AsyncSession, ctx: AppContext, actor: Actor, raw: str
     return await _issue_tokens(session, ctx, user, token.family_id, actor.ip)
 
 
-async def logout(session: AsyncSession, actor: Actor, raw: str | None) -> None:
+async def logout(
+    session: AsyncSession, actor: Actor, raw: str | None, *, audit: bool = True
+) -> None:
     if raw:
         token = await session.scalar(
             select(RefreshToken).where(
@@ -154,7 +159,8 @@ async def logout(session: AsyncSession, actor: Actor, raw: str | None) -> None:
                 .where(RefreshToken.family_id == token.family_id, RefreshToken.revoked_at.is_(None))
                 .values(revoked_at=_now())
             )
-    record(session, actor, "auth.logout", "user", actor.user_id)
+    if audit:
+        record(session, actor, "auth.logout", "user", actor.user_id)
 
 
 async def revoke_all_for_user(session: AsyncSession, user_id: int) -> None:

@@ -102,6 +102,21 @@ async def backups_health(ctx: AppContext) -> list[CheckResult]:
             )
             or 0
         )
+        # Honest counts: the young are excused explicitly, and "never backed up" is said.
+        ever = select(Backup.tenant_id).where(Backup.status == "succeeded").scalar_subquery()
+        counts = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(Tenant.id.in_(fresh)),
+                    func.count().filter(Tenant.id.not_in(ever)),
+                    func.count().filter(
+                        Tenant.id.not_in(fresh), Tenant.created_at >= now - STALE_AFTER
+                    ),
+                ).where(Tenant.status == "active")
+            )
+        ).one()
+        active, recent, never, young = (int(n or 0) for n in counts)
         corrupt = int(
             await session.scalar(
                 select(func.count())
@@ -121,6 +136,10 @@ async def backups_health(ctx: AppContext) -> list[CheckResult]:
     failed_drills = sum(count for status, count, _ in drills if status == "failed")
     last = max((at for _, _, at in drills if at is not None), default=None)
     details = {
+        "active_tenants": active,
+        "tenants_with_recent_backup": recent,
+        "tenants_never_backed_up": never,
+        "young_tenants_excused": young,
         "tenants_without_recent_backup": stale,
         "corrupt_backups": corrupt,
         "drills_ok": ok_drills,
@@ -130,7 +149,10 @@ async def backups_health(ctx: AppContext) -> list[CheckResult]:
     }
     problems = []
     if stale:
-        problems.append(f"{stale} tenant(s) activos sin respaldo en las últimas 36 h")
+        problems.append(
+            f"{stale} de {active} tenants activos sin respaldo en las últimas 36 h"
+            + (f" ({never} sin ningún respaldo)" if never else "")
+        )
     if corrupt:
         problems.append(f"{corrupt} respaldo(s) no superan la verificación")
     if failed_drills:
@@ -146,12 +168,23 @@ async def backups_health(ctx: AppContext) -> list[CheckResult]:
         if ok_drills
         else "Aún no hay simulacros de restauración esta semana."
     )
+    if active == 0:
+        coverage = "No hay tenants activos que respaldar."
+    elif recent == active:
+        coverage = f"Los {active} tenants activos tienen respaldo en las últimas 36 h."
+    else:
+        coverage = f"{recent} de {active} tenants activos tienen respaldo en las últimas 36 h"
+        if young:
+            coverage += f"; {young} creado(s) hace menos de 36 h aún no lo tienen y están en plazo"
+        coverage += "."
+    if never:
+        coverage += f" {never} tenant(s) activos no tienen ningún respaldo todavía."
     return [
         CheckResult(
             "backups",
             "Respaldos",
             "ok",
-            f"Todos los tenants activos tienen respaldo reciente. {drill_text}",
+            f"{coverage} {drill_text}",
             None,
             details,
         )

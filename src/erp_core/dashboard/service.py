@@ -87,6 +87,13 @@ FAILED_JOBS_SQL = text("""
 SELECT j.id, j.tenant_id, t.subdomain, j.kind, j.error, j.finished_at
 FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
 WHERE j.status = 'failed'
+  -- a failure a later run of the same operation fixed (a retry) is no longer news
+  AND NOT EXISTS (
+    SELECT 1 FROM jobs r
+    WHERE r.tenant_id IS NOT DISTINCT FROM j.tenant_id AND r.id > j.id
+      AND r.status = 'succeeded'
+      AND regexp_replace(r.kind, '_dedicated$', '') = regexp_replace(j.kind, '_dedicated$', '')
+  )
 ORDER BY j.finished_at DESC NULLS LAST, j.id DESC LIMIT 10
 """)
 

@@ -9,7 +9,10 @@ Nothing here is imported by production code paths outside ``--lab``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from erp_core.lab import persist
 from erp_core.lab.cloudflare import CloudflareLabState, create_cloudflare_lab
 from erp_core.lab.edge import create_edge
 from erp_core.lab.faults import ALWAYS, FaultPlan
@@ -67,16 +70,52 @@ def start_lab_stack(
     base_domain: str = "sajet.us",
     odoo_version: str = "17.0",
     tunnel_names: tuple[str, ...] = ("lab-tunnel",),
+    persist_dir: Path | None = None,
 ) -> LabStack:
-    """Start the three servers on free loopback ports; call ``stop()`` when done."""
+    """Start the three servers on free loopback ports; call ``stop()`` when done.
+
+    With `persist_dir` (``make run``: var/lab) the Odoo and Cloudflare emulators keep their
+    state across restarts (see `lab/persist.py`).
+    """
     faults = FaultPlan()
     odoo_app = create_odoo_lab(master_password, odoo_version, base_domain, faults=faults)
     cloudflare_app = create_cloudflare_lab(cloudflare_token, zone_name=base_domain, faults=faults)
     cloudflare_state: CloudflareLabState = cloudflare_app.state.lab
-    tunnel_ids = [cloudflare_state.add_tunnel(name) for name in tunnel_names]
+    snapshot = persist.Snapshot(persist_dir / "lab-state.json") if persist_dir else None
+    saved = snapshot.load() if snapshot else None
+    if saved:
+        persist.load_cloudflare(cloudflare_state, saved.get("cloudflare") or {})
+        persist.load_odoo(odoo_app.state.lab, saved.get("odoo") or {})
+    by_name = {t["name"]: i for i, t in cloudflare_state.tunnels.items() if not t["deleted_at"]}
+    tunnel_ids = [by_name.get(name) or cloudflare_state.add_tunnel(name) for name in tunnel_names]
     edge_app = create_edge(cloudflare_state, tunnel_ids, base_domain)
-    odoo = LabServer(odoo_app).start()
-    cloudflare = LabServer(cloudflare_app).start()
+    odoo_asgi: Any = odoo_app
+    cloudflare_asgi: Any = cloudflare_app
+    urls: dict[str, str] = {}
+    if snapshot:
+
+        def save() -> None:
+            assert snapshot is not None
+            snapshot.save(
+                {
+                    "odoo_url": urls.get("odoo", ""),
+                    "odoo": persist.dump_odoo(odoo_app.state.lab),
+                    "cloudflare": persist.dump_cloudflare(cloudflare_state),
+                }
+            )
+
+        odoo_asgi = persist.save_after_writes(odoo_app, save)
+        cloudflare_asgi = persist.save_after_writes(cloudflare_app, save)
+    odoo = LabServer(odoo_asgi).start()
+    urls["odoo"] = odoo.url
+    if saved and saved.get("odoo_url"):  # routes named the previous run's Odoo port
+        with cloudflare_state.lock:
+            fixed = persist.rewrite_urls(
+                cloudflare_state.configurations, saved["odoo_url"], odoo.url
+            )
+            cloudflare_state.configurations.clear()
+            cloudflare_state.configurations.update(fixed)
+    cloudflare = LabServer(cloudflare_asgi).start()
     edge = LabServer(edge_app).start()
     return LabStack(
         faults=faults,

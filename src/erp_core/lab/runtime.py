@@ -65,7 +65,10 @@ def start_lab(settings: Settings) -> LabRuntime:
     master = secrets.token_urlsafe(24)
     token = secrets.token_urlsafe(32)
     stack = start_lab_stack(
-        master_password=master, cloudflare_token=token, base_domain=settings.base_domain
+        master_password=master,
+        cloudflare_token=token,
+        base_domain=settings.base_domain,
+        persist_dir=settings.var_dir / "lab",  # emulators outlive a restart, like the DB
     )
     point_settings_at_lab(settings, stack, master, token)
     runtime = LabRuntime(stack)

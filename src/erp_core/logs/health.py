@@ -8,6 +8,7 @@ imports their drivers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from erp_core.tenants.servers import list_with_status
 
 Status = Literal["ok", "degraded", "down", "not_configured"]
 CHECK_TIMEOUT = 3.0
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,6 +47,83 @@ def register_check(name: str, label: str, fn: CheckFn) -> None:
         _EXTRA.append((name, label, fn))
 
 
+def es_number(value: float, decimals: int = 1) -> str:
+    """12.82 → "12,8"; 31383 → "31.383" (Spanish separators, as the UI writes numbers)."""
+    text = f"{value:,.{decimals}f}" if decimals else f"{round(value):,}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _bytes(n: float) -> str:
+    for unit, size in (("TB", 1024**4), ("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            return f"{es_number(n / size)} {unit}"
+    return f"{int(n)} B"
+
+
+FACT_LABELS: dict[str, str] = {
+    "workers": "Workers activos",
+    "depth": "Trabajos en cola",
+    "oldest_waiting_at": "Trabajo más antiguo en espera desde",
+    "oldest_waiting_seconds": "Espera del trabajo más antiguo",
+    "path": "Ruta",
+    "used_bytes": "Usado",
+    "free_bytes": "Libre",
+    "total_bytes": "Total",
+    "tunnels": "Túneles",
+    "without_connections": "Túneles sin conexión",
+    "url": "URL",
+    "tenants": "Tenants alojados",
+    "capacity": "Capacidad",
+    "nodes": "Nodos",
+    "offline": "Nodos sin conexión",
+    "active_tenants": "Tenants activos",
+    "tenants_with_recent_backup": "Con respaldo en las últimas 36 h",
+    "tenants_never_backed_up": "Sin ningún respaldo",
+    "young_tenants_excused": "Creados hace menos de 36 h (en plazo)",
+    "tenants_without_recent_backup": "Sin respaldo reciente (más de 36 h)",
+    "corrupt_backups": "Respaldos que no superan la verificación",
+    "drills_ok": "Simulacros correctos (7 días)",
+    "drills_failed": "Simulacros fallidos (7 días)",
+    "last_drill_at": "Último simulacro",
+    "store": "Almacenamiento",
+}
+
+
+def _fact_value(key: str, value: Any) -> str:
+    if value is None:
+        return "—" if not key.endswith("_at") else "Nunca"
+    if isinstance(value, bool):
+        return "Sí" if value else "No"
+    if key.endswith("_bytes") and isinstance(value, int | float):
+        return _bytes(value)
+    if key.endswith("_seconds") and isinstance(value, int | float):
+        return f"{es_number(value)} s" if value < 120 else f"{es_number(value / 60, 0)} min"
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return at.astimezone(UTC).strftime("%d/%m/%Y %H:%M UTC")
+    if key == "store":
+        return {"local": "Disco local", "s3": "S3"}.get(str(value), str(value))
+    if isinstance(value, int | float):
+        return es_number(value, 0 if float(value).is_integer() else 1)
+    return str(value)
+
+
+def facts(details: dict[str, Any]) -> list[dict[str, str]]:
+    """Details as labelled, human values for the UI (no raw keys, no `null`, no bytes)."""
+    return [
+        {"label": FACT_LABELS[key], "value": _fact_value(key, value)}
+        for key, value in details.items()
+        if key in FACT_LABELS
+    ]
+
+
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
@@ -55,7 +134,11 @@ async def check_postgres(ctx: AppContext) -> list[CheckResult]:
         await conn.execute(text("SELECT 1"))
         latency = _ms(started)
     status: Status = "ok" if latency < 200 else "degraded"
-    return [CheckResult("postgresql", "PostgreSQL", status, f"Responde en {latency} ms.", latency)]
+    return [
+        CheckResult(
+            "postgresql", "PostgreSQL", status, f"Responde en {es_number(latency)} ms.", latency
+        )
+    ]
 
 
 async def check_redis(ctx: AppContext) -> list[CheckResult]:
@@ -71,7 +154,7 @@ async def check_redis(ctx: AppContext) -> list[CheckResult]:
     started = time.perf_counter()
     await ctx.cache.ping()
     latency = _ms(started)
-    return [CheckResult("redis", "Redis", "ok", f"Responde en {latency} ms.", latency)]
+    return [CheckResult("redis", "Redis", "ok", f"Responde en {es_number(latency)} ms.", latency)]
 
 
 QUEUE_SQL = text("""
@@ -125,7 +208,8 @@ async def check_queue(ctx: AppContext) -> list[CheckResult]:
             "queue",
             "Cola de trabajos",
             "ok",
-            f"{row.workers} worker(s) activos, {row.depth} trabajo(s) en cola.",
+            f"{_plural(row.workers, 'worker activo', 'workers activos')}, "
+            f"{_plural(row.depth, 'trabajo', 'trabajos')} en cola.",
             latency,
             details,
         )
@@ -145,7 +229,7 @@ async def check_disk(ctx: AppContext) -> list[CheckResult]:
     }
     pct = round(free_ratio * 100, 1)
     status: Status = "ok" if free_ratio >= 0.10 else ("degraded" if free_ratio >= 0.02 else "down")
-    message = f"{pct} % libre en el disco de datos."
+    message = f"{es_number(pct)} % libre en el disco de datos."
     return [CheckResult("disk", "Disco de datos", status, message, None, details)]
 
 
@@ -209,14 +293,14 @@ async def check_odoo_servers(ctx: AppContext) -> list[CheckResult]:
     for server in servers:
         status: Status = "ok" if server.health == "ok" else "down"
         message = (
-            f"Odoo {server.version} responde en {server.latency_ms} ms."
+            f"Odoo {server.version} responde en {es_number(server.latency_ms or 0)} ms."
             if status == "ok"
-            else f"No responde: {server.health_detail or 'sin detalle'}."
+            else server.health_detail or "El servidor Odoo no responde."
         )
         results.append(
             CheckResult(
                 f"odoo:{server.id}",
-                f"Odoo «{server.name}»",
+                f"Odoo «{server.display_name or server.name}»",
                 status,
                 message,
                 server.latency_ms,
@@ -252,8 +336,16 @@ async def _guarded(
     except TimeoutError:
         return [CheckResult(name, label, "down", f"Sin respuesta en {timeout:g} s.", _ms(started))]
     except Exception as exc:
-        detail = getattr(exc, "message", None) or type(exc).__name__
-        return [CheckResult(name, label, "down", f"Error: {detail}", _ms(started))]
+        # Never "ConnectError: All connection attempts failed": a driver's message is already
+        # Spanish; anything else is said plainly, and the class name goes only to the log.
+        log.warning("health check failed", extra={"check": name, "error": type(exc).__name__})
+        detail = getattr(exc, "message", None)
+        message = (
+            f"{detail}." if isinstance(detail, str) and detail else f"No se pudo comprobar {label}."
+        )
+        if isinstance(exc, OSError | ConnectionError) or "connect" in type(exc).__name__.lower():
+            message = f"No se pudo conectar con {label}."
+        return [CheckResult(name, label, "down", message, _ms(started))]
 
 
 async def run_checks(ctx: AppContext, timeout: float = CHECK_TIMEOUT) -> list[CheckResult]:

@@ -265,6 +265,16 @@ async def _run_step(
 
 
 async def _fail_step(run: StepRun, row: JobStep, message: str) -> str:
+    # An alert matches on this line: tenant, job, step and the (already scrubbed) message.
+    log.warning(
+        "job step failed",
+        extra={
+            "job_id": run.job_id,
+            "tenant_id": run.tenant_id,
+            "step": row.name,
+            "error": message,
+        },
+    )
     await run.log("error", message)
     await _update_step(run.ctx, row.id, status="failed", finished_at=_now(), error=message)
     return message
@@ -320,16 +330,19 @@ async def _job_lock(ctx: AppContext, job_id: int) -> AsyncIterator[bool]:
                 await conn.commit()
 
 
-async def run_operation(ctx: AppContext, job_id: int) -> None:
-    """Run (or resume) job `job_id` to its end. Safe to call twice: the second call no-ops."""
+async def run_operation(ctx: AppContext, job_id: int) -> str | None:
+    """Run (or resume) job `job_id` to its end. Safe to call twice: the second call no-ops.
+
+    Returns the outcome ("succeeded"/"failed"), None when there was nothing to run.
+    """
     async with _job_lock(ctx, job_id) as acquired:
         if not acquired:
             log.info("job already running elsewhere", extra={"job_id": job_id})
-            return
+            return None
         async with ctx.db.sessionmaker() as session:
             job = await session.get(Job, job_id)
             if job is None or job.status not in ("queued", "running"):
-                return
+                return None
             rows = list(
                 await session.scalars(
                     select(JobStep).where(JobStep.job_id == job_id).order_by(JobStep.position)
@@ -350,6 +363,7 @@ async def run_operation(ctx: AppContext, job_id: int) -> None:
             observe_job(kind, outcome, time.perf_counter() - started)
             job_id_var.reset(token_job)
             tenant_id_var.reset(token_tenant)
+        return outcome
 
 
 async def _execute(
@@ -388,6 +402,16 @@ async def _execute(
             await operation.on_failure(run, reason)
             await _update_job(ctx, job_id, status="failed", error=reason, finished_at=_now())
             await run.log("error", reason)
+            log.error(
+                "operation failed",
+                extra={
+                    "job_id": job_id,
+                    "tenant_id": tenant_id,
+                    "operation": kind,
+                    "step": row.name,
+                    "error": reason,
+                },
+            )
             return "failed"
     run.step = ""
     await operation.on_success(run)

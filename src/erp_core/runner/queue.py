@@ -60,7 +60,14 @@ def _ctx(job_context: procrastinate.JobContext) -> AppContext:
 
 async def run_job(job_context: procrastinate.JobContext, job_id: int) -> None:
     """Run one persisted operation (create/suspend/... a tenant) to its end."""
-    await run_operation(_ctx(job_context), job_id)
+    if await run_operation(_ctx(job_context), job_id) == "failed":
+        # The queue would log INFO `job_success` for a task that returned; a failed operation
+        # must read as a failure (ERROR `job_error`) to anyone grepping or alerting on logs.
+        raise OperationFailed(f"operation of job {job_id} failed (see the job's log)")
+
+
+class OperationFailed(Exception):
+    """Raised to the queue when an operation ended failed (its steps already logged why)."""
 
 
 async def sweep(job_context: procrastinate.JobContext, timestamp: int) -> None:

@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from erp_core.api import Envelope, NotFound, Page, Pagination, error_responses, ok
 from erp_core.context import AppContext
 from erp_core.deps import Ctx, Session, Viewer
-from erp_core.models import JobLog, Tenant
+from erp_core.models import Job, JobLog, JobStep, Tenant
 from erp_core.runner import service
+from erp_core.runner.labels import kind_label
 from erp_core.runner.schemas import JobOut, LogOut
 
 router = APIRouter(prefix="/api", tags=["jobs"])
@@ -145,14 +146,48 @@ async def provisioning_logs(
     level: Literal["debug", "info", "warning", "error"] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    tenant: Annotated[
+        str | None, Query(max_length=100, description="Subdominio o nombre de la empresa")
+    ] = None,
 ) -> object:
-    rows, total = await service.job_logs(
-        session,
-        pagination,
-        tenant_id=tenant_id,
-        job_id=job_id,
-        level=level,
-        since=since,
-        until=until,
+    query = select(JobLog)
+    if tenant:
+        pattern = "%" + tenant.strip().replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+        matching = select(Tenant.id).where(
+            Tenant.subdomain.ilike(pattern) | Tenant.company_name.ilike(pattern)
+        )
+        query = query.where(JobLog.tenant_id.in_(matching))
+    if tenant_id is not None:
+        query = query.where(JobLog.tenant_id == tenant_id)
+    if job_id is not None:
+        query = query.where(JobLog.job_id == job_id)
+    if level:
+        query = query.where(JobLog.level == level)
+    if since:
+        query = query.where(JobLog.at >= since)
+    if until:
+        query = query.where(JobLog.at < until)
+    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    page = (
+        query.order_by(JobLog.id.desc())
+        .offset(pagination.offset)
+        .limit(pagination.per_page)
+        .subquery()
     )
-    return Page(data=rows, meta=pagination.meta(total))
+    rows = (
+        await session.execute(
+            select(JobLog, Tenant.subdomain, Tenant.company_name, Job.kind, JobStep.label)
+            .join(page, JobLog.id == page.c.id)
+            .outerjoin(Tenant, Tenant.id == JobLog.tenant_id)
+            .outerjoin(Job, Job.id == JobLog.job_id)
+            .outerjoin(JobStep, (JobStep.job_id == JobLog.job_id) & (JobStep.name == JobLog.step))
+            .order_by(JobLog.id.desc())
+        )
+    ).all()
+    data = []
+    for log_row, subdomain, company, kind, step_label in rows:
+        out = LogOut.model_validate(log_row)
+        out.tenant_subdomain, out.tenant_name, out.step_label = subdomain, company, step_label
+        out.job_title = kind_label(kind) if kind else None
+        data.append(out)
+    return Page(data=data, meta=pagination.meta(total))

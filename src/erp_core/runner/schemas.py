@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class StepOut(BaseModel):
@@ -56,3 +56,9 @@ class LogOut(BaseModel):
     level: Literal["debug", "info", "warning", "error"]
     message: str
     at: datetime
+    # For people: names instead of "#7", and the operation each line belongs to, so the log
+    # can be grouped by (job_id, job_title).
+    tenant_subdomain: str | None = None
+    tenant_name: str | None = None
+    job_title: str | None = Field(default=None, description="La operación, p. ej. «Creación»")
+    step_label: str | None = Field(default=None, description="El paso en español")

@@ -30,6 +30,8 @@ class SettingDef:
     label: str
     kind: Kind = "string"
     description: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def is_secret(self) -> bool:
@@ -83,6 +85,26 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("smtp_password", "mail", "Contraseña SMTP", "secret"),
     SettingDef("smtp_from", "mail", "Remitente", description="p. ej. Jeturing <no-reply@sajet.us>"),
     SettingDef("smtp_starttls", "mail", "Usar STARTTLS", "bool"),
+    SettingDef("support_email", "general", "Correo de soporte", description="Se muestra a los clientes en la página de suspensión."),
+    SettingDef("support_url", "general", "Página de soporte", "url", "Enlace de contacto en la página de suspensión."),
 )  # fmt: skip
+
+# Sensible ranges for numeric settings: a TTL of 99999999999 s is a typo, not a wish.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "erp_core_cache_ttl_seconds": (0, 86_400),
+    "odoo_timeout_seconds": (1, 3_600),
+    "odoo_create_timeout_seconds": (10, 86_400),
+    "billing_days_until_due": (0, 365),
+    "billing_grace_days": (0, 365),
+    "billing_retention_days": (0, 3_650),
+    "proxmox_template_vmid": (100, 999_999_999),
+    "proxmox_ip_prefix": (1, 32),
+}
+DEFINITIONS = tuple(
+    SettingDef(d.key, d.category, d.label, d.kind, d.description, *BOUNDS[d.key])
+    if d.key in BOUNDS
+    else d
+    for d in DEFINITIONS
+)
 
 BY_KEY = {d.key: d for d in DEFINITIONS}

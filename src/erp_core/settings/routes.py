@@ -28,6 +28,8 @@ class SettingOut(BaseModel):
     source: Literal["database", "environment", "default"]
     editable: bool
     type: Literal["string", "int", "float", "bool", "url", "secret"]
+    minimum: float | None = Field(default=None, description="Valor mínimo admitido (numéricos)")
+    maximum: float | None = Field(default=None, description="Valor máximo admitido (numéricos)")
 
 
 class CategoryOut(BaseModel):
@@ -94,6 +96,19 @@ async def put_setting(
         key,
         {"reverted": body.value is None, "secret": view.is_secret},
     )
+
+    await invalidate_dashboard(ctx)
+    return ok(SettingOut(**view.__dict__))
+
+
+@router.delete(
+    "/{key}", response_model=Envelope[SettingOut], responses=error_responses(401, 403, 404)
+)
+async def restore_default(key: str, actor: Admin, ctx: Ctx, session: Session) -> object:
+    """Restore the default: drop the stored override so the environment's value applies."""
+    view = await service.restore_default(session, ctx, key)
+    record(session, actor, "setting.delete", "setting", key, {"secret": view.is_secret})
+    from erp_core.provisioning.cache_hooks import invalidate_dashboard
 
     await invalidate_dashboard(ctx)
     return ok(SettingOut(**view.__dict__))

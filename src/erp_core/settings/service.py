@@ -8,6 +8,7 @@ at the start of every job, so workers in other processes pick changes up too.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,12 @@ from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.models import SystemConfig
 from erp_core.security import SecretBox, mask_secret
+from erp_core.settings.codes import ISO_COUNTRIES, ODOO_LANGUAGES
 from erp_core.settings.encrypted import rotate_all
 from erp_core.settings.registry import BY_KEY, CATEGORY_LABELS, DEFINITIONS, SettingDef
 
 log = logging.getLogger(__name__)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 BASE_KEY = "settings_base"
 
 
@@ -53,6 +56,14 @@ def parse(definition: SettingDef, raw: str) -> Any:
         raise ValueError("Debe ser un nombre de dominio, p. ej. sajet.us.")
     if value == "" and _optional(annotation):
         return None
+    if definition.key == "odoo_default_language" and value not in ODOO_LANGUAGES:
+        raise ValueError("Debe ser un código de idioma de Odoo, p. ej. es_ES, es_MX o en_US.")
+    if definition.key == "odoo_default_country":
+        value = value.upper()
+        if value not in ISO_COUNTRIES:
+            raise ValueError("Debe ser un código de país ISO 3166 de dos letras, p. ej. ES o MX.")
+    if definition.key == "support_email" and not _EMAIL.fullmatch(value):
+        raise ValueError("Debe ser una dirección de correo electrónico, p. ej. soporte@sajet.us.")
     try:
         parsed = TypeAdapter[Any](annotation).validate_python(value)  # type: ignore[arg-type]
     except ValidationError as exc:
@@ -63,9 +74,19 @@ def parse(definition: SettingDef, raw: str) -> Any:
             "float_parsing": "Debe ser un número.",
         }
         raise ValueError(messages.get(kind, "El valor no es válido.")) from exc
-    if isinstance(parsed, int | float) and not isinstance(parsed, bool) and parsed < 0:
-        raise ValueError("Debe ser un número positivo.")
+    if isinstance(parsed, int | float) and not isinstance(parsed, bool):
+        if parsed < 0:
+            raise ValueError("Debe ser un número positivo.")
+        low, high = definition.minimum, definition.maximum
+        if (low is not None and parsed < low) or (high is not None and parsed > high):
+            raise ValueError(f"Debe estar entre {_num(low)} y {_num(high)}.")
     return parsed
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "∞"
+    return f"{int(value):,}".replace(",", ".") if float(value).is_integer() else str(value)
 
 
 def _optional(annotation: Any) -> bool:
@@ -118,6 +139,8 @@ class SettingView:
     source: str
     editable: bool
     type: str
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 def _view(ctx: AppContext, definition: SettingDef, stored: bool) -> SettingView:
@@ -139,6 +162,8 @@ def _view(ctx: AppContext, definition: SettingDef, stored: bool) -> SettingView:
         source=source,
         editable=True,
         type=definition.kind,
+        minimum=definition.minimum,
+        maximum=definition.maximum,
     )
 
 
@@ -179,7 +204,8 @@ async def update(
             value = parse(definition, raw)
         except ValueError as exc:
             raise ValidationFailed(
-                str(exc), fields=[FieldError(field="value", message=str(exc))]
+                f"{definition.label}: {exc}",
+                fields=[FieldError(field="value", label=definition.label, message=str(exc))],
             ) from exc
         text = _to_text(value)
         stored = ctx.secret_box.encrypt(text) if definition.is_secret and text else text
@@ -192,6 +218,11 @@ async def update(
     await session.flush()
     await apply_overrides(ctx, session)
     return _view(ctx, definition, raw is not None)
+
+
+async def restore_default(session: AsyncSession, ctx: AppContext, key: str) -> SettingView:
+    """Remove the stored override: the environment's (or built-in) value applies again."""
+    return await update(session, ctx, key, None, None)
 
 
 async def rotate_secrets(session: AsyncSession, old: SecretBox, new: SecretBox) -> int:

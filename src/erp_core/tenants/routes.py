@@ -13,7 +13,7 @@ from erp_core.context import AppContext
 from erp_core.deps import Admin, Ctx, Operator, Session, Viewer
 from erp_core.models.tenants import TenantStatus
 from erp_core.plans import PlanCode
-from erp_core.tenants import servers, service
+from erp_core.tenants import history, servers, service
 from erp_core.tenants.schemas import (
     OdooServerIn,
     OdooServerOut,
@@ -22,6 +22,7 @@ from erp_core.tenants.schemas import (
     SuspendIn,
     TenantCreate,
     TenantCreated,
+    TenantDetail,
     TenantOut,
 )
 from erp_core.tenants.service import TenantView
@@ -65,6 +66,7 @@ def tenant_out(ctx: AppContext, view: TenantView) -> TenantOut:
         created_at=t.created_at,
         updated_at=t.updated_at,
         job_id=view.job_id,
+        admin_login=t.admin_login,
     )
 
 
@@ -184,17 +186,24 @@ async def create_tenant(body: TenantCreate, actor: Operator, ctx: Ctx, session: 
     view, generated = await service.create(session, ctx, actor, body)
     out = TenantCreated(
         **tenant_out(ctx, view).model_dump(),
-        admin_login=view.tenant.admin_login,
         admin_password=generated,
     )
     return accepted(out)
 
 
 @router.get(
-    "/{tenant_id}", response_model=Envelope[TenantOut], responses=error_responses(401, 404, 422)
+    "/{tenant_id}", response_model=Envelope[TenantDetail], responses=error_responses(401, 404, 422)
 )
 async def get_tenant(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session) -> object:
-    return ok(tenant_out(ctx, await service.get_view(session, tenant_id)))
+    """Also for a deleted tenant: its page keeps its backups and past operations."""
+    out = tenant_out(ctx, await service.get_view(session, tenant_id))
+    return ok(
+        TenantDetail(
+            **out.model_dump(),
+            restored_from=await history.restored_from(session, tenant_id),
+            operations=await history.operations(session, tenant_id),
+        )
+    )
 
 
 @router.put(

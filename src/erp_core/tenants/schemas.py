@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 
 from erp_core.models.tenants import TenantStatus
 from erp_core.plans import PlanCode
+from erp_core.tenants.history import OperationOut, TenantRef
 from erp_core.tenants.subdomains import subdomain_problem
 
 LANG_RE = r"^[a-z]{2}(_[A-Z]{2})?$"
@@ -66,10 +67,22 @@ class TenantOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     job_id: int | None = None
+    admin_login: str | None = Field(default=None, description="Usuario administrador de Odoo")
+
+
+class TenantDetail(TenantOut):
+    """The tenant page: also its past operations and, for a restored copy, its source."""
+
+    restored_from: TenantRef | None = Field(
+        default=None, description="Tenant de origen si es una copia restaurada de un respaldo"
+    )
+    operations: list[OperationOut] = Field(default_factory=list)
 
 
 class TenantCreated(TenantOut):
-    admin_login: str
+    admin_login: str | None = Field(
+        default=None, description="El usuario al que pertenece la contraseña de un solo uso"
+    )
     admin_password: str | None = Field(
         default=None, description="Solo si se generó: se muestra en esta respuesta y nunca más"
     )
@@ -154,6 +167,14 @@ class OdooServerOut(BaseModel):
     health: Literal["ok", "down", "unknown"]
     latency_ms: float | None
     health_detail: str | None
+    display_name: str = Field(
+        default="", description="Nombre para mostrar (el subdominio del tenant si es dedicado)"
+    )
+    dedicated: bool = Field(default=False, description="Contenedor dedicado a un solo tenant")
+    status_label: str = Field(
+        default="", description="Estado para mostrar: «Caído» si no responde, nunca «Activo»"
+    )
+    capacity_label: str = Field(default="", description="Ocupación para mostrar")
     ssh_host: str | None = None
     ssh_port: int | None = None
     ssh_user: str | None = None

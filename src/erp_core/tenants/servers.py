@@ -151,6 +151,33 @@ async def delete(session: AsyncSession, server: OdooServer) -> None:
     await session.flush()
 
 
+STATE_ES = {"active": "Activo", "draining": "Drenando", "down": "Caído"}
+
+
+def server_status_label(state: str, health: str) -> str:
+    """What the server list shows: a server that does not answer is «Caído», never «Activo»."""
+    if health == "down":
+        return "Caído"
+    return STATE_ES.get(state, state)
+
+
+def health_detail_es(detail: str | None, url: str) -> str | None:
+    """A probe's failure as an operator reads it, not `ConnectError: All connection ...`."""
+    if not detail:
+        return None
+    low = detail.lower()
+    if low.startswith(("connecterror", "connecttimeout")) or "connection attempts failed" in low:
+        return f"No se pudo conectar con el servidor Odoo en {url} (¿está encendido y accesible?)."
+    if "timeout" in low or detail.startswith("Sin respuesta"):
+        return f"El servidor Odoo en {url} no respondió a tiempo."
+    if "http" in low and any(ch.isdigit() for ch in detail):
+        code = "".join(ch for ch in detail.rsplit(" ", 1)[-1] if ch.isdigit())
+        return f"El servidor Odoo en {url} respondió con un error (HTTP {code})."
+    if low.startswith(("remoteprotocolerror", "readerror", "writeerror")):
+        return f"El servidor Odoo en {url} cortó la conexión."
+    return f"El servidor Odoo en {url} respondió de forma inesperada."
+
+
 async def _probe(ctx: AppContext, server: OdooServer) -> OdooHealth:
     odoo = odoo_for(ctx, server)
     try:
@@ -181,14 +208,37 @@ async def list_with_status(
             )
         ).all()
     )
+    dedicated_to = dict(
+        (
+            await session.execute(
+                select(Tenant.odoo_server_id, func.min(Tenant.subdomain))
+                .join(OdooServer, OdooServer.id == Tenant.odoo_server_id)
+                .where(OdooServer.capacity == 0)
+                .group_by(Tenant.odoo_server_id)
+            )
+        ).all()
+    )
     probes: list[OdooHealth | None] = [None] * len(servers)
     if live and servers:
         probes = list(await asyncio.gather(*(_probe(ctx, s) for s in servers)))
     out = []
     for server, probe in zip(servers, probes, strict=True):
         hosted = int(counts.get(server.id, 0))
+        health = probe["status"] if probe else "unknown"
+        dedicated = server.capacity == 0
+        owner = dedicated_to.get(server.id)
         out.append(
             OdooServerOut(
+                display_name=(f"Contenedor de {owner}" if dedicated and owner else server.name),
+                dedicated=dedicated,
+                status_label=server_status_label(server.state, health),
+                capacity_label=(
+                    f"Dedicado a {owner}"
+                    if dedicated and owner
+                    else "Dedicado"
+                    if dedicated
+                    else f"{hosted} / {server.capacity} · {max(server.capacity - hosted, 0)} libres"
+                ),
                 id=server.id,
                 name=server.name,
                 url=server.url,
@@ -202,7 +252,7 @@ async def list_with_status(
                 version=(probe["version"] if probe else None) or server.version,
                 health=probe["status"] if probe else "unknown",
                 latency_ms=probe["latency_ms"] if probe else None,
-                health_detail=probe["detail"] if probe else None,
+                health_detail=health_detail_es(probe["detail"], server.url) if probe else None,
                 ssh_key_fingerprint=_fingerprint(ctx, server),
                 **{field: getattr(server, field) for field in HOST_FIELDS},
             )

@@ -47,10 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Logout
-         * @description Any signed-in user may log out, customers included (they have no operator rank).
-         */
+        /** Logout */
         post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -84,7 +81,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
+        /**
+         * Refresh
+         * @description Rotate the refresh token given in the body (API clients) or the session cookie (SPA).
+         */
         post: operations["refresh_api_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -140,43 +140,6 @@ export interface paths {
         put?: never;
         /** Verify Backup */
         post: operations["verify_backup_api_backups__backup_id__verify_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/billing/checkouts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Checkouts */
-        get: operations["list_checkouts_api_billing_checkouts_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/billing/checkouts/{checkout_id}/continue": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Continue Checkout
-         * @description A paid sign-up whose subdomain was taken meanwhile: create its tenant on another one.
-         */
-        post: operations["continue_checkout_api_billing_checkouts__checkout_id__continue_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -312,8 +275,7 @@ export interface paths {
         /** List Plans */
         get: operations["list_plans_api_billing_plans_get"];
         put?: never;
-        /** Create Plan */
-        post: operations["create_plan_api_billing_plans_post"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -331,74 +293,6 @@ export interface paths {
         /** Update Plan */
         put: operations["update_plan_api_billing_plans__code__put"];
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/customers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Customers */
-        get: operations["list_customers_api_customers_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/customers/{customer_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Customer */
-        get: operations["get_customer_api_customers__customer_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/customers/{customer_id}/password-reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send Password Reset */
-        post: operations["send_password_reset_api_customers__customer_id__password_reset_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/customers/{customer_id}/resend-verification": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Resend Verification */
-        post: operations["resend_verification_api_customers__customer_id__resend_verification_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -570,26 +464,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/lab/mail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Lab Mail
-         * @description Mail captured by the lab's SMTP sink (lab mode only), newest first.
-         */
-        get: operations["lab_mail_api_lab_mail_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/logs/provisioning": {
         parameters: {
             query?: never;
@@ -618,321 +492,6 @@ export interface paths {
         get: operations["service_status_api_logs_status_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/backups/{backup_id}/download": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Download Backup */
-        get: operations["download_backup_api_portal_backups__backup_id__download_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/billing-portal": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Billing Portal */
-        post: operations["billing_portal_api_portal_billing_portal_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/checkout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Checkout */
-        post: operations["checkout_api_portal_checkout_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/invoices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Invoices */
-        get: operations["invoices_api_portal_invoices_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/jobs/{job_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Job */
-        get: operations["get_job_api_portal_jobs__job_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/jobs/{job_id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Job Stream
-         * @description The same live progress operators see, for the owning customer only (no job params).
-         */
-        get: operations["job_stream_api_portal_jobs__job_id__events_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Me */
-        get: operations["me_api_portal_me_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/password-reset": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Password Reset */
-        post: operations["password_reset_api_portal_password_reset_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/password-reset/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Password Reset Confirm */
-        post: operations["password_reset_confirm_api_portal_password_reset_confirm_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/signup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Signup
-         * @description Same 202 whether or not the e-mail is registered; the truth goes only by e-mail.
-         */
-        post: operations["signup_api_portal_signup_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/subdomains/{name}/availability": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Subdomain Availability */
-        get: operations["subdomain_availability_api_portal_subdomains__name__availability_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Tenants */
-        get: operations["list_tenants_api_portal_tenants_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants/{tenant_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Tenant */
-        get: operations["get_tenant_api_portal_tenants__tenant_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants/{tenant_id}/backups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Backups */
-        get: operations["backups_api_portal_tenants__tenant_id__backups_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants/{tenant_id}/cancel": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Cancel */
-        post: operations["cancel_api_portal_tenants__tenant_id__cancel_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants/{tenant_id}/credentials": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Credentials
-         * @description "Tu Odoo está listo": URL, admin login and the generated password, shown once.
-         */
-        post: operations["credentials_api_portal_tenants__tenant_id__credentials_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/tenants/{tenant_id}/plan": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Change Plan */
-        post: operations["change_plan_api_portal_tenants__tenant_id__plan_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/portal/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Verify */
-        post: operations["verify_api_portal_verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1038,7 +597,11 @@ export interface paths {
         /** Put Setting */
         put: operations["put_setting_api_settings__key__put"];
         post?: never;
-        delete?: never;
+        /**
+         * Restore Default
+         * @description Restore the default: drop the stored override so the environment's value applies.
+         */
+        delete: operations["restore_default_api_settings__key__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1122,7 +685,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Tenant */
+        /**
+         * Get Tenant
+         * @description Also for a deleted tenant: its page keeps its backups and past operations.
+         */
         get: operations["get_tenant_api_tenants__tenant_id__get"];
         put?: never;
         post?: never;
@@ -1366,23 +932,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /**
-         * Accepted
-         * @description The same answer whether or not the e-mail is registered (no enumeration).
-         */
-        Accepted: {
-            /**
-             * Accepted
-             * @default true
-             */
-            accepted?: boolean;
-            /** Message */
-            message: string;
-        };
         /** AuditOut */
         AuditOut: {
             /** Action */
             action: string;
+            /**
+             * Action Label
+             * @description La acción en español, para mostrar
+             * @default
+             */
+            action_label?: string;
             /** Actor */
             actor: string | null;
             /**
@@ -1408,18 +967,6 @@ export interface components {
             success: boolean;
             /** User Id */
             user_id: number | null;
-        };
-        /** Availability */
-        Availability: {
-            /** Available */
-            available: boolean;
-            /**
-             * Reason
-             * @description Por qué no está disponible
-             */
-            reason?: string | null;
-            /** Subdomain */
-            subdomain: string;
         };
         /**
          * BackupListMeta
@@ -1519,50 +1066,6 @@ export interface components {
             /** Tenant Id */
             tenant_id: number;
         };
-        /** BillingPortalIn */
-        BillingPortalIn: {
-            /**
-             * Return Path
-             * @default /portal
-             */
-            return_path?: string;
-        };
-        /** CancelOut */
-        CancelOut: {
-            /** Cancel At Period End */
-            cancel_at_period_end: boolean;
-            /** Current Period End */
-            current_period_end: string | null;
-            /**
-             * Deletion After
-             * @description Tras esta fecha se hace un respaldo final y se elimina la instancia
-             */
-            deletion_after: string | null;
-            /** Notice */
-            notice: string;
-            /** Tenant Id */
-            tenant_id: number;
-        };
-        /** CapturedMail */
-        CapturedMail: {
-            /** Html */
-            html: string | null;
-            /** Id */
-            id: number;
-            /** Mail From */
-            mail_from: string;
-            /**
-             * Received At
-             * Format: date-time
-             */
-            received_at: string;
-            /** Subject */
-            subject: string;
-            /** Text */
-            text: string;
-            /** To */
-            to: string[];
-        };
         /** CategoryOut */
         CategoryOut: {
             /** Category */
@@ -1572,37 +1075,28 @@ export interface components {
             /** Settings */
             settings: components["schemas"]["SettingOut"][];
         };
-        /** CheckoutContinueIn */
-        CheckoutContinueIn: {
-            /** Subdomain */
-            subdomain: string;
-        };
-        /** CheckoutContinued */
-        CheckoutContinued: {
-            checkout: components["schemas"]["CheckoutRow"];
-            /** Job Id */
-            job_id: number | null;
-            /** Tenant Id */
-            tenant_id: number;
-        };
-        /**
-         * CheckoutLink
-         * @description A Stripe Checkout the customer must open to pay for a pending sign-up.
-         */
-        CheckoutLink: {
-            /** Checkout Id */
-            checkout_id: number;
+        /** CheckoutIn */
+        CheckoutIn: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
             /**
              * Interval
+             * @default month
              * @enum {string}
              */
-            interval: "month" | "year";
-            /** Plan */
-            plan: string;
+            interval?: "month" | "year";
+            /**
+             * Plan
+             * @enum {string}
+             */
+            plan: "basic" | "pro" | "enterprise";
             /** Subdomain */
             subdomain: string;
-            /** Url */
-            url: string;
         };
         /** CheckoutOut */
         CheckoutOut: {
@@ -1610,41 +1104,6 @@ export interface components {
             session_id: string;
             /** Url */
             url: string;
-        };
-        /** CheckoutRow */
-        CheckoutRow: {
-            /** Company Name */
-            company_name: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Customer Id */
-            customer_id: number | null;
-            /** Email */
-            email: string;
-            /** Error */
-            error: string | null;
-            /** Id */
-            id: number;
-            /** Interval */
-            interval: string;
-            /** Plan */
-            plan: string;
-            /** Status */
-            status: string;
-            /** Stripe Session Id */
-            stripe_session_id: string | null;
-            /** Subdomain */
-            subdomain: string;
-            /** Tenant Id */
-            tenant_id: number | null;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
         };
         /** CheckoutStatus */
         CheckoutStatus: {
@@ -1728,36 +1187,9 @@ export interface components {
             ram_used: number | null;
             /** Status */
             status: string;
-            tenant: components["schemas"]["TenantRef"] | null;
+            tenant: components["schemas"]["erp_core__infrastructure__schemas__TenantRef"] | null;
             /** Vmid */
             vmid: number;
-        };
-        /**
-         * Credentials
-         * @description "Tu Odoo está listo": the password is returned once and then forgotten.
-         */
-        Credentials: {
-            /** Admin Login */
-            admin_login: string | null;
-            /**
-             * Admin Password
-             * @description Se muestra una sola vez; después siempre es nulo
-             */
-            admin_password?: string | null;
-            /** Tenant Id */
-            tenant_id: number;
-            /** Url */
-            url: string;
-        };
-        /** CustomerDetail */
-        CustomerDetail: {
-            customer: components["schemas"]["CustomerSummary"];
-            /** Invoices */
-            invoices: components["schemas"]["PortalInvoice"][];
-            /** Tenants */
-            tenants: components["schemas"]["CustomerTenant"][];
-            /** Users */
-            users: components["schemas"]["CustomerUser"][];
         };
         /** CustomerOut */
         CustomerOut: {
@@ -1769,60 +1201,6 @@ export interface components {
             id: number;
             /** Stripe Customer Id */
             stripe_customer_id: string | null;
-        };
-        /** CustomerSummary */
-        CustomerSummary: {
-            /** Company Name */
-            company_name: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Email */
-            email: string;
-            /** Id */
-            id: number;
-            /** Stripe Customer Id */
-            stripe_customer_id: string | null;
-            /** Tenants */
-            tenants: number;
-            /**
-             * Verified
-             * @description Algún usuario del cliente verificó su correo
-             */
-            verified: boolean;
-        };
-        /** CustomerTenant */
-        CustomerTenant: {
-            /** Id */
-            id: number;
-            /** Plan */
-            plan: string;
-            /** Status */
-            status: string;
-            /** Subdomain */
-            subdomain: string;
-            /** Url */
-            url: string;
-        };
-        /** CustomerUser */
-        CustomerUser: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Disabled */
-            disabled: boolean;
-            /** Email */
-            email: string;
-            /** Email Verified At */
-            email_verified_at: string | null;
-            /** Id */
-            id: number;
-            /** Last Login At */
-            last_login_at: string | null;
         };
         /** DashboardAll */
         DashboardAll: {
@@ -1876,74 +1254,9 @@ export interface components {
             /** Tenants Total */
             tenants_total: number;
         };
-        /** Envelope[Accepted] */
-        Envelope_Accepted_: {
-            data: components["schemas"]["Accepted"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[Availability] */
-        Envelope_Availability_: {
-            data: components["schemas"]["Availability"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
             data: components["schemas"]["BackupStarted"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[CancelOut] */
-        Envelope_CancelOut_: {
-            data: components["schemas"]["CancelOut"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[CheckoutContinued] */
-        Envelope_CheckoutContinued_: {
-            data: components["schemas"]["CheckoutContinued"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[CheckoutLink] */
-        Envelope_CheckoutLink_: {
-            data: components["schemas"]["CheckoutLink"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1983,32 +1296,6 @@ export interface components {
         /** Envelope[Comparison] */
         Envelope_Comparison_: {
             data: components["schemas"]["Comparison"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[Credentials] */
-        Envelope_Credentials_: {
-            data: components["schemas"]["Credentials"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[CustomerDetail] */
-        Envelope_CustomerDetail_: {
-            data: components["schemas"]["CustomerDetail"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -2175,87 +1462,9 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[PasswordResetDone] */
-        Envelope_PasswordResetDone_: {
-            data: components["schemas"]["PasswordResetDone"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[PlanChangeOut] */
-        Envelope_PlanChangeOut_: {
-            data: components["schemas"]["PlanChangeOut"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[PlanOut] */
         Envelope_PlanOut_: {
             data: components["schemas"]["PlanOut"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[PortalJob] */
-        Envelope_PortalJob_: {
-            data: components["schemas"]["PortalJob"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[PortalMe] */
-        Envelope_PortalMe_: {
-            data: components["schemas"]["PortalMe"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[PortalTenantDetail] */
-        Envelope_PortalTenantDetail_: {
-            data: components["schemas"]["PortalTenantDetail"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[Queued] */
-        Envelope_Queued_: {
-            data: components["schemas"]["Queued"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -2357,6 +1566,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[TenantDetail] */
+        Envelope_TenantDetail_: {
+            data: components["schemas"]["TenantDetail"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[TenantOut] */
         Envelope_TenantOut_: {
             data: components["schemas"]["TenantOut"];
@@ -2396,19 +1618,6 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[UrlOut] */
-        Envelope_UrlOut_: {
-            data: components["schemas"]["UrlOut"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[UserCreated] */
         Envelope_UserCreated_: {
             data: components["schemas"]["UserCreated"];
@@ -2435,39 +1644,12 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[VerifyOut] */
-        Envelope_VerifyOut_: {
-            data: components["schemas"]["VerifyOut"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[dict[str, bool]] */
         Envelope_dict_str__bool__: {
             /** Data */
             data: {
                 [key: string]: boolean;
             };
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[list[CapturedMail]] */
-        Envelope_list_CapturedMail__: {
-            /** Data */
-            data: components["schemas"]["CapturedMail"][];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -2548,48 +1730,6 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[list[PortalBackup]] */
-        Envelope_list_PortalBackup__: {
-            /** Data */
-            data: components["schemas"]["PortalBackup"][];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[list[PortalInvoice]] */
-        Envelope_list_PortalInvoice__: {
-            /** Data */
-            data: components["schemas"]["PortalInvoice"][];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[list[PortalTenant]] */
-        Envelope_list_PortalTenant__: {
-            /** Data */
-            data: components["schemas"]["PortalTenant"][];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[list[TunnelOut]] */
         Envelope_list_TunnelOut__: {
             /** Data */
@@ -2647,6 +1787,13 @@ export interface components {
              */
             received_at: string;
         };
+        /** FactOut */
+        FactOut: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** FailedJob */
         FailedJob: {
             /** Error */
@@ -2662,10 +1809,21 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
-        /** FieldError */
+        /**
+         * FieldError
+         * @description One invalid field: `field` for programs, `label` and `message` (Spanish) for people.
+         *
+         *     The label defaults to the field's entry in `erp_core.labels`, so a route raising
+         *     `FieldError(field="value", ...)` still shows the operator a Spanish name.
+         */
         FieldError: {
             /** Field */
             field: string;
+            /**
+             * Label
+             * @default
+             */
+            label?: string;
             /** Message */
             message: string;
         };
@@ -2796,6 +1954,11 @@ export interface components {
             /** Job Id */
             job_id: number;
             /**
+             * Job Title
+             * @description La operación, p. ej. «Creación»
+             */
+            job_title?: string | null;
+            /**
              * Level
              * @enum {string}
              */
@@ -2804,8 +1967,17 @@ export interface components {
             message: string;
             /** Step */
             step: string | null;
+            /**
+             * Step Label
+             * @description El paso en español
+             */
+            step_label?: string | null;
             /** Tenant Id */
             tenant_id: number | null;
+            /** Tenant Name */
+            tenant_name?: string | null;
+            /** Tenant Subdomain */
+            tenant_subdomain?: string | null;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -2924,18 +2096,6 @@ export interface components {
             month: string;
             /** Mrr */
             mrr: number;
-        };
-        /** NextInvoice */
-        NextInvoice: {
-            /**
-             * Amount Due
-             * @description Importe en unidades menores (céntimos)
-             */
-            amount_due: number;
-            /** Currency */
-            currency: string;
-            /** Date */
-            date: string | null;
         };
         /** NodeLoad */
         NodeLoad: {
@@ -3067,8 +2227,26 @@ export interface components {
         OdooServerOut: {
             /** Capacity */
             capacity: number;
+            /**
+             * Capacity Label
+             * @description Ocupación para mostrar
+             * @default
+             */
+            capacity_label?: string;
             /** Custom Create Script */
             custom_create_script?: string | null;
+            /**
+             * Dedicated
+             * @description Contenedor dedicado a un solo tenant
+             * @default false
+             */
+            dedicated?: boolean;
+            /**
+             * Display Name
+             * @description Nombre para mostrar (el subdominio del tenant si es dedicado)
+             * @default
+             */
+            display_name?: string;
             /** Free */
             free: number;
             /**
@@ -3119,6 +2297,12 @@ export interface components {
              * @enum {string}
              */
             state: "active" | "draining" | "down";
+            /**
+             * Status Label
+             * @description Estado para mostrar: «Caído» si no responde, nunca «Activo»
+             * @default
+             */
+            status_label?: string;
             /** Tenants */
             tenants: number;
             /** Tunnel Id */
@@ -3167,32 +2351,37 @@ export interface components {
             /** Url */
             url?: string | null;
         };
+        /** OperationOut */
+        OperationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Title
+             * @description La operación en español, p. ej. «Creación»
+             */
+            title: string;
+        };
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Data */
             data: components["schemas"]["AuditOut"][];
-            meta: components["schemas"]["ListMeta"];
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Page[CheckoutRow] */
-        Page_CheckoutRow_: {
-            /** Data */
-            data: components["schemas"]["CheckoutRow"][];
-            meta: components["schemas"]["ListMeta"];
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Page[CustomerSummary] */
-        Page_CustomerSummary_: {
-            /** Data */
-            data: components["schemas"]["CustomerSummary"][];
             meta: components["schemas"]["ListMeta"];
             /**
              * Success
@@ -3271,139 +2460,6 @@ export interface components {
             /** Password */
             password: string;
         };
-        /** PasswordResetConfirmIn */
-        PasswordResetConfirmIn: {
-            /** Password */
-            password: string;
-            /** Token */
-            token: string;
-        };
-        /** PasswordResetDone */
-        PasswordResetDone: {
-            /**
-             * Reset
-             * @default true
-             */
-            reset?: boolean;
-        };
-        /** PasswordResetIn */
-        PasswordResetIn: {
-            /**
-             * Email
-             * Format: email
-             */
-            email: string;
-        };
-        /** PendingCheckout */
-        PendingCheckout: {
-            /** Checkout Id */
-            checkout_id: number;
-            /**
-             * Interval
-             * @enum {string}
-             */
-            interval: "month" | "year";
-            /** Plan */
-            plan: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "open" | "failed" | "expired" | "needs_attention";
-            /** Subdomain */
-            subdomain: string;
-            /** Url */
-            url: string | null;
-        };
-        /** PlanChangeIn */
-        PlanChangeIn: {
-            /**
-             * Interval
-             * @description Vacío: el periodo actual
-             */
-            interval?: ("month" | "year") | null;
-            /** Plan */
-            plan: string;
-        };
-        /** PlanChangeOut */
-        PlanChangeOut: {
-            /** Currency */
-            currency?: string | null;
-            /**
-             * Downtime Minutes
-             * @description Interrupción prevista (0 si no hay)
-             */
-            downtime_minutes: number;
-            /**
-             * Interval
-             * @enum {string}
-             */
-            interval: "month" | "year";
-            /** Job Id */
-            job_id: number | null;
-            /**
-             * Kind
-             * @description proration: cambio inmediato prorrateado; migration: respaldo y restauración en otro tipo de servidor
-             * @enum {string}
-             */
-            kind: "proration" | "migration";
-            /**
-             * Notice
-             * @description Aviso para el cliente, en español
-             */
-            notice: string;
-            /** Plan */
-            plan: string;
-            /**
-             * Proration Amount
-             * @description Importe prorrateado en la próxima factura (unidades menores)
-             */
-            proration_amount?: number | null;
-            /** Tenant Id */
-            tenant_id: number;
-        };
-        /**
-         * PlanCreate
-         * @description A new sellable plan; Stripe prices are mapped afterwards with PUT.
-         */
-        PlanCreate: {
-            /** Code */
-            code: string;
-            /**
-             * Cpu Cores
-             * @default 1
-             */
-            cpu_cores?: number;
-            /**
-             * Dedicated
-             * @default false
-             */
-            dedicated?: boolean;
-            /**
-             * Disk Gb
-             * @default 20
-             */
-            disk_gb?: number;
-            /** Max Users */
-            max_users?: number | null;
-            /**
-             * Monthly Price
-             * @default 0
-             */
-            monthly_price?: number;
-            /** Name */
-            name: string;
-            /**
-             * Ram Mb
-             * @default 2048
-             */
-            ram_mb?: number;
-            /**
-             * Yearly Price
-             * @default 0
-             */
-            yearly_price?: number;
-        };
         /** PlanOut */
         PlanOut: {
             /** Active */
@@ -3454,182 +2510,6 @@ export interface components {
             /** Yearly Price */
             yearly_price?: number | null;
         };
-        /** PortalBackup */
-        PortalBackup: {
-            /** Downloadable */
-            downloadable: boolean;
-            /** Finished At */
-            finished_at: string | null;
-            /** Id */
-            id: number;
-            /** Kind */
-            kind: string;
-            /** Size Bytes */
-            size_bytes: number | null;
-            /**
-             * Started At
-             * Format: date-time
-             */
-            started_at: string;
-            /** Status */
-            status: string;
-            /** Tenant Id */
-            tenant_id: number;
-        };
-        /** PortalInvoice */
-        PortalInvoice: {
-            /** Amount Due */
-            amount_due: number;
-            /** Amount Paid */
-            amount_paid: number;
-            /** Created */
-            created: string | null;
-            /** Currency */
-            currency: string;
-            /** Hosted Invoice Url */
-            hosted_invoice_url: string | null;
-            /** Id */
-            id: number;
-            /** Invoice Pdf */
-            invoice_pdf: string | null;
-            /** Number */
-            number: string | null;
-            /** Period End */
-            period_end: string | null;
-            /** Period Start */
-            period_start: string | null;
-            /** Status */
-            status: string;
-            /** Total */
-            total: number;
-        };
-        /** PortalJob */
-        PortalJob: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Error */
-            error: string | null;
-            /** Finished At */
-            finished_at: string | null;
-            /** Id */
-            id: number;
-            /** Kind */
-            kind: string;
-            /** Progress */
-            progress: number;
-            /** Status */
-            status: string;
-            /** Tenant Id */
-            tenant_id: number | null;
-        };
-        /** PortalMe */
-        PortalMe: {
-            /** Company Name */
-            company_name: string;
-            /** Customer Id */
-            customer_id: number;
-            /** Email */
-            email: string;
-            /** Pending Checkouts */
-            pending_checkouts: components["schemas"]["PendingCheckout"][];
-            /** User Id */
-            user_id: number;
-            /** Verified */
-            verified: boolean;
-        };
-        /** PortalTenant */
-        PortalTenant: {
-            /** Cancel At Period End */
-            cancel_at_period_end: boolean;
-            /** Company Name */
-            company_name: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Current Period End */
-            current_period_end: string | null;
-            /** Dedicated */
-            dedicated: boolean;
-            /** Id */
-            id: number;
-            /** Interval */
-            interval: ("month" | "year") | null;
-            /**
-             * Job Id
-             * @description Trabajo en curso (progreso en vivo), si lo hay
-             */
-            job_id: number | null;
-            next_invoice: components["schemas"]["NextInvoice"] | null;
-            /** Plan */
-            plan: string;
-            /** Plan Name */
-            plan_name: string;
-            /** Status */
-            status: string;
-            /** Status Label */
-            status_label: string;
-            /** Subdomain */
-            subdomain: string;
-            /** Subscription Status */
-            subscription_status: string | null;
-            /** Url */
-            url: string;
-        };
-        /** PortalTenantDetail */
-        PortalTenantDetail: {
-            /** Admin Login */
-            admin_login: string | null;
-            /** Cancel At Period End */
-            cancel_at_period_end: boolean;
-            /** Company Name */
-            company_name: string;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Current Period End */
-            current_period_end: string | null;
-            /** Dedicated */
-            dedicated: boolean;
-            /** Id */
-            id: number;
-            /** Interval */
-            interval: ("month" | "year") | null;
-            /**
-             * Job Id
-             * @description Trabajo en curso (progreso en vivo), si lo hay
-             */
-            job_id: number | null;
-            next_invoice: components["schemas"]["NextInvoice"] | null;
-            /** Plan */
-            plan: string;
-            /** Plan Name */
-            plan_name: string;
-            /** Status */
-            status: string;
-            /** Status Label */
-            status_label: string;
-            /** Subdomain */
-            subdomain: string;
-            /** Subscription Status */
-            subscription_status: string | null;
-            /** Url */
-            url: string;
-        };
-        /** Queued */
-        Queued: {
-            /**
-             * Queued
-             * @default true
-             */
-            queued?: boolean;
-        };
         /** RecentTenant */
         RecentTenant: {
             /** Company Name */
@@ -3653,7 +2533,7 @@ export interface components {
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
-            refresh_token: string;
+            refresh_token?: string | null;
         };
         /** RestoreIn */
         RestoreIn: {
@@ -3725,6 +2605,16 @@ export interface components {
             /** Label */
             label: string;
             /**
+             * Maximum
+             * @description Valor máximo admitido (numéricos)
+             */
+            maximum?: number | null;
+            /**
+             * Minimum
+             * @description Valor mínimo admitido (numéricos)
+             */
+            minimum?: number | null;
+            /**
              * Source
              * @enum {string}
              */
@@ -3741,28 +2631,6 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
-        };
-        /** SignupIn */
-        SignupIn: {
-            /** Company Name */
-            company_name: string;
-            /**
-             * Email
-             * Format: email
-             */
-            email: string;
-            /**
-             * Interval
-             * @default month
-             * @enum {string}
-             */
-            interval?: "month" | "year";
-            /** Password */
-            password: string;
-            /** Plan */
-            plan: string;
-            /** Subdomain */
-            subdomain: string;
         };
         /** StatusOut */
         StatusOut: {
@@ -3876,15 +2744,21 @@ export interface components {
              * @default es_ES
              */
             language?: string;
-            /** Plan */
-            plan: string;
+            /**
+             * Plan
+             * @enum {string}
+             */
+            plan: "basic" | "pro" | "enterprise";
             /** Subdomain */
             subdomain: string;
         };
         /** TenantCreated */
         TenantCreated: {
-            /** Admin Login */
-            admin_login: string;
+            /**
+             * Admin Login
+             * @description El usuario al que pertenece la contraseña de un solo uso
+             */
+            admin_login?: string | null;
             /**
              * Admin Password
              * @description Solo si se generó: se muestra en esta respuesta y nunca más
@@ -3932,8 +2806,69 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * TenantDetail
+         * @description The tenant page: also its past operations and, for a restored copy, its source.
+         */
+        TenantDetail: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
+            /** Company Name */
+            company_name: string;
+            /** Country */
+            country: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Job Id */
+            job_id?: number | null;
+            /** Language */
+            language: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Odoo Server Id */
+            odoo_server_id: number | null;
+            /** Operations */
+            operations?: components["schemas"]["OperationOut"][];
+            /** Plan */
+            plan: string;
+            /** @description Tenant de origen si es una copia restaurada de un respaldo */
+            restored_from?: components["schemas"]["erp_core__tenants__history__TenantRef"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed";
+            /** Subdomain */
+            subdomain: string;
+            /** Suspension Reason */
+            suspension_reason: ("manual" | "billing") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
         /** TenantOut */
         TenantOut: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
             /** Company Name */
             company_name: string;
             /** Country */
@@ -3975,15 +2910,6 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string;
-        };
-        /** TenantRef */
-        TenantRef: {
-            /** Id */
-            id: number;
-            /** Status */
-            status: string;
-            /** Subdomain */
-            subdomain: string;
         };
         /** TenantSeriesPoint */
         TenantSeriesPoint: {
@@ -4035,11 +2961,6 @@ export interface components {
             /** Status */
             status: string;
         };
-        /** UrlOut */
-        UrlOut: {
-            /** Url */
-            url: string;
-        };
         /** UserCreate */
         UserCreate: {
             /**
@@ -4089,7 +3010,7 @@ export interface components {
              * Role
              * @enum {string}
              */
-            role: "admin" | "operator" | "viewer" | "customer";
+            role: "admin" | "operator" | "viewer";
         };
         /** UserOut */
         UserOut: {
@@ -4112,7 +3033,7 @@ export interface components {
              * Role
              * @enum {string}
              */
-            role: "admin" | "operator" | "viewer" | "customer";
+            role: "admin" | "operator" | "viewer";
         };
         /** UserUpdate */
         UserUpdate: {
@@ -4123,42 +3044,12 @@ export interface components {
             /** Role */
             role?: ("admin" | "operator" | "viewer") | null;
         };
-        /** VerifyIn */
-        VerifyIn: {
-            /** Token */
-            token: string;
-        };
-        /** VerifyOut */
-        VerifyOut: {
-            /** @description Pago pendiente; nulo si no queda ningún alta por pagar */
-            checkout?: components["schemas"]["CheckoutLink"] | null;
-            /** Email */
-            email: string;
-            /** @description La verificación inicia la sesión del cliente */
-            tokens: components["schemas"]["TokenOut"];
-            /**
-             * Verified
-             * @default true
-             */
-            verified?: boolean;
-        };
-        /** CheckoutIn */
-        erp_core__billing__schemas__CheckoutIn: {
-            /** Company Name */
-            company_name: string;
-            /**
-             * Email
-             * Format: email
-             */
-            email: string;
-            /**
-             * Interval
-             * @default month
-             * @enum {string}
-             */
-            interval?: "month" | "year";
-            /** Plan */
-            plan: string;
+        /** TenantRef */
+        erp_core__infrastructure__schemas__TenantRef: {
+            /** Id */
+            id: number;
+            /** Status */
+            status: string;
             /** Subdomain */
             subdomain: string;
         };
@@ -4168,6 +3059,11 @@ export interface components {
             details: {
                 [key: string]: unknown;
             };
+            /**
+             * Facts
+             * @description Detalles con etiqueta y valor legible, para mostrar
+             */
+            facts?: components["schemas"]["FactOut"][];
             /** Label */
             label: string;
             /** Latency Ms */
@@ -4182,17 +3078,6 @@ export interface components {
              */
             status: "ok" | "degraded" | "down" | "not_configured";
         };
-        /**
-         * CheckoutIn
-         * @description Re-open the payment of the customer's pending sign-up (e.g. the tab was closed).
-         */
-        erp_core__portal__schemas__CheckoutIn: {
-            /**
-             * Checkout Id
-             * @description Vacío: el alta pendiente más reciente
-             */
-            checkout_id?: number | null;
-        };
         /** CheckOut */
         erp_core__settings__routes__CheckOut: {
             /** Message */
@@ -4201,6 +3086,13 @@ export interface components {
             name: string;
             /** Ok */
             ok: boolean;
+        };
+        /** TenantRef */
+        erp_core__tenants__history__TenantRef: {
+            /** Id */
+            id: number;
+            /** Subdomain */
+            subdomain: string;
         };
     };
     responses: never;
@@ -4470,9 +3362,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"];
+                "application/json": components["schemas"]["RefreshIn"] | null;
             };
         };
         responses: {
@@ -4711,166 +3603,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_BackupStarted_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    list_checkouts_api_billing_checkouts_get: {
-        parameters: {
-            query?: {
-                status?: ("pending" | "open" | "completed" | "failed" | "expired" | "needs_attention") | null;
-                /** @description Página (desde 1) */
-                page?: number;
-                /** @description Elementos por página */
-                per_page?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_CheckoutRow_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    continue_checkout_api_billing_checkouts__checkout_id__continue_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                checkout_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CheckoutContinueIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_CheckoutContinued_"];
                 };
             };
             /** @description Unauthorized */
@@ -5428,84 +4160,6 @@ export interface operations {
             };
         };
     };
-    create_plan_api_billing_plans_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PlanCreate"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PlanOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     update_plan_api_billing_plans__code__put: {
         parameters: {
             query?: never;
@@ -5528,323 +4182,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_PlanOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    list_customers_api_customers_get: {
-        parameters: {
-            query?: {
-                q?: string | null;
-                /** @description Página (desde 1) */
-                page?: number;
-                /** @description Elementos por página */
-                per_page?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_CustomerSummary_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    get_customer_api_customers__customer_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                customer_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_CustomerDetail_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    send_password_reset_api_customers__customer_id__password_reset_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                customer_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Queued_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    resend_verification_api_customers__customer_id__resend_verification_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                customer_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Queued_"];
                 };
             };
             /** @description Unauthorized */
@@ -6489,82 +4826,6 @@ export interface operations {
             };
         };
     };
-    lab_mail_api_lab_mail_get: {
-        parameters: {
-            query?: {
-                to?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_list_CapturedMail__"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     provisioning_logs_api_logs_provisioning_get: {
         parameters: {
             query?: {
@@ -6573,6 +4834,8 @@ export interface operations {
                 level?: ("debug" | "info" | "warning" | "error") | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Subdominio o nombre de la empresa */
+                tenant?: string | null;
                 /** @description Página (desde 1) */
                 page?: number;
                 /** @description Elementos por página */
@@ -6678,1350 +4941,6 @@ export interface operations {
             };
         };
     };
-    download_backup_api_portal_backups__backup_id__download_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                backup_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description El zip del respaldo. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/zip": unknown;
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    billing_portal_api_portal_billing_portal_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["BillingPortalIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_UrlOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    checkout_api_portal_checkout_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["erp_core__portal__schemas__CheckoutIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_CheckoutLink_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    invoices_api_portal_invoices_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_list_PortalInvoice__"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    get_job_api_portal_jobs__job_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                job_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PortalJob_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    job_stream_api_portal_jobs__job_id__events_get: {
-        parameters: {
-            query?: never;
-            header?: {
-                "last-event-id"?: number | null;
-            };
-            path: {
-                job_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Server-Sent Events */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": unknown;
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    me_api_portal_me_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PortalMe_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    password_reset_api_portal_password_reset_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PasswordResetIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Accepted_"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    password_reset_confirm_api_portal_password_reset_confirm_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PasswordResetConfirmIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PasswordResetDone_"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    signup_api_portal_signup_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SignupIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Accepted_"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    subdomain_availability_api_portal_subdomains__name__availability_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                name: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Availability_"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Too Many Requests */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    list_tenants_api_portal_tenants_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_list_PortalTenant__"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    get_tenant_api_portal_tenants__tenant_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PortalTenantDetail_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    backups_api_portal_tenants__tenant_id__backups_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_list_PortalBackup__"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    cancel_api_portal_tenants__tenant_id__cancel_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_CancelOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    credentials_api_portal_tenants__tenant_id__credentials_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_Credentials_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    change_plan_api_portal_tenants__tenant_id__plan_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PlanChangeIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_PlanChangeOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    verify_api_portal_verify_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["VerifyIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_VerifyOut_"];
-                };
-            };
-            /** @description Bad Request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Service Unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     public_checkout_api_public_checkout_post: {
         parameters: {
             query?: never;
@@ -8031,7 +4950,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["erp_core__billing__schemas__CheckoutIn"];
+                "application/json": components["schemas"]["CheckoutIn"];
             };
         };
         responses: {
@@ -8399,13 +5318,89 @@ export interface operations {
             };
         };
     };
+    restore_default_api_settings__key__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_tenants_api_tenants_get: {
         parameters: {
             query?: {
                 /** @description Busca en subdominio, empresa y correo */
                 q?: string | null;
                 status?: ("pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed") | null;
-                plan?: string | null;
+                plan?: ("basic" | "pro" | "enterprise") | null;
                 sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "subdomain" | "-subdomain" | "company_name" | "-company_name" | "status" | "-status" | "plan" | "-plan" | "id" | "-id";
                 include_deleted?: boolean;
                 /** @description Página (desde 1) */
@@ -8918,7 +5913,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_TenantOut_"];
+                    "application/json": components["schemas"]["Envelope_TenantDetail_"];
                 };
             };
             /** @description Unauthorized */

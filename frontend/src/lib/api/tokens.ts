@@ -1,6 +1,12 @@
 /**
- * Where the session's tokens live: in memory for speed and in sessionStorage so a reload of
- * the tab keeps the session (a new tab or a closed browser starts from the login page).
+ * The session's tokens. The access token lives in memory only (never in web storage); the
+ * refresh token lives in an httpOnly, SameSite=Strict cookie scoped to /api/auth that no
+ * script can read (see docs/api-conventions.md, "Sesión del navegador"). A new tab or a reload
+ * therefore starts with no access token and restores the session with one POST
+ * /api/auth/refresh, which the browser sends with the cookie.
+ *
+ * The only thing kept in storage is a non-secret hint ("this browser logged in"), so a fresh
+ * tab knows a refresh is worth trying instead of showing the login page at once.
  */
 
 export interface TokenPair {
@@ -11,9 +17,11 @@ export interface TokenPair {
 
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
 
-const ACCESS_KEY = 'jc.access_token';
-const REFRESH_KEY = 'jc.refresh_token';
-const EXPIRES_KEY = 'jc.access_expires_at';
+/** Stands for "the refresh token is in the cookie" when this tab never saw the real one. */
+export const COOKIE_SESSION = 'cookie';
+
+const HINT_KEY = 'jc.session';
+const LEGACY_KEYS = ['jc.access_token', 'jc.refresh_token', 'jc.access_expires_at'];
 
 export class TokenStore {
 	#access: string | null = null;
@@ -23,16 +31,21 @@ export class TokenStore {
 
 	constructor(storage: StorageLike | null) {
 		this.#storage = storage;
-		this.#access = this.#read(ACCESS_KEY);
-		this.#refresh = this.#read(REFRESH_KEY);
-		const expires = Number(this.#read(EXPIRES_KEY));
-		this.#expiresAt = Number.isFinite(expires) && expires > 0 ? expires : null;
+		// Tokens written by older builds must not linger in storage.
+		for (const key of LEGACY_KEYS) this.#write(key, null);
+		if (this.#read(HINT_KEY) === '1') this.#refresh = COOKIE_SESSION;
 	}
 
 	get access(): string | null {
 		return this.#access;
 	}
 
+	/**
+	 * The refresh token of the last login/refresh in this tab (kept in memory, only for
+	 * logout), COOKIE_SESSION when the session came from the cookie, null when logged out.
+	 * The transport never sends it: refreshes always go by cookie, so tabs never race with
+	 * stale copies (a spent token revokes the whole family).
+	 */
 	get refresh(): string | null {
 		return this.#refresh;
 	}
@@ -48,25 +61,23 @@ export class TokenStore {
 
 	set(pair: TokenPair, now: number = Date.now()): void {
 		this.#access = pair.access_token;
-		this.#refresh = pair.refresh_token;
+		this.#refresh = pair.refresh_token || COOKIE_SESSION;
 		this.#expiresAt = pair.expires_in > 0 ? now + pair.expires_in * 1000 : null;
-		this.#write(ACCESS_KEY, this.#access);
-		this.#write(REFRESH_KEY, this.#refresh);
-		this.#write(EXPIRES_KEY, this.#expiresAt === null ? null : String(this.#expiresAt));
+		this.#write(HINT_KEY, '1');
 	}
 
 	clear(): void {
 		this.#access = null;
 		this.#refresh = null;
 		this.#expiresAt = null;
-		for (const key of [ACCESS_KEY, REFRESH_KEY, EXPIRES_KEY]) this.#write(key, null);
+		this.#write(HINT_KEY, null);
 	}
 
 	#read(key: string): string | null {
 		try {
 			return this.#storage?.getItem(key) ?? null;
 		} catch {
-			return null; // storage disabled (privacy mode): memory only
+			return null; // storage disabled (privacy mode): this tab only
 		}
 	}
 
@@ -80,10 +91,13 @@ export class TokenStore {
 	}
 }
 
-/** The tab's sessionStorage, or nothing outside a browser (unit tests, prerender). */
+/** The browser's localStorage (shared by its tabs), or nothing outside a browser. */
 export function browserSessionStorage(): StorageLike | null {
 	try {
-		return typeof sessionStorage === 'undefined' ? null : sessionStorage;
+		if (typeof sessionStorage !== 'undefined') {
+			for (const key of LEGACY_KEYS) sessionStorage.removeItem(key); // older builds kept tokens here
+		}
+		return typeof localStorage === 'undefined' ? null : localStorage;
 	} catch {
 		return null;
 	}

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import createClient from 'openapi-fetch';
 import type { paths } from './schema';
-import { TokenStore } from './tokens';
+import { COOKIE_SESSION, TokenStore } from './tokens';
 import { AuthTransport } from './transport';
 import { ApiError } from './errors';
 import { unwrap } from './http';
@@ -19,8 +19,8 @@ const USER = {
 };
 
 /**
- * A fake server: access tokens are valid when listed in `valid`; refresh rotates
- * `rt-N` → `rt-N+1` and issues `at-N+1`; a spent refresh token is refused.
+ * A fake server: access tokens are valid when listed in `valid`; refresh (by cookie) rotates
+ * `rt-N` → `rt-N+1` and issues `at-N+1`; a refresh without the SPA's header is refused.
  */
 function fakeServer(options: { refreshStatus?: number; refreshDelay?: number } = {}) {
 	const calls: Call[] = [];
@@ -35,8 +35,10 @@ function fakeServer(options: { refreshStatus?: number; refreshDelay?: number } =
 			if (options.refreshStatus) {
 				return json(options.refreshStatus, { success: false, error: 'UNAUTHORIZED', detail: 'Sesión no válida' });
 			}
-			const sent = JSON.parse(body).refresh_token as string;
-			if (sent !== `rt-${generation}`) {
+			// The refresh token rides in the httpOnly cookie, never in the body; the SPA's
+			// header is the CSRF guard the server requires for a cookie refresh.
+			const inBody = (JSON.parse(body) as { refresh_token?: string }).refresh_token;
+			if (inBody !== undefined || request.headers.get('X-Requested-With') !== 'jeturing-core') {
 				return json(401, { success: false, error: 'UNAUTHORIZED', detail: 'Token reutilizado' });
 			}
 			generation += 1;
@@ -179,17 +181,32 @@ describe('AuthTransport with openapi-fetch', () => {
 });
 
 describe('TokenStore', () => {
-	it('persists to the storage it is given and restores from it', () => {
+	it('keeps no token in storage, only the hint that lets a new tab refresh by cookie', () => {
 		const storage = memoryStorage();
 		const first = new TokenStore(storage);
 		first.set({ access_token: 'a', refresh_token: 'r', expires_in: 900 }, 1000);
 		expect(first.expiresAt).toBe(901_000);
-		const second = new TokenStore(storage);
-		expect(second.access).toBe('a');
-		expect(second.refresh).toBe('r');
+		expect(first.refresh).toBe('r');
+		const second = new TokenStore(storage); // another tab of the same browser
+		expect(second.access).toBeNull();
+		expect(second.refresh).toBe(COOKIE_SESSION);
 		expect(second.hasSession).toBe(true);
+		for (const key of ['jc.access_token', 'jc.refresh_token']) expect(storage.getItem(key)).toBeNull();
 		second.clear();
 		expect(new TokenStore(storage).hasSession).toBe(false);
+	});
+	it('restores a new tab with exactly one cookie refresh', async () => {
+		const storage = memoryStorage();
+		new TokenStore(storage).set({ access_token: 'at-1', refresh_token: 'rt-1', expires_in: 900 });
+		const server = fakeServer();
+		const tokens = new TokenStore(storage);
+		const transport = new AuthTransport({ tokens, baseUrl: BASE, fetch: server.fetch });
+		const client = createClient<paths>({ baseUrl: BASE, fetch: transport.baseFetch });
+		client.use(transport.middleware);
+		const me = await unwrap(client.GET('/api/auth/me'));
+		expect(me.data.email).toBe('ana@example.com');
+		expect(server.calls.map((c) => c.path)).toEqual(['/api/auth/me', '/api/auth/refresh', '/api/auth/me']);
+		expect(server.calls[1]!.body).toBe('{}');
 	});
 	it('works without storage', () => {
 		const store = new TokenStore(null);

@@ -1,6 +1,8 @@
 /**
  * Authenticated HTTP for the whole app: attaches the bearer token, and when a request comes
- * back 401 renews the session once with the rotating refresh token and replays the request.
+ * back 401 renews the session once with the rotating refresh token (sent by the browser as
+ * an httpOnly cookie, see tokens.ts) and replays the request. A new tab starts with no access
+ * token: its first request's 401 triggers the one refresh that restores the session.
  *
  * Refresh is single-flight: the refresh token rotates and reusing a spent one revokes the
  * whole family, so ten requests failing together must cause exactly one POST /auth/refresh,
@@ -55,20 +57,17 @@ export class AuthTransport {
 	}
 
 	async #doRefresh(): Promise<string | null> {
-		const refreshToken = this.tokens.refresh;
-		if (!refreshToken) {
+		if (!this.tokens.hasSession) {
 			this.#expire();
 			return null;
 		}
+		// Tabs share the cookie: serialise their refreshes so two tabs never present the same
+		// (then spent) token, which the server would take for theft and revoke the session.
+		const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
+		const send = () => this.#postRefresh();
 		let response: Response;
 		try {
-			response = await this.baseFetch(
-				new Request(`${this.#origin()}/api/auth/refresh`, {
-					method: 'POST',
-					headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-					body: JSON.stringify({ refresh_token: refreshToken })
-				})
-			);
+			response = locks ? await locks.request('jc-session-refresh', send) : await send();
 		} catch (cause) {
 			throw networkError(cause);
 		}
@@ -86,6 +85,22 @@ export class AuthTransport {
 			return null;
 		}
 		throw toApiError(response.status, body, response.headers);
+	}
+
+	/** The refresh token travels only in the httpOnly cookie; the header is the CSRF guard. */
+	#postRefresh(): Promise<Response> {
+		return this.baseFetch(
+			new Request(`${this.#origin()}/api/auth/refresh`, {
+				method: 'POST',
+				credentials: 'same-origin',
+				headers: {
+					'Content-Type': 'application/json',
+					Accept: 'application/json',
+					'X-Requested-With': 'jeturing-core'
+				},
+				body: '{}'
+			})
+		);
 	}
 
 	#expire(): void {
