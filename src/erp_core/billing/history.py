@@ -278,6 +278,10 @@ async def lock_object(session: AsyncSession, kind: str, stripe_id: str) -> None:
     )
 
 
+# An invoice's lifecycle only moves forward: draft → open → paid | void | uncollectible.
+_INVOICE_STAGE = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3}
+
+
 async def upsert_invoice(
     session: AsyncSession, obj: dict[str, Any], seen_at: datetime, *, paid_event: bool = False
 ) -> Invoice | None:
@@ -289,6 +293,15 @@ async def upsert_invoice(
     )
     if row is not None and row.source_updated_at > seen_at:
         return None
+    status = str(obj.get("status") or "draft")
+    if (
+        row is not None
+        and row.source_updated_at == seen_at
+        and _INVOICE_STAGE.get(status, 0) < _INVOICE_STAGE.get(row.status, 0)
+    ):
+        # Two events in one second (Stripe finalizes and charges an invoice at once) may be
+        # applied in any order: an invoice only moves forward, so the earlier stage loses.
+        return None
     transitions = as_dict(obj.get("status_transitions"))
     stripe_customer = ref(obj.get("customer"))
     customer_id = None
@@ -296,7 +309,6 @@ async def upsert_invoice(
         customer_id = await session.scalar(
             select(Customer.id).where(Customer.stripe_customer_id == stripe_customer)
         )
-    status = str(obj.get("status") or "draft")
     paid_at = ts(transitions.get("paid_at"))
     if paid_at is None and (paid_event or status == "paid"):
         paid_at = seen_at if row is None or row.paid_at is None else row.paid_at
