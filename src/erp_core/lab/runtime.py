@@ -178,6 +178,7 @@ def start_stripe_for_lab(settings: Settings, stack: LabStack) -> StripeLabHandle
     handle = start_stripe_lab(
         api_key=api_key, webhook_secret=webhook_secret, webhook_url=url, faults=stack.faults
     )
+    handle.state.pay_sent_invoices = True  # a newcomer sees invoices issued *and* paid
     settings.stripe_secret_key = handle.api_key
     settings.stripe_webhook_secret = handle.webhook_secret
     settings.stripe_api_base = handle.api_base

@@ -114,6 +114,9 @@ class StripeLabState:
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock_now: int | None = None  # set while acting on objects that live on a test clock
+    # `serve --lab` only: the emulated customer pays a send_invoice invoice on receipt, so an
+    # operator-created tenant's first invoice is issued and paid without a manual step.
+    pay_sent_invoices: bool = False
 
     def now(self) -> int:
         if self.clock_now is not None:
@@ -335,8 +338,8 @@ class StripeLab:
         s.table("subscription")[sub_id] = obj
         s.emit("customer.subscription.created", obj)
         invoice = self.invoice_for(obj)
-        if self._payment_method(customer):  # without one the first invoice waits, as before
-            self.collect(invoice)
+        if self._payment_method(customer) or self.s.pay_sent_invoices:
+            self.collect(invoice)  # (without either the first invoice waits, as before)
         return obj
 
     def _payment_method(self, customer_id: str) -> str | None:
@@ -405,7 +408,10 @@ class StripeLab:
         customer = self.s.get("customer", invoice["customer"])
         method = self._payment_method(invoice["customer"])
         if invoice["collection_method"] == "send_invoice":
-            if customer.get("test_clock") and method and method not in FAILING_CARDS:
+            on_clock = bool(customer.get("test_clock"))
+            if (on_clock and method and method not in FAILING_CARDS) or (
+                not on_clock and self.s.pay_sent_invoices
+            ):
                 self.pay_invoice(invoice)
             return
         if method and method not in FAILING_CARDS:
