@@ -70,7 +70,7 @@ test.describe('Facturación en el laboratorio', () => {
 		await simulate.getByRole('button', { name: 'Simular' }).click();
 		await expect(simulate.getByTestId('job-percent')).toHaveText('100 %', { timeout: 180_000 });
 		await screenshot(page, 'lab-simulation-done');
-		await simulate.getByRole('button', { name: 'Cerrar' }).click();
+		await simulate.getByRole('button', { name: 'Cerrar', exact: true }).last().click();
 
 		// 3. Facturación shows MRR and churn exactly as the API computes them, this month and
 		//    the last simulated month.
