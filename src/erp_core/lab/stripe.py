@@ -169,8 +169,17 @@ class StripeLabState:
 
     # --- events ---------------------------------------------------------------------
 
-    def emit(self, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
-        """Record an event with a snapshot of ``obj`` and a signed delivery for it."""
+    def emit(
+        self,
+        type_: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+        *,
+        deliver: bool = True,
+    ) -> None:
+        """Record an event with a snapshot of ``obj`` and a signed delivery for it
+        (``deliver=False``: a type the control plane's endpoint is not subscribed to, such as
+        ``test_helpers.test_clock.*``; it stays in the account's event log)."""
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous:
             data["previous_attributes"] = previous
@@ -188,6 +197,8 @@ class StripeLabState:
         body = json.dumps(event, separators=(",", ":"))
         header = sign_payload(body, self.webhook_secret, int(time.time()))
         self.events.append(event)
+        if not deliver:
+            return
         self.deliveries.append(
             {
                 "event_id": event["id"],
@@ -537,7 +548,7 @@ class StripeLab:
         }  # fmt: skip
         s.table("test_helpers.test_clock")[obj["id"]] = obj
         with s.on_clock(obj["id"]):
-            s.emit("test_helpers.test_clock.created", obj)
+            s.emit("test_helpers.test_clock.created", obj, deliver=False)
         return obj
 
     def advance_clock(self, clock: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -554,7 +565,7 @@ class StripeLab:
             )
         clock["status"] = "advancing"
         with s.on_clock(clock["id"]):
-            s.emit("test_helpers.test_clock.advancing", clock)
+            s.emit("test_helpers.test_clock.advancing", clock, deliver=False)
         for _ in range(100_000):  # bounded: each pass consumes one due action
             due = self._next_due(clock["id"], target)
             if due is None:
@@ -566,7 +577,7 @@ class StripeLab:
         clock["frozen_time"] = target
         clock["status"] = "ready"
         with s.on_clock(clock["id"]):
-            s.emit("test_helpers.test_clock.ready", clock)
+            s.emit("test_helpers.test_clock.ready", clock, deliver=False)
         return clock
 
     def _next_due(self, clock_id: str, target: int) -> tuple[int, Any] | None:
