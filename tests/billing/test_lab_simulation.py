@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from control_plane_lab import (  # noqa: F401  (fixtures; `settings` layers on b
 )
 from erp_core.context import AppContext
 from erp_core.lab import StripeLabHandle
-from erp_core.lab.runtime import LAB_PRICES, price_lab_plans
+from erp_core.lab.runtime import LAB_PRICES, lab_stripe_keys, price_lab_plans
 from erp_core.lab.simulate import month_starts, run_simulation
 from erp_core.lab.stripe import period_end
 
@@ -250,3 +251,13 @@ async def test_simulation_api_is_admin_and_lab_only(
     assert bad.status_code == 422 and bad.json()["success"] is False
     outside = await client.post("/api/lab/simulate", json={}, headers=admin["headers"])
     assert outside.status_code == 409 and outside.json()["error"] == "LAB_MODE_REQUIRED"
+
+
+def test_lab_stripe_keys_are_made_once_per_var_folder(tmp_path: Path) -> None:
+    first = lab_stripe_keys(tmp_path / "a")
+    assert lab_stripe_keys(tmp_path / "a") == first  # a restart keeps them
+    other = lab_stripe_keys(tmp_path / "b")
+    assert other[0] != first[0] and other[1] != first[1]
+    assert first[0].startswith("sk_test_lab_") and first[1].startswith("whsec_")
+    stored = tmp_path / "a" / "keys" / "lab_stripe.json"
+    assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
