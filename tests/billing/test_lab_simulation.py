@@ -261,3 +261,17 @@ def test_lab_stripe_keys_are_made_once_per_var_folder(tmp_path: Path) -> None:
     assert first[0].startswith("sk_test_lab_") and first[1].startswith("whsec_")
     stored = tmp_path / "a" / "keys" / "lab_stripe.json"
     assert stored.stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+async def test_a_price_mapped_to_another_plan_is_a_409_not_a_500(
+    client: httpx.AsyncClient, ctx: AppContext, admin: dict[str, Any], stripe_lab: StripeLabHandle
+) -> None:
+    prices = await price_lab_plans(ctx)
+    response = await client.put(
+        "/api/billing/plans/pro",
+        json={"stripe_price_monthly_id": prices["basic"][0]},
+        headers=admin["headers"],
+    )
+    assert response.status_code == 409 and response.json()["error"] == "PRICE_IN_USE"
+    plans = (await client.get("/api/billing/plans", headers=admin["headers"])).json()["data"]
+    assert {p["code"]: p["stripe_price_monthly_id"] for p in plans}["pro"] == prices["pro"][0]
