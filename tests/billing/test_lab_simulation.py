@@ -9,6 +9,7 @@ lines of Fractions, not the SQL under test) and requires the API to agree exactl
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -28,8 +29,13 @@ from control_plane_lab import (  # noqa: F401  (fixtures; `settings` layers on b
     worker,
 )
 from erp_core.context import AppContext
-from erp_core.lab import StripeLabHandle
-from erp_core.lab.runtime import LAB_PRICES, lab_stripe_keys, price_lab_plans
+from erp_core.lab import StripeLabHandle, start_stripe_lab
+from erp_core.lab.runtime import (
+    LAB_PRICES,
+    lab_stripe_keys,
+    price_lab_plans,
+    save_lab_stripe_state,
+)
 from erp_core.lab.simulate import month_starts, run_simulation
 from erp_core.lab.stripe import period_end
 
@@ -275,3 +281,29 @@ async def test_a_price_mapped_to_another_plan_is_a_409_not_a_500(
     assert response.status_code == 409 and response.json()["error"] == "PRICE_IN_USE"
     plans = (await client.get("/api/billing/plans", headers=admin["headers"])).json()["data"]
     assert {p["code"]: p["stripe_price_monthly_id"] for p in plans}["pro"] == prices["pro"][0]
+
+
+async def test_the_lab_stripe_account_survives_a_restart(tmp_path: Path) -> None:
+    first = start_stripe_lab()
+    try:
+        async with _lab(first) as lab:
+            price_form = {
+                "currency": "usd", "unit_amount": "2900", "recurring[interval]": "month",
+                "product_data[name]": "Plan",
+            }  # fmt: skip
+            key = {"Idempotency-Key": "lab-price-basic-month-usd"}
+            price = (await lab.post("/v1/prices", data=price_form, headers=key)).json()
+            customer = (await lab.post("/v1/customers", data={"email": "a@example.com"})).json()
+        save_lab_stripe_state(first, tmp_path / "stripe_state.json")
+    finally:
+        first.stop()
+    second = start_stripe_lab(api_key=first.api_key, webhook_secret=first.webhook_secret)
+    try:
+        second.state.load(json.loads((tmp_path / "stripe_state.json").read_text()))
+        async with _lab(second) as lab:
+            known = await lab.get(f"/v1/customers/{customer['id']}")
+            again = await lab.post("/v1/prices", data=price_form, headers=key)
+        assert known.status_code == 200 and known.json()["email"] == "a@example.com"
+        assert again.json()["id"] == price["id"]  # the lab reprices with the same ids
+    finally:
+        second.stop()

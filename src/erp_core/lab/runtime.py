@@ -46,6 +46,7 @@ class LabRuntime:
     stack: LabStack
     stripe: StripeLabHandle | None = None  # billing (issue 5)
     proxmox: ProxmoxLab | None = None  # dedicated containers (issue 4)
+    stripe_state_path: Path | None = None  # the lab Stripe account kept across restarts
 
     @property
     def edge_url(self) -> str:
@@ -65,6 +66,8 @@ class LabRuntime:
             self.proxmox.stop()
         if self.stripe:
             self.stripe.stop()
+            if self.stripe_state_path is not None:
+                save_lab_stripe_state(self.stripe, self.stripe_state_path)
         self.stack.stop()
 
 
@@ -78,6 +81,7 @@ def start_lab(settings: Settings) -> LabRuntime:
     point_settings_at_lab(settings, stack, master, token)
     runtime = LabRuntime(stack)
     runtime.stripe = start_stripe_for_lab(settings, stack)  # billing (issue 5)
+    runtime.stripe_state_path = lab_stripe_state_path(settings.var_dir)
     runtime.proxmox = start_proxmox_for_lab(settings, stack)  # dedicated containers (issue 4)
     log.info("lab started", extra=runtime.describe())
     return runtime
@@ -97,6 +101,23 @@ def point_settings_at_lab(settings: Settings, stack: LabStack, master: str, toke
 
 
 # --- billing (issue 5): the Stripe emulator sends its signed webhooks to this process ---
+
+
+def lab_stripe_state_path(var_dir: Path) -> Path:
+    return var_dir / "lab" / "stripe_state.json"
+
+
+def save_lab_stripe_state(handle: StripeLabHandle, path: Path) -> None:
+    """Keep the lab Stripe account (customers, subscriptions, prices, events) for the next
+    start: the database remembers Stripe ids, so the lab must too, or a restart would leave
+    every customer pointing at an object the lab no longer knows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+    tmp = path.with_suffix(".tmp")
+    tmp.touch(mode=0o600)
+    tmp.write_text(json.dumps(handle.state.dump()))
+    tmp.replace(path)
 
 
 def lab_stripe_keys(var_dir: Path) -> tuple[str, str]:
@@ -179,6 +200,12 @@ def start_stripe_for_lab(settings: Settings, stack: LabStack) -> StripeLabHandle
         api_key=api_key, webhook_secret=webhook_secret, webhook_url=url, faults=stack.faults
     )
     handle.state.pay_sent_invoices = True  # a newcomer sees invoices issued *and* paid
+    saved = lab_stripe_state_path(settings.var_dir)
+    if saved.exists():
+        try:
+            handle.state.load(json.loads(saved.read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            log.warning("lab stripe state unreadable; starting an empty account")
     settings.stripe_secret_key = handle.api_key
     settings.stripe_webhook_secret = handle.webhook_secret
     settings.stripe_api_base = handle.api_base

@@ -159,6 +159,30 @@ class StripeLabState:
             self.clock_offset = 0
             self.clock_now = None
 
+    def dump(self) -> dict[str, Any]:
+        """The account as JSON-able data (``serve --lab`` keeps it in var/ across restarts)."""
+        with self.lock:
+            return copy.deepcopy(
+                {
+                    "objects": self.objects,
+                    "idempotency": {k: list(v) for k, v in self.idempotency.items()},
+                    "events": self.events,
+                    "deliveries": self.deliveries,
+                    "clock_offset": self.clock_offset,
+                }
+            )
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what :meth:`dump` wrote (undelivered events are sent again)."""
+        with self.lock:
+            self.objects = dict(data.get("objects") or {})
+            self.idempotency = {
+                k: (str(v[0]), int(v[1]), v[2]) for k, v in (data.get("idempotency") or {}).items()
+            }
+            self.events = list(data.get("events") or [])
+            self.deliveries = list(data.get("deliveries") or [])
+            self.clock_offset = int(data.get("clock_offset") or 0)
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             return {
