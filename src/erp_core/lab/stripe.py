@@ -7,6 +7,9 @@ billing periods on subscription items, an invoice's subscription under
 sends them. Every state change emits an event signed exactly as Stripe signs it
 (``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">``); the signed deliveries
 are kept in ``state.deliveries`` and POSTed to ``state.webhook_url`` when one is set.
+Test clocks work as in Stripe (``/v1/test_helpers/test_clocks``): objects of a customer created
+on a clock live in its time, and advancing it renews, invoices, charges the default payment
+method (``pm_card_chargeCustomerFail`` fails), retries and cancels, in time order.
 ``/_lab/*`` drives test-mode transitions (complete a checkout, pay or fail an invoice, move a
 subscription, refund a charge, advance the clock). Faults use operation names ``stripe.<op>``.
 Loopback only; nothing here is imported by production code paths outside ``--lab``.
