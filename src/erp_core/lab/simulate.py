@@ -13,8 +13,11 @@ Simulated customers have no tenants: billing records a Stripe customer without a
 would only slow the lab down without changing a figure. See docs/billing.md.
 
 Deterministic: the same ``seed``, ``months`` and ``customers`` give the same actions at the
-same clock times (Stripe ids differ; figures do not). Each call carries an idempotency key
-derived from the job, so a re-run of the step replays instead of doubling.
+same clock times (Stripe ids differ; figures do not). Each POST carries an idempotency key
+derived from the job and the call's position, so a re-run of the step after a crash replays
+the creations it already made instead of doubling them (its later decisions read the lab's
+current state, so an interrupted run is not guaranteed to end exactly as an uninterrupted
+one). Every run adds its own customers: two runs add up.
 """
 
 from __future__ import annotations
