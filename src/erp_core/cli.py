@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.auth import service
 from erp_core.composition import build_context, register_hooks
 from erp_core.config import Settings, get_settings
-from erp_core.db import Database, resolve_database_url, to_libpq_url
-from erp_core.lab.runtime import start_lab
+from erp_core.db import Database, resolve_database_url, run_after_commit, to_libpq_url
+from erp_core.lab.runtime import price_lab_plans_sync, start_lab
+from erp_core.lab.simulation_job import start_simulation
 from erp_core.logs_setup import configure_logging
 from erp_core.main import create_app
-from erp_core.models import User
+from erp_core.models import Job, JobLog, User
 from erp_core.runner.queue import worker_options
 from erp_core.security import SecretBox, generate_password
 from erp_core.settings.service import rotate_secrets
@@ -31,6 +32,8 @@ users_app = typer.Typer(help="Gestión de usuarios del panel.", no_args_is_help=
 app.add_typer(users_app, name="users")
 settings_app = typer.Typer(help="Ajustes y secretos.", no_args_is_help=True)
 app.add_typer(settings_app, name="settings")
+lab_app = typer.Typer(help="Herramientas del modo laboratorio.", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
 
 
 def migrations_dir() -> Path:
@@ -91,6 +94,8 @@ def serve(
     if lab:
         lab_runtime = start_lab(settings)
     _prepare(settings)
+    if lab_runtime is not None:
+        price_lab_plans_sync(settings)  # the plans get lab Stripe prices (issue 19)
     application = create_app(settings, run_worker=worker, lab=lab_runtime)
     typer.echo(f"Jeturing Core en http://{host}:{port}  (API: /api/docs)")
     try:
@@ -271,6 +276,71 @@ def settings_rotate_key(
             f"{count} secretos recifrados. Actualice ERP_CORE_SECRET_KEY con la nueva clave:"
         )
         typer.echo(key)
+
+
+@lab_app.command("simulate")
+def lab_simulate(
+    months: Annotated[int, typer.Option(min=1, max=24, help="Meses simulados")] = 12,
+    customers: Annotated[int, typer.Option(min=1, max=200, help="Clientes simulados")] = 40,
+    seed: Annotated[int, typer.Option(min=0, help="Semilla (misma semilla, misma historia)")] = 1,
+    timeout: Annotated[float, typer.Option(help="Segundos máximos de espera")] = 1800.0,
+) -> None:
+    """Simulate a year of business in the running `serve --lab` (a job it runs itself)."""
+    import time
+
+    import httpx
+    from sqlalchemy import select
+
+    settings = get_settings()
+    base = f"http://{settings.erp_core_host}:{settings.erp_core_port}"
+    try:
+        health = httpx.get(f"{base}/api/health", timeout=5).json()
+    except (httpx.HTTPError, ValueError):
+        health = {}
+    if not (health.get("data") or {}).get("lab"):
+        typer.echo(f"No hay un `erp-core serve --lab` escuchando en {base}.", err=True)
+        raise typer.Exit(2)
+    _prepare(settings)
+
+    async def _run() -> str:
+        ctx = build_context(settings)
+        db = ctx.db
+        try:
+            await ctx.queue.open_async()
+            async with db.sessionmaker() as session:
+                job = await start_simulation(
+                    session, ctx, months=months, customers=customers, seed=seed, created_by=None
+                )
+                job_id = job.id
+                await session.commit()
+                await run_after_commit(session)  # deferred now; the lab server's worker runs it
+            typer.echo(f"Trabajo {job_id} en cola.")
+            seen, deadline = 0, time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                async with db.sessionmaker() as session:
+                    row = await session.get(Job, job_id)
+                    logs = list(
+                        await session.scalars(
+                            select(JobLog)
+                            .where(JobLog.job_id == job_id, JobLog.id > seen)
+                            .order_by(JobLog.id)
+                        )
+                    )
+                for entry in logs:
+                    typer.echo(f"  {entry.message}")
+                    seen = entry.id
+                if row is not None and row.status in ("succeeded", "failed", "cancelled"):
+                    return str(row.status)
+                await asyncio.sleep(1)
+            return "timeout"
+        finally:
+            await ctx.queue.close_async()
+            await ctx.close()
+
+    status = asyncio.run(_run())
+    typer.echo(f"Simulación: {status}.")
+    if status != "succeeded":
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -33,6 +33,8 @@ from erp_core.context import build_context as _build_context
 from erp_core.dashboard import routes as dashboard_routes
 from erp_core.infrastructure import routes as infrastructure_routes
 from erp_core.infrastructure import tasks as infrastructure_tasks
+from erp_core.lab import routes as lab_routes
+from erp_core.lab import simulation_job
 from erp_core.logs import health as health_checks
 from erp_core.logs import routes as logs_routes
 from erp_core.logs import vendor_checks
@@ -55,6 +57,7 @@ OPERATION_MODULES: tuple[ModuleType, ...] = (
     tenant_operations,
     dedicated_operations,
     backup_operations,
+    simulation_job,
 )
 
 # Domains' periodic and one-off queue tasks: each adds its tasks to one procrastinate App.
@@ -80,6 +83,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     observability_routes.router,
     portal_routes.router,
     portal_operator_routes.router,
+    lab_routes.router,
 )
 
 

@@ -71,21 +71,16 @@ async def update_plan(
             changes["monthly_price" if interval == "month" else "yearly_price"] = amount
     for field, value in changes.items():
         setattr(plan, field, value or None if field.startswith("stripe_") else value)
-    taken = await session.scalar(
-        select(Plan.code).where(
-            Plan.id != plan.id,
-            (
-                Plan.stripe_price_monthly_id.in_(
-                    [plan.stripe_price_monthly_id or "", plan.stripe_price_yearly_id or ""]
-                )
+    wanted = [plan.stripe_price_monthly_id or "", plan.stripe_price_yearly_id or ""]
+    # No autoflush: flushing the pending change first would hit the unique index (a 500)
+    # before this check can answer 409.
+    with session.no_autoflush:
+        taken = await session.scalar(
+            select(Plan.code).where(
+                Plan.id != plan.id,
+                Plan.stripe_price_monthly_id.in_(wanted) | Plan.stripe_price_yearly_id.in_(wanted),
             )
-            | (
-                Plan.stripe_price_yearly_id.in_(
-                    [plan.stripe_price_monthly_id or "", plan.stripe_price_yearly_id or ""]
-                )
-            ),
         )
-    )
     if taken:
         raise Conflict(f"Ese precio ya está asignado al plan «{taken}».", code="PRICE_IN_USE")
     await session.flush()

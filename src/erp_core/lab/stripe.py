@@ -7,6 +7,9 @@ billing periods on subscription items, an invoice's subscription under
 sends them. Every state change emits an event signed exactly as Stripe signs it
 (``Stripe-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">``); the signed deliveries
 are kept in ``state.deliveries`` and POSTed to ``state.webhook_url`` when one is set.
+Test clocks work as in Stripe (``/v1/test_helpers/test_clocks``): objects of a customer created
+on a clock live in its time, and advancing it renews, invoices, charges the default payment
+method (``pm_card_chargeCustomerFail`` fails), retries and cancels, in time order.
 ``/_lab/*`` drives test-mode transitions (complete a checkout, pay or fail an invoice, move a
 subscription, refund a charge, advance the clock). Faults use operation names ``stripe.<op>``.
 Loopback only; nothing here is imported by production code paths outside ``--lab``.
@@ -21,7 +24,10 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -38,6 +44,27 @@ __all__ = [
 ]
 
 INTERVAL_SECONDS = {"day": 86_400, "week": 7 * 86_400, "month": 30 * 86_400, "year": 365 * 86_400}
+# Stripe's Smart Retries default to a few attempts over about two weeks; the lab retries a
+# failed automatic charge after these many days, then cancels the subscription (Stripe's
+# "cancel the subscription if all retries fail" setting).
+RETRY_DAYS = (3, 5, 7)
+FAILING_CARDS = frozenset({"pm_card_chargeCustomerFail", "pm_card_visa_chargeDeclined"})
+
+
+def period_end(start: int, interval: str, count: int) -> int:
+    """``start`` moved by ``count`` intervals as Stripe bills: calendar months and years keep
+    the day of month (clamped to the month's last day), days and weeks are fixed lengths."""
+    if interval not in ("month", "year"):
+        return start + INTERVAL_SECONDS[interval] * count
+    moment = datetime.fromtimestamp(start, UTC)
+    months = count * (12 if interval == "year" else 1)
+    total = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    last_day = (following - datetime(year, month, 1, tzinfo=UTC)).days
+    moved = moment.replace(year=year, month=month, day=min(moment.day, last_day))
+    return int(moved.timestamp())
 
 
 def sign_payload(body: str, secret: str, timestamp: int) -> str:
@@ -89,9 +116,28 @@ class StripeLabState:
     events: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_now: int | None = None  # set while acting on objects that live on a test clock
+    # `serve --lab` only: the emulated customer pays a send_invoice invoice on receipt, so an
+    # operator-created tenant's first invoice is issued and paid without a manual step.
+    pay_sent_invoices: bool = False
 
     def now(self) -> int:
+        if self.clock_now is not None:
+            return self.clock_now
         return int(time.time()) + self.clock_offset
+
+    @contextmanager
+    def on_clock(self, clock_id: str | None) -> Iterator[None]:
+        """Act at ``clock_id``'s frozen time (objects on a test clock live in its time)."""
+        if not clock_id:
+            yield
+            return
+        previous = self.clock_now
+        self.clock_now = int(self.get("test_helpers.test_clock", clock_id)["frozen_time"])
+        try:
+            yield
+        finally:
+            self.clock_now = previous
 
     def table(self, kind: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(kind, {})
@@ -114,6 +160,31 @@ class StripeLabState:
             self.events.clear()
             self.deliveries.clear()
             self.clock_offset = 0
+            self.clock_now = None
+
+    def dump(self) -> dict[str, Any]:
+        """The account as JSON-able data (``serve --lab`` keeps it in var/ across restarts)."""
+        with self.lock:
+            return copy.deepcopy(
+                {
+                    "objects": self.objects,
+                    "idempotency": {k: list(v) for k, v in self.idempotency.items()},
+                    "events": self.events,
+                    "deliveries": self.deliveries,
+                    "clock_offset": self.clock_offset,
+                }
+            )
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Restore what :meth:`dump` wrote (undelivered events are sent again)."""
+        with self.lock:
+            self.objects = dict(data.get("objects") or {})
+            self.idempotency = {
+                k: (str(v[0]), int(v[1]), v[2]) for k, v in (data.get("idempotency") or {}).items()
+            }
+            self.events = list(data.get("events") or [])
+            self.deliveries = list(data.get("deliveries") or [])
+            self.clock_offset = int(data.get("clock_offset") or 0)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -125,8 +196,17 @@ class StripeLabState:
 
     # --- events ---------------------------------------------------------------------
 
-    def emit(self, type_: str, obj: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
-        """Record an event with a snapshot of ``obj`` and a signed delivery for it."""
+    def emit(
+        self,
+        type_: str,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+        *,
+        deliver: bool = True,
+    ) -> None:
+        """Record an event with a snapshot of ``obj`` and a signed delivery for it
+        (``deliver=False``: a type the control plane's endpoint is not subscribed to, such as
+        ``test_helpers.test_clock.*``; it stays in the account's event log)."""
         data: dict[str, Any] = {"object": copy.deepcopy(obj)}
         if previous:
             data["previous_attributes"] = previous
@@ -144,6 +224,8 @@ class StripeLabState:
         body = json.dumps(event, separators=(",", ":"))
         header = sign_payload(body, self.webhook_secret, int(time.time()))
         self.events.append(event)
+        if not deliver:
+            return
         self.deliveries.append(
             {
                 "event_id": event["id"],
@@ -170,20 +252,48 @@ class StripeLab:
 
     def customer(self, params: dict[str, Any]) -> dict[str, Any]:
         s = self.s
+        clock = params.get("test_clock") or None
+        if clock:
+            s.get("test_helpers.test_clock", str(clock))
+        with s.on_clock(clock):
+            return self._customer(params, clock)
+
+    def _customer(self, params: dict[str, Any], clock: str | None) -> dict[str, Any]:
+        s = self.s
+        settings = params.get("invoice_settings") or {}
+        method = params.get("payment_method") or settings.get("default_payment_method")
         obj: dict[str, Any] = {
             "id": s.new_id("cus"), "object": "customer", "address": None, "balance": 0,
             "created": s.now(), "currency": None, "default_source": None, "delinquent": False,
             "description": params.get("description"), "discount": None,
             "email": params.get("email"), "invoice_prefix": secrets.token_hex(4).upper(),
-            "invoice_settings": {"custom_fields": None, "default_payment_method": None,
+            "invoice_settings": {"custom_fields": None, "default_payment_method": method or None,
                                  "footer": None, "rendering_options": None},
             "livemode": False, "metadata": params.get("metadata") or {},
             "name": params.get("name"), "next_invoice_sequence": 1, "phone": None,
-            "preferred_locales": [], "shipping": None, "tax_exempt": "none", "test_clock": None,
+            "preferred_locales": [], "shipping": None, "tax_exempt": "none", "test_clock": clock,
         }  # fmt: skip
         s.table("customer")[obj["id"]] = obj
         s.emit("customer.created", obj)
         return obj
+
+    def update_customer(self, customer: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/customers/{id}``: name, email, metadata, default payment method."""
+        previous: dict[str, Any] = {}
+        for key in ("name", "email", "description"):
+            if key in params:
+                previous[key] = customer[key]
+                customer[key] = params[key] or None
+        if "metadata" in params:
+            previous["metadata"] = customer["metadata"]
+            customer["metadata"] = {**customer["metadata"], **(params["metadata"] or {})}
+        method = (params.get("invoice_settings") or {}).get("default_payment_method")
+        if method is not None:
+            previous["invoice_settings"] = copy.deepcopy(customer["invoice_settings"])
+            customer["invoice_settings"]["default_payment_method"] = method or None
+        with self.s.on_clock(customer.get("test_clock")):
+            self.s.emit("customer.updated", customer, previous)
+        return customer
 
     def product(self, name: str) -> dict[str, Any]:
         s = self.s
@@ -225,14 +335,20 @@ class StripeLab:
     def subscription(
         self, customer: str, items: list[dict[str, Any]], params: dict[str, Any]
     ) -> dict[str, Any]:
+        clock = self.s.get("customer", customer).get("test_clock")
+        with self.s.on_clock(clock):
+            return self._subscription(customer, items, params, clock)
+
+    def _subscription(
+        self, customer: str, items: list[dict[str, Any]], params: dict[str, Any], clock: Any
+    ) -> dict[str, Any]:
         s = self.s
-        s.get("customer", customer)
         sub_id, now = s.new_id("sub"), s.now()
         lines: list[dict[str, Any]] = []
         for item in items:
             price = s.get("price", str(item.get("price")))
-            end = now + INTERVAL_SECONDS[price["recurring"]["interval"]] * int(
-                price["recurring"]["interval_count"]
+            end = period_end(
+                now, price["recurring"]["interval"], int(price["recurring"]["interval_count"])
             )
             lines.append({
                 "id": s.new_id("si"), "object": "subscription_item", "created": now,
@@ -255,12 +371,103 @@ class StripeLab:
                       "url": f"/v1/subscription_items?subscription={sub_id}"},
             "latest_invoice": None, "livemode": False, "metadata": params.get("metadata") or {},
             "pause_collection": None, "start_date": now, "status": "active",
-            "test_clock": None, "trial_end": None, "trial_start": None,
+            "test_clock": clock, "trial_end": None, "trial_start": None,
         }  # fmt: skip
         s.table("subscription")[sub_id] = obj
         s.emit("customer.subscription.created", obj)
-        self.invoice_for(obj)
+        invoice = self.invoice_for(obj)
+        if self._payment_method(customer) or self.s.pay_sent_invoices:
+            self.collect(invoice)  # (without either the first invoice waits, as before)
         return obj
+
+    def _payment_method(self, customer_id: str) -> str | None:
+        customer = self.s.get("customer", customer_id)
+        method = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        return str(method) if method else None
+
+    def update_subscription(self, sub: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/subscriptions/{id}``: change an item's price/quantity (no proration in
+        the lab: the new price applies from the next invoice, as with
+        ``proration_behavior=none``), ``cancel_at_period_end`` and ``metadata``."""
+        s = self.s
+        if sub["status"] in ("canceled", "incomplete_expired"):
+            raise StripeFailure(
+                400, "A canceled subscription can only update its metadata.", param="items"
+            )
+        previous: dict[str, Any] = {}
+        with s.on_clock(sub.get("test_clock")):
+            items = params.get("items") or []
+            if items:
+                previous["items"] = copy.deepcopy(sub["items"])
+            for change in items:
+                line = next(
+                    (i for i in sub["items"]["data"] if i["id"] == change.get("id")),
+                    sub["items"]["data"][0] if len(sub["items"]["data"]) == 1 else None,
+                )
+                if line is None:
+                    raise StripeFailure(400, "No such subscription item.", param="items[0][id]")
+                if change.get("price"):
+                    price = s.get("price", str(change["price"]))
+                    if price["recurring"]["interval"] != line["price"]["recurring"]["interval"]:
+                        raise StripeFailure(
+                            400,
+                            "The lab only changes prices with the same billing interval.",
+                            param="items[0][price]",
+                        )
+                    line["price"] = copy.deepcopy(price)
+                if change.get("quantity"):
+                    line["quantity"] = int(change["quantity"])
+            if "cancel_at_period_end" in params:
+                previous["cancel_at_period_end"] = sub["cancel_at_period_end"]
+                flag = str(params["cancel_at_period_end"]).lower() == "true"
+                sub["cancel_at_period_end"] = flag
+                sub["cancel_at"] = sub["items"]["data"][0]["current_period_end"] if flag else None
+            if "metadata" in params:
+                previous["metadata"] = sub["metadata"]
+                sub["metadata"] = {**sub["metadata"], **(params["metadata"] or {})}
+            s.emit("customer.subscription.updated", sub, previous)
+        return sub
+
+    def cancel_subscription(self, sub: dict[str, Any]) -> dict[str, Any]:
+        with self.s.on_clock(sub.get("test_clock")):
+            if sub["status"] != "canceled":
+                self.set_status(sub, "canceled")
+        return sub
+
+    # --- automatic collection ------------------------------------------------------------
+
+    def collect(self, invoice: dict[str, Any]) -> None:
+        """Charge an open ``charge_automatically`` invoice with the customer's default payment
+        method; a failing card schedules the next retry (``next_payment_attempt``), and the
+        last failure cancels the subscription. ``send_invoice`` invoices wait for the customer
+        (on a test clock, the lab's simulated customer pays them at the same instant)."""
+        if invoice["status"] != "open":
+            return
+        customer = self.s.get("customer", invoice["customer"])
+        method = self._payment_method(invoice["customer"])
+        if invoice["collection_method"] == "send_invoice":
+            on_clock = bool(customer.get("test_clock"))
+            if (on_clock and method and method not in FAILING_CARDS) or (
+                not on_clock and self.s.pay_sent_invoices
+            ):
+                self.pay_invoice(invoice)
+            return
+        if method and method not in FAILING_CARDS:
+            invoice["next_payment_attempt"] = None
+            self.pay_invoice(invoice)
+            return
+        attempt = int(invoice["attempt_count"])  # attempts before this one
+        retry_in = RETRY_DAYS[attempt] if attempt < len(RETRY_DAYS) else None
+        invoice["next_payment_attempt"] = (
+            self.s.now() + retry_in * 86_400 if retry_in is not None else None
+        )
+        self.fail_invoice(invoice)
+        if retry_in is None:
+            sub_id = _subscription_of(invoice)
+            if sub_id:
+                sub = self.s.get("subscription", sub_id)
+                if sub["status"] != "canceled":
+                    self.set_status(sub, "canceled")
 
     def invoice_for(self, sub: dict[str, Any]) -> dict[str, Any]:
         s = self.s
@@ -279,6 +486,7 @@ class StripeLab:
             "due_date": now + 86_400 * int(sub["days_until_due"] or 0) if send_invoice else None,
             "hosted_invoice_url": f"https://invoice.stripe.lab/{secrets.token_hex(6)}",
             "invoice_pdf": None, "lines": {"object": "list", "data": [], "has_more": False},
+            "next_payment_attempt": now if not send_invoice else None,
             "livemode": False, "metadata": {}, "number": f"LAB-{len(s.table('invoice')) + 1:04d}",
             "parent": {"type": "subscription_details", "quote_details": None,
                        "subscription_details": {"metadata": sub["metadata"],
@@ -310,6 +518,7 @@ class StripeLab:
         invoice.update(status="paid", amount_paid=invoice["amount_due"], amount_remaining=0,
                        attempted=True, attempt_count=invoice["attempt_count"] + 1)  # fmt: skip
         invoice["status_transitions"]["paid_at"] = s.now()
+        invoice["next_payment_attempt"] = None
         s.emit("invoice.paid", invoice)
         sub_id = _subscription_of(invoice)
         if sub_id:
@@ -341,13 +550,95 @@ class StripeLab:
         self.s.emit(event, sub, previous)
 
     def advance(self, sub: dict[str, Any]) -> dict[str, Any]:
+        previous = {"items": copy.deepcopy(sub["items"])}
         for item in sub["items"]["data"]:
             recurring = item["price"]["recurring"]
-            length = INTERVAL_SECONDS[recurring["interval"]] * int(recurring["interval_count"])
             item["current_period_start"] = item["current_period_end"]
-            item["current_period_end"] += length
-        self.s.emit("customer.subscription.updated", sub)
+            item["current_period_end"] = period_end(
+                item["current_period_end"], recurring["interval"], int(recurring["interval_count"])
+            )
+        self.s.emit("customer.subscription.updated", sub, previous)
         return self.invoice_for(sub)
+
+    # --- test clocks ------------------------------------------------------------------------
+
+    def create_clock(self, params: dict[str, Any]) -> dict[str, Any]:
+        s = self.s
+        if not str(params.get("frozen_time", "")).isdigit():
+            raise StripeFailure(400, "Missing required param: frozen_time.", param="frozen_time")
+        frozen = int(params["frozen_time"])
+        obj: dict[str, Any] = {
+            "id": s.new_id("clock"), "object": "test_helpers.test_clock",
+            "created": int(time.time()), "deletes_after": int(time.time()) + 30 * 86_400,
+            "frozen_time": frozen, "livemode": False, "name": params.get("name"),
+            "status": "ready", "status_details": {},
+        }  # fmt: skip
+        s.table("test_helpers.test_clock")[obj["id"]] = obj
+        with s.on_clock(obj["id"]):
+            s.emit("test_helpers.test_clock.created", obj, deliver=False)
+        return obj
+
+    def advance_clock(self, clock: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """Move ``clock`` to ``frozen_time``, doing in order everything that falls due on
+        the way: renewals (a new invoice, charged at once when collected automatically),
+        cancellations at period end and payment retries. Events carry clock times."""
+        s = self.s
+        if not str(params.get("frozen_time", "")).isdigit():
+            raise StripeFailure(400, "Missing required param: frozen_time.", param="frozen_time")
+        target = int(params["frozen_time"])
+        if target < clock["frozen_time"]:
+            raise StripeFailure(
+                400, "The frozen_time must be after the current frozen_time.", param="frozen_time"
+            )
+        clock["status"] = "advancing"
+        with s.on_clock(clock["id"]):
+            s.emit("test_helpers.test_clock.advancing", clock, deliver=False)
+        for _ in range(100_000):  # bounded: each pass consumes one due action
+            due = self._next_due(clock["id"], target)
+            if due is None:
+                break
+            at, action = due
+            clock["frozen_time"] = at
+            with s.on_clock(clock["id"]):
+                action()
+        clock["frozen_time"] = target
+        clock["status"] = "ready"
+        with s.on_clock(clock["id"]):
+            s.emit("test_helpers.test_clock.ready", clock, deliver=False)
+        return clock
+
+    def _next_due(self, clock_id: str, target: int) -> tuple[int, Any] | None:
+        s = self.s
+        candidates: list[tuple[int, int, str, Any]] = []
+        for sub in s.table("subscription").values():
+            if sub.get("test_clock") != clock_id or sub["status"] in ("canceled", "paused"):
+                continue
+            end = int(sub["items"]["data"][0]["current_period_end"])
+            if end <= target:
+                if sub["cancel_at_period_end"]:
+                    candidates.append(
+                        (end, 0, sub["id"], lambda sub=sub: self.set_status(sub, "canceled"))
+                    )
+                else:
+                    candidates.append(
+                        (end, 1, sub["id"], lambda sub=sub: self.collect(self.advance(sub)))
+                    )
+        for invoice in s.table("invoice").values():
+            attempt = invoice.get("next_payment_attempt")
+            if (
+                invoice["status"] == "open"
+                and attempt is not None
+                and invoice["attempt_count"] > 0
+                and attempt <= target
+                and s.get("customer", invoice["customer"]).get("test_clock") == clock_id
+            ):
+                candidates.append(
+                    (int(attempt), 2, invoice["id"], lambda inv=invoice: self.collect(inv))
+                )
+        if not candidates:
+            return None
+        at, _, _, action = min(candidates, key=lambda c: (c[0], c[1], c[2]))
+        return at, action
 
     def discount(self, sub: dict[str, Any], coupon_id: str) -> dict[str, Any]:
         s = self.s

@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from erp_core.lab.faults import FaultPlan
-from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form
+from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form, sign_payload
 from erp_core.lab.stripe_portal import portal_routes
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ class Deliverer:
         url = self.lab.s.webhook_url
         assert url
         for attempt in range(4):
+            # Stripe signs each delivery attempt at the time it is sent, so a backlog (a
+            # simulated year of events) never goes stale against the 5-minute tolerance.
+            delivery["signature"] = sign_payload(
+                delivery["body"], self.lab.s.webhook_secret, int(time.time())
+            )
             failure = await self.faults.apply("stripe.webhook")
             status = failure.status if failure else 0
             if not failure:
@@ -172,9 +178,19 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         return lab.subscription(str(params["customer"]), list(items), params)
 
     def cancel_subscription(r: Request, params: dict[str, Any]) -> Any:
-        sub = state.get("subscription", p(r, "id"))
-        lab.set_status(sub, "canceled")
-        return sub
+        return lab.cancel_subscription(state.get("subscription", p(r, "id")))
+
+    def update_subscription(r: Request, params: dict[str, Any]) -> Any:
+        return lab.update_subscription(state.get("subscription", p(r, "id")), params)
+
+    def update_customer(r: Request, params: dict[str, Any]) -> Any:
+        return lab.update_customer(state.get("customer", p(r, "id")), params)
+
+    def create_clock(r: Request, params: dict[str, Any]) -> Any:
+        return lab.create_clock(params)
+
+    def advance_clock(r: Request, params: dict[str, Any]) -> Any:
+        return lab.advance_clock(state.get("test_helpers.test_clock", p(r, "id")), params)
 
     def create_session(r: Request, params: dict[str, Any]) -> Any:
         items = params.get("line_items") or []
@@ -223,6 +239,30 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
     routes += [
         Route("/v1/customers", api("customers.create", create_customer), methods=["POST"]),
         Route("/v1/customers/{id}", api("customers.retrieve", getter("customer")), methods=["GET"]),
+        Route("/v1/customers/{id}", api("customers.update", update_customer), methods=["POST"]),
+        Route(
+            "/v1/test_helpers/test_clocks",
+            api("test_clocks.create", create_clock),
+            methods=["POST"],
+        ),
+        Route(
+            "/v1/test_helpers/test_clocks",
+            api(
+                "test_clocks.list",
+                lister("test_helpers.test_clock", "/v1/test_helpers/test_clocks"),
+            ),
+            methods=["GET"],
+        ),
+        Route(
+            "/v1/test_helpers/test_clocks/{id}",
+            api("test_clocks.retrieve", getter("test_helpers.test_clock")),
+            methods=["GET"],
+        ),
+        Route(
+            "/v1/test_helpers/test_clocks/{id}/advance",
+            api("test_clocks.advance", advance_clock),
+            methods=["POST"],
+        ),
         Route("/v1/prices", api("prices.create", create_price), methods=["POST"]),
         Route("/v1/prices/{id}", api("prices.retrieve", getter("price")), methods=["GET"]),
         Route(
@@ -232,6 +272,11 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
             "/v1/subscriptions/{id}",
             api("subscriptions.retrieve", getter("subscription")),
             methods=["GET"],
+        ),
+        Route(
+            "/v1/subscriptions/{id}",
+            api("subscriptions.update", update_subscription),
+            methods=["POST"],
         ),
         Route(
             "/v1/subscriptions/{id}",

@@ -464,6 +464,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lab/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Simulate */
+        post: operations["simulate_api_lab_simulate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/logs/provisioning": {
         parameters: {
             query?: never;
@@ -1504,6 +1521,19 @@ export interface components {
         /** Envelope[SettingsOut] */
         Envelope_SettingsOut_: {
             data: components["schemas"]["SettingsOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[SimulationStarted] */
+        Envelope_SimulationStarted_: {
+            data: components["schemas"]["SimulationStarted"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -2631,6 +2661,41 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
+        };
+        /**
+         * SimulationIn
+         * @description How much business to simulate; the same seed always tells the same story.
+         */
+        SimulationIn: {
+            /**
+             * Customers
+             * @default 40
+             */
+            customers?: number;
+            /**
+             * Months
+             * @default 12
+             */
+            months?: number;
+            /**
+             * Seed
+             * @default 1
+             */
+            seed?: number;
+        };
+        /**
+         * SimulationStarted
+         * @description A 202 answer: the job that runs the simulation (follow it at /api/jobs/{id}).
+         */
+        SimulationStarted: {
+            /** Customers */
+            customers: number;
+            /** Job Id */
+            job_id: number;
+            /** Months */
+            months: number;
+            /** Seed */
+            seed: number;
         };
         /** StatusOut */
         StatusOut: {
@@ -4790,6 +4855,84 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    simulate_api_lab_simulate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SimulationStarted_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
