@@ -15,6 +15,7 @@ a conftest imports what it needs, as with ``control_plane_lab``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
@@ -26,6 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -297,3 +299,17 @@ def real_odoo() -> Iterator[RealOdoo]:
     with running_odoo() as odoo:
         register_secret(odoo.master_password)
         yield odoo
+
+
+async def wait_job(
+    client: httpx.AsyncClient, headers: dict[str, str], job_id: int, timeout: float = 180
+) -> dict[str, Any]:
+    """Poll a job until it ends; returns its body (steps and log included)."""
+    deadline = time.monotonic() + timeout
+    data: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        data = (await client.get(f"/api/jobs/{job_id}", headers=headers)).json()["data"]
+        if data["status"] in ("succeeded", "failed", "cancelled"):
+            return data
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"job {job_id} still {data.get('status')}")

@@ -109,6 +109,16 @@ class OdooHealth(TypedDict):
     detail: str | None
 
 
+class CompanyProfile(TypedDict):
+    """How a new tenant database is personalised (same result in RPC and host mode)."""
+
+    company_name: str
+    email: str
+    country_code: str | None
+    lang: str
+    base_url: str
+
+
 @runtime_checkable
 class OdooDatabaseManager(Protocol):
     """Manage the databases of one Odoo server (RPC today, SSH/CLI for Odoo ≥ 20).
@@ -137,6 +147,10 @@ class OdooDatabaseManager(Protocol):
 
     async def set_company_name(
         self, db: str, login: str, password: str, company_name: str
+    ) -> None: ...
+
+    async def personalize(
+        self, db: str, login: str, password: str, profile: CompanyProfile
     ) -> None: ...
 
     async def drop_database(self, name: str) -> bool: ...

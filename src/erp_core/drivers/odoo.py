@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from erp_core.drivers.base import (
+    CompanyProfile,
     DriverError,
     OdooHealth,
     PermanentDriverError,
@@ -329,6 +330,69 @@ class OdooRpcManager:
                 f"Odoo no confirmó el cambio de nombre de la empresa en '{db}'",
                 vendor_detail=f"res.company.write returned {result!r}",
             )
+
+    async def _execute(
+        self, db: str, uid: int, password: str, model: str, method: str, *args: Any, login: str
+    ) -> Any:
+        operation = f"configurar {model} en la base de datos '{db}'"
+        return await self._call(
+            "object",
+            "execute_kw",
+            [db, uid, password, model, method, list(args)],
+            operation=operation,
+            secrets=[password],
+            login=login,
+        )
+
+    async def personalize(
+        self, db: str, login: str, password: str, profile: CompanyProfile
+    ) -> None:
+        """Make a fresh database the customer's: company name, e-mail, country with its
+        currency (activated), the admin's language and ``web.base.url`` (frozen, or the
+        first admin login through another address rewrites it)."""
+        uid = await self.verify_login(db, login, password)
+
+        async def call(model: str, method: str, *args: Any) -> Any:
+            return await self._execute(db, uid, password, model, method, *args, login=login)
+
+        company: dict[str, Any] = {"name": profile["company_name"], "email": profile["email"]}
+        if profile.get("country_code"):
+            code = str(profile["country_code"]).upper()
+            rows = await call("res.country", "search_read", [["code", "=", code]], ["currency_id"])
+            if not rows:
+                raise PermanentDriverError(
+                    f"Odoo no conoce el país «{code}» (base de datos '{db}')",
+                    vendor_detail=f"res.country {code} not found",
+                )
+            company["country_id"] = rows[0]["id"]
+            currency = rows[0].get("currency_id")
+            if currency:
+                await call("res.currency", "write", [currency[0]], {"active": True})
+                company["currency_id"] = currency[0]
+        result = await call("res.company", "write", [1], company)
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó los datos de la empresa en '{db}'",
+                vendor_detail=f"res.company.write returned {result!r}",
+            )
+        await call("res.users", "write", [uid], {"lang": profile["lang"]})
+        await call("ir.config_parameter", "set_param", "web.base.url", profile["base_url"])
+        await call("ir.config_parameter", "set_param", "web.base.url.freeze", "True")
+
+    async def read_company(self, db: str, login: str, password: str) -> dict[str, Any]:
+        """What the tenant's company looks like inside Odoo (checks and the UI)."""
+        uid = await self.verify_login(db, login, password)
+        rows = await self._execute(
+            db,
+            uid,
+            password,
+            "res.company",
+            "read",
+            [1],
+            ["name", "email", "country_id", "currency_id"],
+            login=login,
+        )
+        return dict(rows[0]) if rows else {}
 
     # --- backups --------------------------------------------------------------------
     def _page_error(self, page: str, operation: str) -> DriverError:

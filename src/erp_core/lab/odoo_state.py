@@ -323,11 +323,50 @@ class OdooLabState:
         if user is None or user[1] != _hash(str(password)):
             raise OdooFault(_ACCESS_DENIED, "Access Denied")
         kwargs = kwargs or {}
+        codes = sorted(COUNTRIES)
+        if model == "res.country" and method == "search_read":
+            wanted_code = next(
+                (t[2] for t in args[0] if isinstance(t, list | tuple) and t[0] == "code"), None
+            )
+            return [
+                {"id": codes.index(code) + 1, "currency_id": [codes.index(code) + 1, cur]}
+                for code, cur in COUNTRIES.items()
+                if wanted_code is None or code == str(wanted_code).upper()
+            ]
+        if model == "res.currency" and method == "write":
+            return True
+        if model == "res.users" and method == "write":
+            with self.lock:
+                for target in args[0]:
+                    if "active" in args[1]:
+                        if args[1]["active"]:
+                            db.inactive_uids.discard(int(target))
+                        else:
+                            db.inactive_uids.add(int(target))
+                    if "lang" in args[1] and int(target) == int(uid):
+                        db.lang = str(args[1]["lang"])
+            return True
+        if model == "ir.config_parameter" and method == "set_param":
+            if args[0] == "web.base.url":
+                db.web_base_url = str(args[1])
+            return True
         if model == "res.company":
-            record = {"id": 1, "name": db.company_name, "country_code": db.country_code}
+            record = {
+                "id": 1,
+                "name": db.company_name,
+                "email": db.company_email or False,
+                "country_id": [codes.index(db.country_code) + 1, db.country_code]
+                if db.country_code in COUNTRIES
+                else False,
+                "currency_id": [1, db.currency],
+            }
             if method == "write" and list(args[0]) == [1]:
                 values = dict(args[1])
                 db.company_name = str(values.get("name", db.company_name))
+                db.company_email = values.get("email", db.company_email)
+                if values.get("country_id"):
+                    db.country_code = codes[int(values["country_id"]) - 1]
+                    db.currency = COUNTRIES[db.country_code]
                 return True
             if method in ("read", "search_read"):
                 wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
