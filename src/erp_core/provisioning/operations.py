@@ -28,6 +28,7 @@ from erp_core.provisioning.vendors import cloudflare_for, odoo_for, public_hostn
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
 _ADOPT_POLL_SECONDS = 1.0
+_ADOPT_MIN_WAIT_SECONDS = 300.0  # a create whose HTTP call timed out early still finishes
 
 
 def _now() -> datetime:
@@ -226,7 +227,8 @@ async def _adopt_existing(
     or someone else's. Odoo keeps initialising after our client gave up, so a login that
     fails now may work in a few seconds: poll (bounded by the create timeout) before
     calling it foreign."""
-    deadline = time.monotonic() + run.ctx.settings.odoo_create_timeout_seconds
+    patience = max(run.ctx.settings.odoo_create_timeout_seconds, _ADOPT_MIN_WAIT_SECONDS)
+    deadline = time.monotonic() + patience
     waited = False
     while True:
         try:
