@@ -500,8 +500,11 @@ class OdooRpcManager:
         raise self._status_error(response, operation)
 
     # --- probes ---------------------------------------------------------------------
-    async def health(self) -> OdooHealth:
+    async def health(self, *, management: bool = True) -> OdooHealth:
         """Probe the server as the control plane uses it; reports, never raises.
+
+        ``management=False`` is a liveness probe only (a container still starting, before
+        its master password is known).
 
         ``/web/health`` only says the process is up. A server we cannot manage looks just
         as healthy there, so three more cheap, harmless calls tell the usual
@@ -535,7 +538,7 @@ class OdooRpcManager:
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
             return down(f"{type(exc).__name__}: {_scrub(str(exc), [self._master_password])}")
         version_text = str(version) if version else None
-        problem = await self._management_problem()
+        problem = await self._management_problem() if management else None
         if problem is not None:
             return down(problem, version_text)
         return {"status": "ok", "version": version_text, "latency_ms": latency_ms, "detail": None}

@@ -483,7 +483,7 @@ class OdooHostManager:
                 logger.warning("could not remove %s on %s", remote, self._ssh.where)
 
     # --- probes ---------------------------------------------------------------------
-    async def health(self) -> OdooHealth:
+    async def health(self, *, management: bool = True) -> OdooHealth:
         """``odoo-bin --version`` over SSH and how long it took; reports, never raises."""
         started = time.perf_counter()
         try:
