@@ -10,7 +10,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
 
-.PHONY: run serve test test-py test-frontend test-e2e lint typecheck frontend openapi bench clean deps system-deps
+.PHONY: run serve test test-py test-frontend test-e2e lint typecheck frontend openapi bench clean deps system-deps odoo-deps
 
 run: $(STAMP) frontend ## Serve the control plane with the lab (emulated vendors) on http://127.0.0.1:4443
 	$(BIN)/erp-core serve --lab
@@ -34,6 +34,34 @@ system-deps: ## Debian packages the tests need (chromium for the UI tests, opens
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null; \
+	fi
+
+# A real Odoo 19 for the tests (tests/real_odoo, tests/host_mode): its tree comes from ODOO_SOURCE
+# (read-only, never written to); its Python dependencies live in a venv cached outside the
+# repository's tracked files, keyed by the requirements file so a new Odoo tree gets a new venv.
+ODOO_SOURCE ?= $(abspath ../shared/odoo)
+export ODOO_SOURCE
+ODOO_REQS := $(ODOO_SOURCE)/19.0/requirements.txt
+ODOO_VENV_CACHE ?= $(HOME)/.cache/erp-core
+ODOO_VENV = $(ODOO_VENV_CACHE)/odoo-venv-$(shell cksum $(ODOO_REQS) 2>/dev/null | cut -d' ' -f1)
+
+odoo-deps: ## Debian headers for python-ldap and a cached venv with Odoo's requirements.txt
+	@if [ ! -f "$(ODOO_REQS)" ]; then \
+	  echo "Odoo tree not found at ODOO_SOURCE=$(ODOO_SOURCE): set ODOO_SOURCE to a folder holding 19.0/ and stub-addons/ (see tests/real_odoo/README.md)"; \
+	  exit 0; \
+	fi; \
+	if [ ! -f "$(ODOO_VENV)/.ready" ]; then \
+	  missing=""; \
+	  test -f /usr/include/ldap.h || missing="$$missing libldap2-dev"; \
+	  test -f /usr/include/sasl/sasl.h || missing="$$missing libsasl2-dev"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null; \
+	  fi; \
+	  rm -rf "$(ODOO_VENV)" && mkdir -p "$(ODOO_VENV_CACHE)" && \
+	  $(PY) -m venv "$(ODOO_VENV)" && \
+	  "$(ODOO_VENV)/bin/pip" install -q --disable-pip-version-check -r "$(ODOO_REQS)" && \
+	  touch "$(ODOO_VENV)/.ready"; \
 	fi
 
 $(NODE_STAMP): $(FRONTEND)/package-lock.json
@@ -61,8 +89,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test-py: $(STAMP)
-	$(BIN)/pytest
+test-py: $(STAMP) system-deps odoo-deps
+	ODOO_PYTHON=$(ODOO_VENV)/bin/python $(BIN)/pytest
 
 test-frontend: $(STAMP)
 	@if [ -f $(FRONTEND)/package.json ]; then \
@@ -74,7 +102,7 @@ test-frontend: $(STAMP)
 test-e2e: $(STAMP) system-deps frontend
 	@if [ -f tests/e2e_runner.py ] && [ -f $(FRONTEND)/playwright.config.ts ]; then $(BIN)/python tests/e2e_runner.py; fi
 
-test: $(STAMP) system-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
+test: $(STAMP) system-deps odoo-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
 
 bench: $(STAMP) frontend ## Benchmarks with ratios against in-run baselines (see docs/benchmarks.md)
 	@for b in dashboard listing provisioning webhooks billing backup_memory; do \

@@ -37,7 +37,9 @@ def clean_lab(lab: LabStack) -> Iterator[None]:
 
 @pytest.fixture
 async def odoo(lab: LabStack) -> AsyncIterator[OdooRpcManager]:
-    manager = OdooRpcManager(lab.odoo.url, MASTER_PASSWORD, timeout=5.0, slow_timeout=10.0)
+    manager = OdooRpcManager(
+        lab.odoo.url, MASTER_PASSWORD, timeout=5.0, slow_timeout=10.0, base_domain="sajet.us"
+    )
     yield manager
     await manager.aclose()
 

@@ -109,6 +109,16 @@ class OdooHealth(TypedDict):
     detail: str | None
 
 
+class CompanyProfile(TypedDict):
+    """How a new tenant database is personalised (same result in RPC and host mode)."""
+
+    company_name: str
+    email: str
+    country_code: str | None
+    lang: str
+    base_url: str
+
+
 @runtime_checkable
 class OdooDatabaseManager(Protocol):
     """Manage the databases of one Odoo server (RPC today, SSH/CLI for Odoo ≥ 20).
@@ -139,6 +149,10 @@ class OdooDatabaseManager(Protocol):
         self, db: str, login: str, password: str, company_name: str
     ) -> None: ...
 
+    async def personalize(
+        self, db: str, login: str, password: str, profile: CompanyProfile
+    ) -> None: ...
+
     async def drop_database(self, name: str) -> bool: ...
 
     async def duplicate_database(self, src: str, new: str, *, neutralize: bool = False) -> None: ...
@@ -153,7 +167,7 @@ class OdooDatabaseManager(Protocol):
         self, name: str, path: Path, *, copy: bool = True, neutralize: bool = False
     ) -> None: ...
 
-    async def health(self) -> OdooHealth: ...
+    async def health(self, *, management: bool = True) -> OdooHealth: ...
 
     async def login_page_ok(self, hostname: str, via_url: str | None = None) -> bool: ...
 

@@ -82,6 +82,7 @@ def odoo_for(
         timeout=ctx.settings.odoo_timeout_seconds,
         slow_timeout=ctx.settings.odoo_create_timeout_seconds,
         client=odoo_http(ctx),
+        base_domain=ctx.settings.base_domain,
     )
 
 

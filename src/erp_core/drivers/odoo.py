@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from erp_core.drivers.base import (
+    CompanyProfile,
     DriverError,
     OdooHealth,
     PermanentDriverError,
@@ -39,6 +40,9 @@ _ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 _DB_EXISTS = "odoo.service.db.DatabaseExists"
 _ERROR_DIV = re.compile(r'class="alert alert-danger"[^>]*>(.*?)</div>', re.S)
 _CHUNK = 64 * 1024
+_PROBE_DB = "erp-core-health-probe-does-not-exist"
+"""A database name the health probe asks Odoo to drop: it never exists, so nothing is dropped
+(Odoo answers false), yet the master password is checked first."""
 
 
 def _scrub(text: str, secrets: Iterable[str]) -> str:
@@ -52,6 +56,9 @@ def _scrub(text: str, secrets: Iterable[str]) -> str:
 class OdooRpcManager:
     """Manage the databases of one Odoo server (17–19) through its public HTTP API.
 
+    ``base_domain`` names the tenants' hostnames (``<db>.<base_domain>``): a shared server
+    runs ``dbfilter = ^%d$`` with ``proxy_mode``, so its database routes only know the
+    database the request's (forwarded) Host names; every such route is sent with it.
     ``timeout`` bounds ordinary calls; ``slow_timeout`` bounds create/duplicate/restore
     and backups, which take minutes on real servers. Pass ``client`` to share a pool
     (it is then not closed by :meth:`aclose`).
@@ -65,8 +72,10 @@ class OdooRpcManager:
         timeout: float = 30.0,
         slow_timeout: float = 900.0,
         client: httpx.AsyncClient | None = None,
+        base_domain: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.base_domain = base_domain
         self._master_password = master_password
         self._timeout = httpx.Timeout(timeout)
         self._slow_timeout = httpx.Timeout(slow_timeout, connect=timeout)
@@ -77,6 +86,18 @@ class OdooRpcManager:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
+
+    def host_headers(self, db: str) -> dict[str, str]:
+        """Host and X-Forwarded-Host naming ``db`` the way dbfilter ``^%d$`` reads them.
+
+        Odoo's ``/web/database/backup`` checks the name against the database list filtered
+        by dbfilter *and the request's Host* (``X-Forwarded-Host`` under ``proxy_mode``): a
+        request to the server's IP address is told "Database '…' is not known".
+        """
+        if not self.base_domain:
+            return {}
+        hostname = f"{db}.{self.base_domain}"
+        return {"Host": hostname, "X-Forwarded-Host": hostname}
 
     async def __aenter__(self) -> OdooRpcManager:
         return self
@@ -206,6 +227,11 @@ class OdooRpcManager:
         result = await self._call("db", "list", [], operation="listar las bases de datos")
         return [str(name) for name in result or []]
 
+    async def list_languages(self) -> list[str]:
+        """Language codes the server can install (``db.list_lang``; no password needed)."""
+        result = await self._call("db", "list_lang", [], operation="listar los idiomas")
+        return [str(row[0]) for row in result or [] if isinstance(row, list | tuple) and row]
+
     async def database_exists(self, name: str) -> bool:
         operation = f"comprobar si existe la base de datos '{name}'"
         return bool(await self._call("db", "db_exist", [name], operation=operation))
@@ -265,9 +291,20 @@ class OdooRpcManager:
     async def verify_login(self, db: str, login: str, password: str) -> int:
         """Log in through ``common.login``: the uid, or :class:`PermanentDriverError`."""
         operation = f"iniciar sesión con '{login}' en la base de datos '{db}'"
-        uid = await self._call(
-            "common", "login", [db, login, password], operation=operation, secrets=[password]
-        )
+        try:
+            uid = await self._call(
+                "common", "login", [db, login, password], operation=operation, secrets=[password]
+            )
+        except DriverError as exc:
+            if exc.vendor_code != "builtins.KeyError" or isinstance(exc, TransientDriverError):
+                raise
+            # An uninitialised database has no models: ``KeyError: 'res.users'``. It is what
+            # create_database leaves behind when initialisation failed (a bad language).
+            raise PermanentDriverError(
+                f"La base de datos '{db}' no está inicializada (Odoo no pudo instalar base)",
+                vendor_detail=exc.vendor_detail,
+                vendor_code="not_initialized",
+            ) from None
         if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0:
             return uid
         raise PermanentDriverError(
@@ -294,6 +331,69 @@ class OdooRpcManager:
                 vendor_detail=f"res.company.write returned {result!r}",
             )
 
+    async def _execute(
+        self, db: str, uid: int, password: str, model: str, method: str, *args: Any, login: str
+    ) -> Any:
+        operation = f"configurar {model} en la base de datos '{db}'"
+        return await self._call(
+            "object",
+            "execute_kw",
+            [db, uid, password, model, method, list(args)],
+            operation=operation,
+            secrets=[password],
+            login=login,
+        )
+
+    async def personalize(
+        self, db: str, login: str, password: str, profile: CompanyProfile
+    ) -> None:
+        """Make a fresh database the customer's: company name, e-mail, country with its
+        currency (activated), the admin's language and ``web.base.url`` (frozen, or the
+        first admin login through another address rewrites it)."""
+        uid = await self.verify_login(db, login, password)
+
+        async def call(model: str, method: str, *args: Any) -> Any:
+            return await self._execute(db, uid, password, model, method, *args, login=login)
+
+        company: dict[str, Any] = {"name": profile["company_name"], "email": profile["email"]}
+        if profile.get("country_code"):
+            code = str(profile["country_code"]).upper()
+            rows = await call("res.country", "search_read", [["code", "=", code]], ["currency_id"])
+            if not rows:
+                raise PermanentDriverError(
+                    f"Odoo no conoce el país «{code}» (base de datos '{db}')",
+                    vendor_detail=f"res.country {code} not found",
+                )
+            company["country_id"] = rows[0]["id"]
+            currency = rows[0].get("currency_id")
+            if currency:
+                await call("res.currency", "write", [currency[0]], {"active": True})
+                company["currency_id"] = currency[0]
+        result = await call("res.company", "write", [1], company)
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó los datos de la empresa en '{db}'",
+                vendor_detail=f"res.company.write returned {result!r}",
+            )
+        await call("res.users", "write", [uid], {"lang": profile["lang"]})
+        await call("ir.config_parameter", "set_param", "web.base.url", profile["base_url"])
+        await call("ir.config_parameter", "set_param", "web.base.url.freeze", "True")
+
+    async def read_company(self, db: str, login: str, password: str) -> dict[str, Any]:
+        """What the tenant's company looks like inside Odoo (checks and the UI)."""
+        uid = await self.verify_login(db, login, password)
+        rows = await self._execute(
+            db,
+            uid,
+            password,
+            "res.company",
+            "read",
+            [1],
+            ["name", "email", "country_id", "currency_id"],
+            login=login,
+        )
+        return dict(rows[0]) if rows else {}
+
     # --- backups --------------------------------------------------------------------
     def _page_error(self, page: str, operation: str) -> DriverError:
         """Odoo's database routes answer errors as an HTML page with HTTP 200."""
@@ -301,8 +401,11 @@ class OdooRpcManager:
         text = html.unescape(match.group(1)).strip() if match else page[:200]
         detail = _scrub(text, [self._master_password])
         if "Access Denied" in text:
+            # The same page for a wrong master password and for list_db = False (never a
+            # 403); the server's health check tells the two apart.
             return PermanentDriverError(
-                f"Odoo rechazó la contraseña maestra al {operation}",
+                f"Odoo rechazó la contraseña maestra o tiene desactivada la gestión de bases "
+                f"de datos (list_db) al {operation}",
                 vendor_detail=detail,
                 vendor_code=_ACCESS_DENIED,
             )
@@ -324,6 +427,7 @@ class OdooRpcManager:
                 "POST",
                 f"{self.base_url}/web/database/backup",
                 data=form,
+                headers=self.host_headers(name),
                 timeout=self._slow_timeout,
             ) as response:
                 if response.status_code != 200:
@@ -383,6 +487,7 @@ class OdooRpcManager:
                 response = await self._client.post(
                     f"{self.base_url}/web/database/restore",
                     data=form,
+                    headers=self.host_headers(name),
                     files={"backup_file": (path.name, handle, "application/zip")},
                     timeout=self._slow_timeout,
                 )
@@ -395,36 +500,72 @@ class OdooRpcManager:
         raise self._status_error(response, operation)
 
     # --- probes ---------------------------------------------------------------------
-    async def health(self) -> OdooHealth:
-        """Probe ``/web/health`` and the version route; reports, never raises."""
+    async def health(self, *, management: bool = True) -> OdooHealth:
+        """Probe the server as the control plane uses it; reports, never raises.
+
+        ``management=False`` is a liveness probe only (a container still starting, before
+        its master password is known).
+
+        ``/web/health`` only says the process is up. A server we cannot manage looks just
+        as healthy there, so three more cheap, harmless calls tell the usual
+        misconfigurations apart: ``db.list`` (``/jsonrpc`` missing answers 404;
+        ``list_db = False`` raises AccessDenied) and ``db.drop`` of a name that cannot
+        exist (the master password is checked first; a wrong one raises AccessDenied,
+        a right one answers false and drops nothing).
+        """
         started = time.perf_counter()
+
+        def down(detail: str, version: str | None = None) -> OdooHealth:
+            latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            return {
+                "status": "down",
+                "version": version,
+                "latency_ms": latency_ms,
+                "detail": detail,
+            }
+
         try:
             response = await self._client.get(f"{self.base_url}/web/health")
             latency_ms = round((time.perf_counter() - started) * 1000, 1)
             healthy = response.status_code == 200 and response.json().get("status") == "pass"
             if not healthy:
-                detail = f"/web/health answered HTTP {response.status_code}"
-                return {
-                    "status": "down",
-                    "version": None,
-                    "latency_ms": latency_ms,
-                    "detail": detail,
-                }
+                return down(f"/web/health respondió HTTP {response.status_code}")
             info = await self._client.post(
                 f"{self.base_url}/web/webclient/version_info",
                 json={"jsonrpc": "2.0", "method": "call", "params": {}, "id": next(self._ids)},
             )
             version = (info.json().get("result") or {}).get("server_version")
         except (httpx.HTTPError, ValueError, AttributeError) as exc:
-            latency_ms = round((time.perf_counter() - started) * 1000, 1)
-            detail = f"{type(exc).__name__}: {exc}"
-            return {"status": "down", "version": None, "latency_ms": latency_ms, "detail": detail}
-        return {
-            "status": "ok",
-            "version": str(version) if version else None,
-            "latency_ms": latency_ms,
-            "detail": None,
-        }
+            return down(f"{type(exc).__name__}: {_scrub(str(exc), [self._master_password])}")
+        version_text = str(version) if version else None
+        problem = await self._management_problem() if management else None
+        if problem is not None:
+            return down(problem, version_text)
+        return {"status": "ok", "version": version_text, "latency_ms": latency_ms, "detail": None}
+
+    async def _management_problem(self) -> str | None:
+        """Why this server cannot be managed over RPC (Spanish), or None when it can."""
+        try:
+            await self._call("db", "list", [], operation="listar las bases de datos")
+        except DriverError as exc:
+            if exc.status_code == 404:
+                return (
+                    "El servidor no ofrece /jsonrpc (Odoo 20 o superior, o el módulo rpc no "
+                    "está instalado): use el modo host."
+                )
+            if exc.vendor_code == _ACCESS_DENIED:
+                return (
+                    "Odoo tiene desactivada la gestión de bases de datos (list_db = False): "
+                    "active list_db en odoo.conf o use el modo host."
+                )
+            return exc.message
+        try:
+            await self._db("drop", _PROBE_DB, operation="comprobar la contraseña maestra")
+        except DriverError as exc:
+            if exc.vendor_code == _ACCESS_DENIED:
+                return "Odoo rechazó la contraseña maestra del servidor."
+            return exc.message
+        return None
 
     async def login_page_ok(self, hostname: str, via_url: str | None = None) -> bool:
         """True when ``/web/login`` for ``hostname`` serves Odoo's login form.

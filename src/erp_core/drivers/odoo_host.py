@@ -5,7 +5,7 @@ One :class:`OdooHostManager` drives one Odoo server through ``asyncssh``: option
 when Odoo runs as its own system user. Each operation is a single remote command:
 
 ======================  ==============================================================
-create                  ``odoo-bin -c CONF -d DB -i base --without-demo=all
+create                  ``odoo-bin -c CONF -d DB -i base
                         --load-language=LANG --stop-after-init`` (or the custom create
                         script), then ``odoo-bin shell`` sets the admin login/password
 exists / list           ``psql … -c "SELECT datname FROM pg_database …"`` (Odoo's role)
@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from erp_core.drivers.base import (
+    CompanyProfile,
     DriverError,
     OdooHealth,
     PermanentDriverError,
@@ -61,7 +62,7 @@ __all__ = ["OdooHostManager", "OutputCallback", "SshTarget", "key_fingerprint"]
 logger = logging.getLogger(__name__)
 
 DB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-LANG_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(@[a-z]+)?$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_\d{3})?(@[A-Za-z]+)?$")  # es_419, sr@Cyrl
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _TEMP_RE = re.compile(r"^/[A-Za-z0-9_./-]+$")
 _DB_EXISTS = "odoo.service.db.DatabaseExists"
@@ -89,6 +90,29 @@ if PARAMS.get("country"):
         env.ref("base.main_company").country_id = COUNTRY.id
 env.cr.commit()
 print("ERP_CORE_OK")
+""",
+    "personalize": _CHECK_LOGIN
+    + """
+if UID:
+    COMPANY = env.ref("base.main_company")
+    VALUES = {"name": PARAMS["company_name"], "email": PARAMS["email"]}
+    if PARAMS.get("country"):
+        COUNTRY = env["res.country"].search([("code", "=", PARAMS["country"])], limit=1)
+        if not COUNTRY:
+            print("ERP_CORE_UNKNOWN_COUNTRY")
+            raise SystemExit(0)
+        VALUES["country_id"] = COUNTRY.id
+        if COUNTRY.currency_id:
+            COUNTRY.currency_id.active = True
+            VALUES["currency_id"] = COUNTRY.currency_id.id
+    COMPANY.write(VALUES)
+    env["res.users"].browse(UID).write({"lang": PARAMS["lang"]})
+    env["ir.config_parameter"].set_param("web.base.url", PARAMS["base_url"])
+    env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+    env.cr.commit()
+    print("ERP_CORE_OK")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
 """,
     "check_login": _CHECK_LOGIN
     + 'print("ERP_CORE_UID=%d" % UID if UID else "ERP_CORE_LOGIN_FAILED")\n',
@@ -278,7 +302,9 @@ class OdooHostManager:
             )
         else:
             argv = [*self._odoo, "-c", self._conf, "-d", name, "-i", "base"]
-            argv += ["--without-demo=all", f"--load-language={lang}", "--stop-after-init"]
+            # No demo flag: Odoo 19 installs demo data only with --with-demo (and warns
+            # that --without-demo is deprecated); 17/18 need demo disabled in odoo.conf.
+            argv += [f"--load-language={lang}", "--stop-after-init"]
             await self._run(argv, operation=operation, slow=True)
         params = {"login": admin_login, "password": admin_password, "country": country_code}
         marker = await self._shell(
@@ -321,6 +347,42 @@ class OdooHostManager:
         marker = await self._shell(
             db, "set_company", params, operation=operation, secrets=[password]
         )
+        if marker != "ERP_CORE_OK":
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+
+    async def personalize(
+        self, db: str, login: str, password: str, profile: CompanyProfile
+    ) -> None:
+        """The same personalisation as RPC mode (company, country + currency, language,
+        e-mail, frozen ``web.base.url``), through ``odoo-bin shell``."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        check_text(profile["company_name"], "el nombre de la empresa", 200)
+        check_text(profile["email"], "el correo de la empresa", 254)
+        check_arg(LANG_RE, profile["lang"], "el idioma")
+        country = profile.get("country_code")
+        if country:
+            check_arg(COUNTRY_RE, country, "el país")
+        check_text(profile["base_url"], "la URL pública", 300)
+        params = {
+            "login": login,
+            "password": password,
+            "company_name": profile["company_name"],
+            "email": profile["email"],
+            "country": country,
+            "lang": profile["lang"],
+            "base_url": profile["base_url"],
+        }
+        operation = f"personalizar la base de datos '{db}'"
+        marker = await self._shell(
+            db, "personalize", params, operation=operation, secrets=[password]
+        )
+        if marker == "ERP_CORE_UNKNOWN_COUNTRY":
+            raise PermanentDriverError(f"Odoo no conoce el país «{country}» (base de datos '{db}')")
         if marker != "ERP_CORE_OK":
             raise PermanentDriverError(
                 f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
@@ -421,7 +483,7 @@ class OdooHostManager:
                 logger.warning("could not remove %s on %s", remote, self._ssh.where)
 
     # --- probes ---------------------------------------------------------------------
-    async def health(self) -> OdooHealth:
+    async def health(self, *, management: bool = True) -> OdooHealth:
         """``odoo-bin --version`` over SSH and how long it took; reports, never raises."""
         started = time.perf_counter()
         try:

@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from erp_core.lab.faults import FaultPlan, InjectedFailure, lab_control_routes
 from erp_core.lab.odoo_state import (
+    LANGUAGES,
     LabDatabase,
     OdooFault,
     OdooLabState,
@@ -156,12 +157,12 @@ class _OdooLab:
                 state.check_list_db()
                 return await self._db_master(method, args[1:])
             if method == "db_exist":
-                return state.exists(str(args[0]))
+                return state.db_exist(str(args[0]))
             if method == "list":
                 state.check_list_db()
                 return state.names()
             if method == "list_lang":
-                return [["en_US", "English (US)"], ["es_ES", "Spanish / Español"]]
+                return [list(pair) for pair in LANGUAGES]
             if method == "server_version":
                 return state.version
         elif service == "common":
@@ -233,20 +234,22 @@ class _OdooLab:
         failure = await self.faults.apply("web.login")
         if failure is not None:
             return _failure_response(failure, None)
-        host = request.headers.get("host", "")
-        forwarded = request.headers.get("x-forwarded-host")
-        if self.state.proxy_mode and forwarded:
-            host = forwarded
-        db = self.state.database_for_host(host)
+        db = self.state.database_for_host(self._request_host(request))
         if db is None:
-            return HTMLResponse("<html><body><h1>404: Not Found</h1></body></html>", 404)
+            # Odoo with no database for this Host sends the visitor to the selector.
+            return RedirectResponse("/web/database/selector", status_code=303)
         if not db.initialized:
             return HTMLResponse("<html><body><h1>Internal Server Error</h1></body></html>", 500)
         return _login_page(db)
 
+    def _request_host(self, request: Request) -> str:
+        host = request.headers.get("host", "")
+        forwarded = request.headers.get("x-forwarded-host")
+        return forwarded if self.state.proxy_mode and forwarded else host
+
     async def backup(self, request: Request) -> Response:
         if not self.state.list_db:
-            return HTMLResponse("<h1>Forbidden</h1>", 403)
+            return _database_page("Database backup error: Access Denied")
         failure = await self.faults.apply("web.backup")
         if failure is not None:
             return _failure_response(failure, None)
@@ -254,6 +257,10 @@ class _OdooLab:
         name = str(form.get("name", ""))
         try:
             self.state.check_super(str(form.get("master_pwd", "")))
+            # Odoo checks the name against db_list(): filtered by dbfilter and the Host.
+            known = self.state.database_for_host(self._request_host(request))
+            if known is None or known.name != name:
+                raise OdooFault("builtins.Exception", f"Database {name!r} is not known")
             if str(form.get("backup_format", "zip")) != "zip":
                 raise OdooFault("builtins.ValueError", "lab only produces zip backups")
             spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
@@ -269,12 +276,15 @@ class _OdooLab:
             finally:
                 spool.close()
 
-        headers = {"Content-Disposition": f'attachment; filename="{name}.zip"'}
-        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+        headers = {
+            "Content-Disposition": f'attachment; filename="{name}.zip"',
+            "Content-Type": "application/octet-stream; charset=binary",
+        }
+        return StreamingResponse(chunks(), headers=headers)
 
     async def restore(self, request: Request) -> Response:
         if not self.state.list_db:
-            return HTMLResponse("<h1>Forbidden</h1>", 403)
+            return _database_page("Database restore error: Access Denied")
         failure = await self.faults.apply("web.restore")
         if failure is not None:
             return _failure_response(failure, None)

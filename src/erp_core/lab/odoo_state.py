@@ -30,6 +30,20 @@ __all__ = [
     "write_backup_zip",
 ]
 
+FOREIGN_DATABASES = frozenset({"postgres"})
+"""Databases of the emulated PostgreSQL cluster that this Odoo does not own."""
+LANGUAGES = (
+    ("en_US", "English (US)"),
+    ("es_ES", "Spanish / Español"),
+    ("es_MX", "Spanish (MX) / Español (MX)"),
+    ("es_419", "Spanish (Latin America) / Español (América Latina)"),
+    ("pt_BR", "Portuguese (BR) / Português (BR)"),
+    ("fr_FR", "French / Français"),
+)
+"""``db.list_lang`` of the emulator: full locale codes only, like Odoo (no bare ``es``)."""
+COUNTRIES = {"DO": "DOP", "ES": "EUR", "US": "USD", "MX": "MXN", "CO": "COP", "PE": "PEN"}
+"""Countries the emulator knows, with the currency Odoo gives each."""
+
 _DBNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 _ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 
@@ -56,6 +70,11 @@ class LabDatabase:
     country_code: str | None = None
     lang: str = "en_US"
     db_uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    db_secret: str = field(default_factory=lambda: str(uuid.uuid4()))
+    web_base_url: str = "http://localhost:8069"
+    company_email: str | None = None
+    currency: str = "USD"
+    inactive_uids: set[int] = field(default_factory=set)
     neutralized: bool = False
     initialized: bool = True
     users: dict[int, tuple[str, str]] = field(default_factory=dict)  # uid -> (login, hash)
@@ -137,6 +156,11 @@ class OdooLabState:
         with self.lock:
             return name in self.databases or name in self._reserved
 
+    def db_exist(self, name: str) -> bool:
+        """Odoo's ``db_exist`` connects to the name: any database of the PostgreSQL cluster
+        answers true, even one owned by another role that ``list`` never shows."""
+        return self.exists(name) or name in FOREIGN_DATABASES
+
     def get(self, name: str) -> LabDatabase:
         with self.lock:
             db = self.databases.get(name)
@@ -213,10 +237,25 @@ class OdooLabState:
         demo: bool,
         initialized: bool,
     ) -> None:
+        valid_lang = lang in {code for code, _ in LANGUAGES}
+        # Odoo's _initialize_db catches every error and create_database still answers true:
+        # a bad language leaves an uninitialised database (no models at all); an unknown
+        # country fails after base is installed, before the admin is written, so the
+        # database is left with admin/admin.
+        initialized = initialized and valid_lang
+        if initialized and country_code and country_code.upper() not in COUNTRIES:
+            self.add_database(name, lang=lang)  # admin/admin: Odoo's own default
+            return
         db = self.add_database(
             name, login=login, password=password, lang=lang, initialized=initialized
         )
-        db.country_code = country_code
+        if not initialized:
+            return
+        db.country_code = country_code.upper() if country_code else None
+        if country_code:
+            db.currency = COUNTRIES[country_code.upper()]
+        if "@" in login:
+            db.company_email = login
         if demo and initialized:
             db.modules["lab_demo_data"] = f"{self.version}.1.0"
 
@@ -229,7 +268,8 @@ class OdooLabState:
         source = self.get(src)
         self.reserve(new)
         clone = copy_module.deepcopy(source)
-        clone.name, clone.db_uuid = new, str(uuid.uuid4())
+        # Odoo's duplicate_database re-inits ir.config_parameter (force): new uuid, new secret.
+        clone.name, clone.db_uuid, clone.db_secret = new, str(uuid.uuid4()), str(uuid.uuid4())
         clone.neutralized = clone.neutralized or neutralize
         self.install(clone)
         return True
@@ -256,8 +296,15 @@ class OdooLabState:
                 "psycopg2.OperationalError",
                 f'connection to server failed: FATAL:  database "{db_name}" does not exist',
             )
+        if not db.initialized:
+            raise OdooFault("builtins.KeyError", "res.users")  # no model is registered
         for uid, (user_login, pw_hash) in db.users.items():
-            if user_login == login and pw_hash == _hash(password) and uid != 1:
+            if (
+                user_login == login
+                and pw_hash == _hash(password)
+                and uid != 1
+                and uid not in db.inactive_uids
+            ):
                 return uid
         return False
 
@@ -276,11 +323,50 @@ class OdooLabState:
         if user is None or user[1] != _hash(str(password)):
             raise OdooFault(_ACCESS_DENIED, "Access Denied")
         kwargs = kwargs or {}
+        codes = sorted(COUNTRIES)
+        if model == "res.country" and method == "search_read":
+            wanted_code = next(
+                (t[2] for t in args[0] if isinstance(t, list | tuple) and t[0] == "code"), None
+            )
+            return [
+                {"id": codes.index(code) + 1, "currency_id": [codes.index(code) + 1, cur]}
+                for code, cur in COUNTRIES.items()
+                if wanted_code is None or code == str(wanted_code).upper()
+            ]
+        if model == "res.currency" and method == "write":
+            return True
+        if model == "res.users" and method == "write":
+            with self.lock:
+                for target in args[0]:
+                    if "active" in args[1]:
+                        if args[1]["active"]:
+                            db.inactive_uids.discard(int(target))
+                        else:
+                            db.inactive_uids.add(int(target))
+                    if "lang" in args[1] and int(target) == int(uid):
+                        db.lang = str(args[1]["lang"])
+            return True
+        if model == "ir.config_parameter" and method == "set_param":
+            if args[0] == "web.base.url":
+                db.web_base_url = str(args[1])
+            return True
         if model == "res.company":
-            record = {"id": 1, "name": db.company_name, "country_code": db.country_code}
+            record = {
+                "id": 1,
+                "name": db.company_name,
+                "email": db.company_email or False,
+                "country_id": [codes.index(db.country_code) + 1, db.country_code]
+                if db.country_code in COUNTRIES
+                else False,
+                "currency_id": [1, db.currency],
+            }
             if method == "write" and list(args[0]) == [1]:
                 values = dict(args[1])
                 db.company_name = str(values.get("name", db.company_name))
+                db.company_email = values.get("email", db.company_email)
+                if values.get("country_id"):
+                    db.country_code = codes[int(values["country_id"]) - 1]
+                    db.currency = COUNTRIES[db.country_code]
                 return True
             if method in ("read", "search_read"):
                 wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
@@ -330,6 +416,8 @@ def dump_sql(db: LabDatabase) -> str:
             "key, value",
             [
                 ["database.uuid", db.db_uuid],
+                ["database.secret", db.db_secret],
+                ["web.base.url", db.web_base_url],
                 ["database.is_neutralized", "True" if db.neutralized else "False"],
                 ["lab.initialized", "True" if db.initialized else "False"],
             ],
@@ -432,4 +520,9 @@ def database_from_zip(source: IO[bytes], name: str, copy: bool, neutralize: bool
     db.initialized = params.get("lab.initialized") != "False"
     db.neutralized = neutralize or params.get("database.is_neutralized") == "True"
     db.db_uuid = str(uuid.uuid4()) if copy else params.get("database.uuid") or str(uuid.uuid4())
+    # A copy re-inits every default parameter, as Odoo's restore_db(copy=True) does.
+    db.db_secret = str(uuid.uuid4()) if copy else params.get("database.secret") or str(uuid.uuid4())
+    db.web_base_url = (
+        "http://localhost:8069" if copy else params.get("web.base.url") or db.web_base_url
+    )
     return db

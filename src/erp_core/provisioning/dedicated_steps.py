@@ -336,7 +336,7 @@ async def wait_odoo(run: StepRun) -> dict[str, Any]:
     deadline = time.monotonic() + settings.odoo_container_start_timeout_seconds
     try:
         while True:
-            health = await odoo.health()
+            health = await odoo.health(management=False)  # liveness: no master password yet
             if health["status"] == "ok":
                 return {"version": health["version"], "latency_ms": health["latency_ms"]}
             if time.monotonic() >= deadline:

@@ -4,7 +4,9 @@ what it did; suspend, reactivate and delete roll forward or stop and say where."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,14 +16,22 @@ from sqlalchemy import func, select
 from erp_core.backups.core import take_verified_backup
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.dashboard.cache_hooks import tenants_changed
-from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
-from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
+from erp_core.drivers.base import (
+    CompanyProfile,
+    DriverError,
+    OdooDatabaseManager,
+    TransientDriverError,
+    TunnelRouter,
+)
+from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname, public_url
 from erp_core.mail.lifecycle import tenant_status_mail
 from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
+_ADOPT_POLL_SECONDS = 1.0
+_ADOPT_MIN_WAIT_SECONDS = 300.0  # a create whose HTTP call timed out early still finishes
 
 
 def _now() -> datetime:
@@ -186,17 +196,10 @@ async def create_database(run: StepRun) -> dict[str, Any]:
     password = run.secret("admin_password")
     try:
         if await odoo.database_exists(tenant.subdomain):
-            try:
-                await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
-            except TransientDriverError:
-                raise
-            except Exception as exc:
-                raise StepFailed(
-                    f"Ya existe una base de datos «{tenant.subdomain}» en {server.name} que no "
-                    "pertenece a este tenant; no se toca."
-                ) from exc
+            await _adopt_existing(run, odoo, tenant, server, password)
             await run.log("info", "La base de datos ya existía (creada en un intento anterior).")
             return {"created": True, "database": tenant.subdomain}
+        await _check_language(odoo, tenant, server)
         await run.log("info", f"Creando la base de datos {tenant.subdomain} en {server.name}…")
         await odoo.create_database(
             tenant.subdomain,
@@ -208,6 +211,51 @@ async def create_database(run: StepRun) -> dict[str, Any]:
     finally:
         await odoo.aclose()
     return {"created": True, "database": tenant.subdomain}
+
+
+async def _check_language(odoo: OdooDatabaseManager, tenant: Tenant, server: OdooServer) -> None:
+    """Refuse a language the chosen server cannot install before creating anything: Odoo
+    answers true and leaves an uninitialised database otherwise."""
+    list_languages = getattr(odoo, "list_languages", None)
+    if list_languages is None:  # host mode: odoo-bin fails loudly on a bad language
+        return
+    languages = await list_languages()
+    if tenant.language not in languages:
+        raise StepFailed(
+            f"El idioma «{tenant.language}» no está disponible en el servidor {server.name}."
+        )
+
+
+async def _adopt_existing(
+    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, server: OdooServer, password: str
+) -> None:
+    """The database exists: ours from an earlier attempt whose call outlived its timeout,
+    or someone else's. Odoo keeps initialising after our client gave up, so a login that
+    fails now may work in a few seconds: poll (bounded by the create timeout) before
+    calling it foreign."""
+    patience = max(run.ctx.settings.odoo_create_timeout_seconds, _ADOPT_MIN_WAIT_SECONDS)
+    deadline = time.monotonic() + patience
+    waited = False
+    while True:
+        try:
+            await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+            return
+        except TransientDriverError:
+            raise
+        except DriverError as exc:
+            if time.monotonic() >= deadline:
+                raise StepFailed(
+                    f"Ya existe una base de datos «{tenant.subdomain}» en {server.name} que no "
+                    "pertenece a este tenant (o no terminó de inicializarse); no se toca."
+                ) from exc
+        if not waited:
+            await run.log(
+                "info",
+                "La base de datos existe pero aún no admite el inicio de sesión: se espera a "
+                "que Odoo termine de crearla.",
+            )
+            waited = True
+        await asyncio.sleep(_ADOPT_POLL_SECONDS)
 
 
 async def drop_created_database(run: StepRun) -> None:
@@ -235,15 +283,24 @@ async def verify_database(run: StepRun) -> dict[str, Any]:
 
 
 async def set_company(run: StepRun) -> dict[str, Any]:
+    """Personalise the database: company name, e-mail, country and its currency, the
+    admin's language and ``web.base.url`` = the tenant's public address."""
     tenant, _server_row, odoo = await tenant_odoo(run)
     company = run.params["company_name"]
+    profile: CompanyProfile = {
+        "company_name": company,
+        "email": tenant.admin_login,  # the customer's e-mail (see tenants.service)
+        "country_code": tenant.country,
+        "lang": tenant.language,
+        "base_url": public_url(run.ctx, tenant.subdomain),
+    }
     try:
-        await odoo.set_company_name(
-            tenant.subdomain, tenant.admin_login, run.secret("admin_password"), company
+        await odoo.personalize(
+            tenant.subdomain, tenant.admin_login, run.secret("admin_password"), profile
         )
     finally:
         await odoo.aclose()
-    return {"company_name": company}
+    return {"company_name": company, "base_url": profile["base_url"]}
 
 
 async def route_active(run: StepRun) -> dict[str, Any]:
@@ -391,6 +448,15 @@ async def unroute(run: StepRun) -> dict[str, Any]:
     return await _unroute(run)
 
 
+async def delete_failed(run: StepRun, reason: str) -> None:
+    """A failed delete leaves the tenant as it was (active or suspended: its database is
+    still there and still counts against the server's capacity) with the error shown."""
+    previous = run.params.get("previous_status")
+    if previous not in ("active", "suspended", "failed"):
+        previous = "failed"
+    await update_tenant(run, status=previous, last_error=reason)
+
+
 async def delete_succeeded(run: StepRun) -> None:
     await update_tenant(run, status="deleted", deleted_at=_now(), last_error=None)
     await _set_deployment_status(run, "deleted")
@@ -446,7 +512,7 @@ DELETE = Operation(
     ),
     compensate_on_failure=False,
     on_success=delete_succeeded,
-    on_failure=mark_failed,
+    on_failure=delete_failed,
 )
 
 # Registered by erp_core.composition (no registration by import side effect).

@@ -233,6 +233,7 @@ async def _run_step(
             return None
         except TransientDriverError as exc:
             if attempts >= max_attempts:
+                await _vendor_detail(run, exc)
                 return await _fail_step(run, row, f"{exc.message} (tras {attempts} intentos)")
             delay = backoff_delay(ctx, attempts)
             await run.log(
@@ -244,6 +245,9 @@ async def _run_step(
             continue
         except (DriverError, StepFailed) as exc:
             message = exc.message
+            cause = exc if isinstance(exc, DriverError) else exc.__cause__
+            if isinstance(cause, DriverError):
+                await _vendor_detail(run, cause)
             return await _fail_step(run, row, message)
         except Exception:
             log.exception("step crashed", extra={"step": step.name})
@@ -262,6 +266,22 @@ async def _run_step(
             error=None,
         )
         return None
+
+
+async def _vendor_detail(run: StepRun, exc: DriverError) -> None:
+    """The vendor's own words (drivers scrub secrets from them) in the job log and as a
+    WARNING in the server log: the Spanish message says what failed, this says why."""
+    if not exc.vendor_detail:
+        return
+    detail = exc.vendor_detail[:2000]
+    log.warning(
+        "step %s failed: %s (vendor: %s)",
+        run.step,
+        exc.message,
+        detail,
+        extra={"job_id": run.job_id, "tenant_id": run.tenant_id, "vendor_code": exc.vendor_code},
+    )
+    await run.log("warning", f"Detalle del proveedor: {detail}")
 
 
 async def _fail_step(run: StepRun, row: JobStep, message: str) -> str:

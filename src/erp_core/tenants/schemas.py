@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, mo
 from erp_core.models.tenants import TenantStatus
 from erp_core.plans import PlanCode
 from erp_core.tenants.history import OperationOut, TenantRef
+from erp_core.tenants.odoo_locales import ODOO_COUNTRIES, ODOO_LANGUAGES
 from erp_core.tenants.subdomains import subdomain_problem
 
 LANG_RE = r"^[a-z]{2}(_[A-Z]{2})?$"
@@ -28,8 +29,31 @@ class TenantCreate(BaseModel):
     subdomain: str = Field(min_length=1, max_length=63)
     plan: PlanCode
     admin_password: str | None = Field(default=None, min_length=10, max_length=128)
-    language: str = Field(default="es_ES", pattern=LANG_RE)
-    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    language: str = Field(default="es_ES", min_length=2, max_length=16)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        """Odoo's own codes only: ``es`` passes a pattern yet breaks the database."""
+        if value not in ODOO_LANGUAGES:
+            raise ValueError(
+                f"El idioma «{value}» no existe en Odoo; use un código completo como es_ES, "
+                "es_419 o en_US."
+            )
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        """Odoo's countries only: an unknown code leaves the database with admin/admin."""
+        if value is None:
+            return None
+        if value.upper() not in ODOO_COUNTRIES:
+            raise ValueError(
+                f"El país «{value}» no existe en Odoo; use un código ISO de dos letras como DO."
+            )
+        return value.upper()
 
     @field_validator("company_name")
     @classmethod

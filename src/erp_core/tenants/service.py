@@ -253,6 +253,9 @@ async def _start(
             f"No se puede {ACTION_ES[action]} un tenant en estado «{STATUS_ES[tenant.status]}».",
             code="INVALID_STATE",
         )
+    if kind == "delete":
+        # A failed delete puts the tenant back where it was (its database still exists).
+        params = {**params, "previous_status": tenant.status}
     try:
         async with session.begin_nested():
             job_kind = await operation_kind(session, tenant, kind)

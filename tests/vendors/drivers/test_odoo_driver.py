@@ -118,7 +118,7 @@ async def test_wrong_master_password_is_a_spanish_permanent_error(lab: LabStack)
 
 async def test_wrong_master_password_on_backup_raises_before_streaming(lab: LabStack) -> None:
     lab.odoo_state.add_database("acme")
-    async with OdooRpcManager(lab.odoo.url, "nope-nope", timeout=5) as odoo:
+    async with OdooRpcManager(lab.odoo.url, "nope-nope", timeout=5, base_domain="sajet.us") as odoo:
         with pytest.raises(PermanentDriverError, match="contraseña maestra"):
             await _backup_bytes(odoo, "acme")
 
@@ -233,6 +233,9 @@ async def test_list_db_disabled_blocks_management(odoo: OdooRpcManager, lab: Lab
     with pytest.raises(PermanentDriverError, match="list_db"):
         await _backup_bytes(odoo, "acme")
     assert await odoo.database_exists("acme")  # db_exist stays public in Odoo
+    health = await odoo.health()
+    assert health["status"] == "down" and health["version"] == "17.0"
+    assert "list_db" in str(health["detail"]) and "contraseña" not in str(health["detail"])
 
 
 async def test_change_master_password(

@@ -281,6 +281,8 @@ def _server(state: State, argv: list[str]) -> None:
     parser.add_argument("--load-language")
     parser.add_argument("--stop-after-init", action="store_true")
     args = parser.parse_args(argv)
+    if args.without_demo is not None:
+        _log("WARNING", "odoo.tools.config", "--without-demo is deprecated: demo is opt-in")
     state.apply_fault("odoo-bin init" if args.init else "odoo-bin server")
     name = args.database
     if name and not _DB_NAME.match(name):
@@ -292,7 +294,8 @@ def _server(state: State, argv: list[str]) -> None:
             if not state.exists(name):
                 _log("INFO", "odoo.service.db", f"Create database `{name}`.", name)
                 lang = args.load_language or "en_US"
-                state.write(name, _new_meta(name, lang, not args.without_demo, state.version()))
+                # Odoo 19: demo data is opt-in (--with-demo); --without-demo is deprecated.
+                state.write(name, _new_meta(name, lang, bool(args.with_demo), state.version()))
             _log("INFO", "odoo.modules.loading", "loading 1 modules...", name)
             _log("INFO", "odoo.modules.loading", "Modules loaded.", name)
     if not args.stop_after_init:
@@ -484,6 +487,19 @@ def _shell(state: State, argv: list[str]) -> None:
         )
         if op == "check_login":
             print(f"ERP_CORE_UID={uid}" if uid else "ERP_CORE_LOGIN_FAILED")
+        elif op == "personalize":
+            if not uid:
+                print("ERP_CORE_LOGIN_FAILED")
+                return
+            meta.update(
+                company_name=params["company_name"],
+                company_email=params["email"],
+                country=params.get("country") or meta.get("country"),
+                admin_lang=params["lang"],
+                web_base_url=params["base_url"],
+            )
+            state.write(args.database, meta)
+            print("ERP_CORE_OK")
         elif op == "set_company":
             if not uid:
                 print("ERP_CORE_LOGIN_FAILED")

@@ -1,0 +1,263 @@
+"""One contract for the Odoo driver, run against the lab emulator AND a real Odoo 19.
+
+The emulator is only worth its speed while it behaves like Odoo: each test here runs twice,
+and a difference is a failing test (fix the emulator in ``lab/odoo*.py``, not the test).
+Real-Odoo databases cost 5–11 s each, so the tests share one tenant database (``acme``),
+created on first use: on the lab it is recreated per test (the lab is reset after each).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from erp_core.drivers.base import DriverError, PermanentDriverError
+from erp_core.drivers.odoo import OdooRpcManager
+from erp_core.lab import LabStack
+from odoo_real import RealOdoo
+
+ADMIN = "admin@acme.example.com"
+PASSWORD = "Clave-cliente-8841"
+DOMAIN = "sajet.us"
+ACME = "ct-acme"
+
+
+@dataclass
+class Target:
+    """One Odoo server under contract, and how a test reads what it really stored."""
+
+    kind: str
+    url: str
+    master_password: str
+    lab: LabStack | None = None
+    real: RealOdoo | None = None
+
+    def manager(
+        self, *, master: str | None = None, base_domain: str | None = DOMAIN
+    ) -> OdooRpcManager:
+        return OdooRpcManager(
+            self.url,
+            master or self.master_password,
+            timeout=30,
+            slow_timeout=120,
+            base_domain=base_domain,
+        )
+
+    def params(self, db: str) -> dict[str, str]:
+        """``ir_config_parameter`` of ``db`` as Odoo stored it (uuid, secret…)."""
+        if self.real is not None:
+            rows = self.real.sql(db, "SELECT key, value FROM ir_config_parameter")
+            return {str(k): str(v) for k, v in rows}
+        assert self.lab is not None
+        state = self.lab.odoo_state.get(db)
+        return {"database.uuid": state.db_uuid, "database.secret": state.db_secret}
+
+
+@pytest.fixture(params=["lab", "real"])
+def target(request: pytest.FixtureRequest, master_password: str) -> Target:
+    if request.param == "lab":
+        lab: LabStack = request.getfixturevalue("lab")
+        return Target("lab", lab.odoo.url, master_password, lab=lab)
+    real: RealOdoo = request.getfixturevalue("real_odoo")
+    return Target("real", real.url, real.master_password, real=real)
+
+
+@pytest.fixture
+async def odoo(target: Target) -> AsyncIterator[OdooRpcManager]:
+    manager = target.manager()
+    yield manager
+    await manager.aclose()
+
+
+@pytest.fixture
+async def acme(odoo: OdooRpcManager) -> str:
+    """The shared tenant database (es_ES, Dominican Republic), created on first use."""
+    if not await odoo.database_exists(ACME):
+        await odoo.create_database(
+            ACME, admin_login=ADMIN, admin_password=PASSWORD, lang="es_ES", country_code="DO"
+        )
+    return ACME
+
+
+async def test_create_then_the_admin_logs_in(odoo: OdooRpcManager, acme: str) -> None:
+    assert acme in await odoo.list_databases()
+    assert await odoo.database_exists(acme)
+    uid = await odoo.verify_login(acme, ADMIN, PASSWORD)
+    assert isinstance(uid, int) and uid > 1
+    with pytest.raises(PermanentDriverError, match="rechazó el inicio de sesión"):
+        await odoo.verify_login(acme, ADMIN, "otra-clave-mala")
+    assert await odoo.login_page_ok(f"{acme}.{DOMAIN}")
+    await odoo.set_company_name(acme, ADMIN, PASSWORD, "Acme Dominicana, S.R.L.")
+
+
+async def test_backup_is_a_zip_with_dump_manifest_and_filestore(
+    odoo: OdooRpcManager, acme: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "acme.zip"
+    size = await odoo.backup_to_file(acme, path)
+    assert size == path.stat().st_size > 0
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        manifest = json.loads(archive.read("manifest.json"))
+    assert "dump.sql" in names
+    assert any(name.startswith("filestore/") for name in names)
+    assert manifest["db_name"] == acme
+    assert "base" in manifest["modules"]
+
+
+async def test_backup_through_an_ip_host_is_not_known(target: Target, acme: str) -> None:
+    """dbfilter ``^%d$`` + the request's Host: without the tenant's hostname Odoo answers
+    200 with a page "Database '…' is not known"."""
+    async with target.manager(base_domain=None) as bare:
+        with pytest.raises(DriverError) as caught:
+            async with bare.backup_stream(acme) as chunks:
+                async for _ in chunks:
+                    pass
+    assert "is not known" in caught.value.vendor_detail
+    assert "copia de seguridad" in caught.value.message
+    # The raw route: HTTP 200, an HTML page, never a 4xx.
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{target.url}/web/database/backup",
+            data={"master_pwd": target.master_password, "name": acme, "backup_format": "zip"},
+        )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "is not known" in response.text
+
+
+async def test_restore_as_copy_and_duplicate_get_a_new_uuid_and_secret(
+    odoo: OdooRpcManager, target: Target, acme: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "acme.zip"
+    await odoo.backup_to_file(acme, path)
+    original = target.params(acme)
+    await odoo.restore_from_file("ct-copy", path, copy=True)
+    await odoo.duplicate_database(acme, "ct-dup")
+    try:
+        for name in ("ct-copy", "ct-dup"):
+            assert await odoo.database_exists(name)
+            assert await odoo.verify_login(name, ADMIN, PASSWORD) > 1
+            params = target.params(name)
+            assert params["database.uuid"] != original["database.uuid"], name
+            assert params["database.secret"] != original["database.secret"], name
+    finally:
+        assert await odoo.drop_database("ct-copy") is True
+        assert await odoo.drop_database("ct-dup") is True
+    assert await odoo.drop_database("ct-dup") is False
+    assert not await odoo.database_exists("ct-dup")
+
+
+async def test_restore_rejects_an_existing_name(
+    odoo: OdooRpcManager, acme: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "acme.zip"
+    await odoo.backup_to_file(acme, path)
+    with pytest.raises(DriverError, match="restaurar la base de datos"):
+        await odoo.restore_from_file(acme, path)
+
+
+async def test_login_page_of_an_unknown_host_redirects_to_the_selector(
+    target: Target, acme: str
+) -> None:
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.get(f"{target.url}/web/login", headers={"Host": f"ghost.{DOMAIN}"})
+    assert response.status_code == 303
+    assert response.headers["location"].endswith("/web/database/selector")
+    async with target.manager() as odoo:
+        assert not await odoo.login_page_ok(f"ghost.{DOMAIN}")
+
+
+async def test_db_exist_sees_databases_odoo_does_not_list(odoo: OdooRpcManager) -> None:
+    """``db_exist`` connects to the name: any database of the PostgreSQL cluster counts,
+    even one Odoo does not list (another role's, ``postgres``)."""
+    assert await odoo.database_exists("postgres")
+    assert "postgres" not in await odoo.list_databases()
+    assert not await odoo.database_exists("ct-never-created")
+
+
+async def test_create_with_a_bad_language_answers_true_but_nobody_logs_in(
+    odoo: OdooRpcManager,
+) -> None:
+    """Odoo logs the initialisation error and returns true: only a login tells."""
+    try:
+        await odoo.create_database(
+            "ct-badlang", admin_login=ADMIN, admin_password=PASSWORD, lang="es"
+        )
+        assert await odoo.database_exists("ct-badlang")
+        with pytest.raises(PermanentDriverError):
+            await odoo.verify_login("ct-badlang", ADMIN, PASSWORD)
+    finally:
+        await odoo.drop_database("ct-badlang")
+
+
+async def test_list_lang_offers_es_ES_and_not_es(odoo: OdooRpcManager) -> None:
+    languages = await odoo.list_languages()
+    assert "es_ES" in languages and "en_US" in languages
+    assert "es" not in languages
+
+
+async def test_wrong_master_password_is_refused_everywhere(target: Target, acme: str) -> None:
+    async with target.manager(master="no-es-la-maestra-1") as wrong:
+        with pytest.raises(PermanentDriverError, match="contraseña maestra"):
+            await wrong.create_database(
+                "ct-nope", admin_login=ADMIN, admin_password=PASSWORD, lang="es_ES"
+            )
+        with pytest.raises(PermanentDriverError, match="contraseña maestra"):
+            async with wrong.backup_stream(acme) as chunks:
+                async for _ in chunks:
+                    pass
+        health = await wrong.health()
+    assert health["status"] == "down"
+    assert health["detail"] is not None and "contraseña maestra" in health["detail"]
+    async with target.manager() as odoo:
+        assert not await odoo.database_exists("ct-nope")
+
+
+async def test_health_is_ok_with_the_version(odoo: OdooRpcManager, target: Target) -> None:
+    health = await odoo.health()
+    assert health["status"] == "ok", health
+    expected = "19.0" if target.kind == "real" else target.lab.odoo_state.version  # type: ignore[union-attr]
+    assert health["version"] is not None and health["version"].startswith(expected)
+
+
+async def test_jsonrpc_ignores_dbfilter(target: Target, acme: str) -> None:
+    """``/jsonrpc`` reaches any database through any hostname: suspension cannot rely on
+    routing alone."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        response = await client.post(
+            f"{target.url}/jsonrpc",
+            headers={"Host": f"otro-tenant.{DOMAIN}", "X-Forwarded-Host": f"otro.{DOMAIN}"},
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"service": "common", "method": "login", "args": [acme, ADMIN, PASSWORD]},
+                "id": 1,
+            },
+        )
+    uid = response.json()["result"]
+    assert isinstance(uid, int) and uid > 1
+
+
+async def test_create_with_an_unknown_country_leaves_admin_admin(odoo: OdooRpcManager) -> None:
+    """Odoo fails after installing base and before writing the admin: the call answers
+    true and the database is left open with admin/admin (why we validate first)."""
+    try:
+        await odoo.create_database(
+            "ct-badcountry",
+            admin_login=ADMIN,
+            admin_password=PASSWORD,
+            lang="es_ES",
+            country_code="ZZ",
+        )
+        with pytest.raises(PermanentDriverError):
+            await odoo.verify_login("ct-badcountry", ADMIN, PASSWORD)
+        assert await odoo.verify_login("ct-badcountry", "admin", "admin") > 1
+    finally:
+        await odoo.drop_database("ct-badcountry")
