@@ -294,6 +294,21 @@ class OdooRpcManager:
                 vendor_detail=f"res.company.write returned {result!r}",
             )
 
+    async def set_config_param(
+        self, db: str, login: str, password: str, key: str, value: str
+    ) -> None:
+        """``ir.config_parameter.set_param`` as the tenant's administrator (issue 17:
+        ``web.base.url`` follows the tenant's primary domain)."""
+        uid = await self.verify_login(db, login, password)
+        await self._call(
+            "object",
+            "execute_kw",
+            [db, uid, password, "ir.config_parameter", "set_param", [key, value]],
+            operation=f"guardar el parámetro {key} en la base de datos '{db}'",
+            secrets=[password],
+            login=login,
+        )
+
     # --- backups --------------------------------------------------------------------
     def _page_error(self, page: str, operation: str) -> DriverError:
         """Odoo's database routes answer errors as an HTML page with HTTP 200."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
+from erp_core.domains import steps as domain_steps
 from erp_core.drivers.base import OdooDatabaseManager, TransientDriverError, TunnelRouter
 from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, StepSkipped, register
@@ -420,7 +421,14 @@ SUSPEND = register(
     Operation(
         kind="suspend",
         label="Suspender tenant",
-        steps=(Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),),
+        steps=(
+            Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),
+            Step(
+                "custom_domains",
+                "Dirigir los dominios personalizados a la página de suspensión",
+                domain_steps.route_domains_suspended,
+            ),
+        ),
         compensate_on_failure=False,
         on_success=suspend_succeeded,
         on_failure=mark_failed,
@@ -432,6 +440,11 @@ REACTIVATE = register(
         label="Reactivar tenant",
         steps=(
             Step("route", "Restaurar la ruta hacia Odoo", route_active),
+            Step(
+                "custom_domains",
+                "Restaurar los dominios personalizados",
+                domain_steps.route_domains_active,
+            ),
             Step("verify_http", "Comprobar que la URL responde", verify_http),
         ),
         compensate_on_failure=False,
@@ -447,6 +460,11 @@ DELETE = register(
             Step("backup", "Respaldo previo verificado", backup_before_delete),
             Step("drop_database", "Eliminar la base de datos", drop_database),
             Step("unroute", "Retirar ruta y DNS", unroute),
+            Step(
+                "custom_domains",
+                "Retirar los dominios personalizados",
+                domain_steps.remove_all_domains,
+            ),
         ),
         compensate_on_failure=False,
         on_success=delete_succeeded,
