@@ -147,6 +147,10 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
         )
     assert blocked.status_code == 404
 
+    # The lab's publish helper is lab-only: the test app is not serving --lab.
+    outside = await client.post("/api/lab/custom_hostnames/erp.cliente-acme.com/publish", headers=h)
+    assert outside.status_code == 404 and outside.json()["error"] == "LAB_ONLY"
+
     # Uniqueness across tenants (409), whatever the spelling.
     other_id = await _tenant(client, h, wait, body, "otra", "pro")
     taken = await client.post(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from erp_core.api import Envelope, error_responses, ok
+from erp_core.api import Envelope, NotFound, error_responses, ok
 from erp_core.deps import Ctx, Operator, Session, Viewer
 from erp_core.domains import service
 from erp_core.domains.schemas import (
@@ -17,18 +17,20 @@ from erp_core.domains.schemas import (
     DomainList,
     DomainOut,
     DomainsMeta,
+    LabPublishIn,
     PrimaryIn,
 )
 from erp_core.provisioning.vendors import public_url
 
-router = APIRouter(prefix="/api/tenants", tags=["domains"])
+tenant_router = APIRouter(prefix="/api/tenants", tags=["domains"])
+lab_router = APIRouter(prefix="/api/lab", tags=["lab"])
 
 
 def _accepted(payload: object) -> JSONResponse:
     return JSONResponse(jsonable_encoder(ok(payload)), status_code=202)
 
 
-@router.get(
+@tenant_router.get(
     "/{tenant_id}/domains", response_model=DomainList, responses=error_responses(401, 404, 422)
 )
 async def list_domains(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session) -> object:
@@ -47,7 +49,7 @@ async def list_domains(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session
     )
 
 
-@router.post(
+@tenant_router.post(
     "/{tenant_id}/domains",
     status_code=202,
     response_model=Envelope[DomainOut],
@@ -62,7 +64,7 @@ async def add_domain(
     return _accepted(service.domain_out(ctx, tenant, row, job.id))
 
 
-@router.delete(
+@tenant_router.delete(
     "/{tenant_id}/domains/{domain_id}",
     status_code=202,
     response_model=Envelope[DomainOut],
@@ -83,7 +85,7 @@ async def remove_domain(
     return _accepted(service.domain_out(ctx, tenant, row, job.id))
 
 
-@router.post(
+@tenant_router.post(
     "/{tenant_id}/domains/{domain_id}/check",
     response_model=Envelope[DomainOut],
     responses=error_responses(401, 403, 404, 409, 422),
@@ -95,7 +97,7 @@ async def check_domain(
     return ok(service.domain_out(ctx, tenant, row))
 
 
-@router.put(
+@tenant_router.put(
     "/{tenant_id}/domains/{domain_id}/primary",
     status_code=202,
     response_model=Envelope[DomainOut],
@@ -109,3 +111,33 @@ async def make_primary(
         session, ctx, actor, tenant_id, domain_id, body.admin_password
     )
     return _accepted(service.domain_out(ctx, tenant, row, job.id))
+
+
+@lab_router.post(
+    "/custom_hostnames/{hostname}/publish",
+    response_model=Envelope[dict[str, str]],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def lab_publish(
+    hostname: str, actor: Operator, ctx: Ctx, body: Annotated[LabPublishIn | None, Body()] = None
+) -> object:
+    """Lab only (``serve --lab``): play the customer publishing their DNS records, so the
+    Cloudflare emulator turns the custom hostname active. 404 outside the lab."""
+    runtime = ctx.lab
+    if runtime is None:
+        raise NotFound("Solo disponible en modo laboratorio.", code="LAB_ONLY")
+    ssl_status = body.ssl if body else "active"
+    try:
+        record = runtime.stack.cloudflare_state.publish(hostname, ssl_status=ssl_status)
+    except KeyError:
+        raise NotFound(
+            f"El laboratorio no tiene el dominio personalizado {hostname}.",
+            code="DOMAIN_NOT_FOUND",
+        ) from None
+    return ok({"hostname": str(record["hostname"]), "status": str(record["status"])})
+
+
+# One ``router`` for main.py's list: the tenant routes and the lab-only helper.
+router = APIRouter()
+router.include_router(tenant_router)
+router.include_router(lab_router)

@@ -88,3 +88,9 @@ class DomainList(BaseModel):
     success: bool = True
     data: list[DomainOut]
     meta: DomainsMeta
+
+
+class LabPublishIn(BaseModel):
+    ssl: Literal["active", "pending_validation", "validation_timed_out"] = Field(
+        "active", description="Estado del certificado tras publicar el DNS (solo laboratorio)"
+    )

@@ -461,6 +461,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lab/custom_hostnames/{hostname}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lab Publish
+         * @description Lab only (``serve --lab``): play the customer publishing their DNS records, so the
+         *     Cloudflare emulator turns the custom hostname active. 404 outside the lab.
+         */
+        post: operations["lab_publish_api_lab_custom_hostnames__hostname__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/logs/provisioning": {
         parameters: {
             query?: never;
@@ -1821,6 +1842,22 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[dict[str, str]] */
+        Envelope_dict_str__str__: {
+            /** Data */
+            data: {
+                [key: string]: string;
+            };
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[list[ContainerOut]] */
         Envelope_list_ContainerOut__: {
             /** Data */
@@ -2075,6 +2112,16 @@ export interface components {
             steps?: components["schemas"]["StepOut"][];
             /** Tenant Id */
             tenant_id: number | null;
+        };
+        /** LabPublishIn */
+        LabPublishIn: {
+            /**
+             * Ssl
+             * @description Estado del certificado tras publicar el DNS (solo laboratorio)
+             * @default active
+             * @enum {string}
+             */
+            ssl?: "active" | "pending_validation" | "validation_timed_out";
         };
         /** ListMeta */
         ListMeta: {
@@ -4781,6 +4828,86 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    lab_publish_api_lab_custom_hostnames__hostname__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostname: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LabPublishIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
