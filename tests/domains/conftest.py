@@ -21,7 +21,12 @@ from erp_core.lab import LabStack
 def clean_custom_hostnames(lab_stack: LabStack) -> Iterator[None]:
     """The shared lab keeps custom hostnames between tests unless cleared here."""
     state = lab_stack.cloudflare_state
-    with state.lock:
-        state.custom_hostnames.clear()
-        state.fallback_origin = None
+
+    def clear() -> None:
+        with state.lock:
+            state.custom_hostnames.clear()
+            state.fallback_origin = None
+
+    clear()
     yield
+    clear()

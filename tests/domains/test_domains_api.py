@@ -279,3 +279,29 @@ async def test_limits_validation_removal_failure_and_expiry(
     assert cf.custom_hostnames == {}
     assert _custom_rules(lab_stack, "erp.beta.com") == []
     assert (await recheck_pending(lab_ctx, now=created + timedelta(days=30)))["expired"] == 0
+
+
+async def test_without_cloudflare_the_domain_fails_with_the_reason(
+    client: httpx.AsyncClient,
+    admin: dict[str, Any],
+    lab_ctx: AppContext,
+    worker: None,
+    wait: Any,
+    body: Any,
+) -> None:
+    h = admin["headers"]
+    tenant_id = await _tenant(client, h, wait, body, "gamma", "pro")
+    cleared = await client.put("/api/settings/cloudflare_zone_id", json={"value": ""}, headers=h)
+    assert cleared.status_code == 200, cleared.text
+    added = await client.post(
+        f"/api/tenants/{tenant_id}/domains", json={"hostname": "erp.gamma.com"}, headers=h
+    )
+    assert added.status_code == 202, added.text
+    job = await _job(client, h, added.json()["data"]["job_id"])
+    assert job["status"] == "failed"
+    (domain,) = (await _domains(client, h, tenant_id))["data"]
+    assert (
+        domain["status"] == "failed" and "Cloudflare no está configurado" in domain["status_reason"]
+    )
+    check = await client.post(f"/api/tenants/{tenant_id}/domains/{domain['id']}/check", headers=h)
+    assert check.status_code == 409 and check.json()["error"] == "CLOUDFLARE_NOT_CONFIGURED"

@@ -137,7 +137,11 @@ async def create_custom_hostname(run: StepRun) -> dict[str, Any]:
     tenant, _server, row = await _one(run)
     saas = _saas(run.ctx)
     if saas is None:
-        raise StepSkipped("Cloudflare no está configurado; el dominio no se publica.")
+        # A failure, not a skip: the domain could never leave pending_dns otherwise.
+        raise StepFailed(
+            "Cloudflare no está configurado (token, cuenta y zona en Ajustes); el dominio no "
+            "puede publicarse."
+        )
     origin = public_hostname(run.ctx, tenant.subdomain)
     try:
         found = await saas.ensure_custom_hostname(
