@@ -166,6 +166,7 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
     assert (await _job(client, h, resp.json()["data"]["job_id"]))["status"] == "succeeded"
     odoo_db = lab_stack.odoo_state.get("acme")
     assert odoo_db.config_params["web.base.url"] == "https://erp.cliente-acme.com"
+    assert odoo_db.config_params["web.base.url.freeze"] == "True"
     listing = await _domains(client, h, tenant_id)
     assert listing["data"][0]["is_primary"] is True
     assert listing["meta"]["base_url"] == "https://erp.cliente-acme.com"
@@ -188,13 +189,29 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
     remove_url = f"/api/tenants/{tenant_id}/domains/{domain['id']}"
     refused = await client.request("DELETE", remove_url, headers=h)
     assert refused.status_code == 422 and refused.json()["error"] == "ADMIN_PASSWORD_REQUIRED"
+    second = await client.post(
+        f"/api/tenants/{tenant_id}/domains", json={"hostname": "shop.cliente-acme.com"}, headers=h
+    )
+    assert (await _job(client, h, second.json()["data"]["job_id"]))["status"] == "succeeded"
+    removed = await client.request(
+        "DELETE", remove_url, json={"admin_password": PASSWORD}, headers=h
+    )
+    assert removed.status_code == 202, removed.text
+    assert (await _job(client, h, removed.json()["data"]["job_id"]))["status"] == "succeeded"
+    assert odoo_db.config_params["web.base.url"] == "https://acme.sajet.us"
+    assert _custom_rules(lab_stack, "erp.cliente-acme.com") == []
+    assert [c["hostname"] for c in cf.custom_hostnames.values()] == ["shop.cliente-acme.com"]
+    listing = await _domains(client, h, tenant_id)
+    assert [d["hostname"] for d in listing["data"]] == ["shop.cliente-acme.com"]
+    assert listing["meta"]["base_url"] == "https://acme.sajet.us"
+    assert _custom_rules(lab_stack, "shop.cliente-acme.com") != []
 
     # Deleting the tenant removes its custom hostnames at Cloudflare, the ingress rules
     # and the rows, so the name is free for another tenant.
     assert (await client.delete(f"/api/tenants/{tenant_id}", headers=h)).status_code == 202
     assert (await wait(client, h, tenant_id, "deleted", "failed"))["status"] == "deleted"
     assert cf.custom_hostnames == {}
-    assert _custom_rules(lab_stack, "erp.cliente-acme.com") == []
+    assert _custom_rules(lab_stack, "shop.cliente-acme.com") == []
     again = await client.post(
         f"/api/tenants/{other_id}/domains", json={"hostname": "erp.cliente-acme.com"}, headers=h
     )

@@ -209,12 +209,19 @@ async def _set_base_url(run: StepRun, url: str) -> None:
                 "Este servidor Odoo no permite cambiar web.base.url desde la plataforma; "
                 "cámbielo en Ajustes técnicos › Parámetros del sistema."
             )
+        password = run.secret("admin_password")
         await odoo.set_config_param(
-            tenant.subdomain, tenant.admin_login, run.secret("admin_password"), "web.base.url", url
+            tenant.subdomain, tenant.admin_login, password, "web.base.url", url
+        )
+        # Odoo rewrites web.base.url with the URL of every administrator's web login
+        # (res.users.authenticate) unless frozen; behind the Host rewrite that URL is the
+        # subdomain, which would silently undo the primary domain.
+        await odoo.set_config_param(
+            tenant.subdomain, tenant.admin_login, password, "web.base.url.freeze", "True"
         )
     finally:
         await odoo.aclose()
-    await run.log("info", f"web.base.url = {url}")
+    await run.log("info", f"web.base.url = {url} (web.base.url.freeze = True)")
 
 
 async def reset_base_url(run: StepRun) -> dict[str, Any]:
