@@ -31,6 +31,9 @@ from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.context import build_context as _build_context
 from erp_core.dashboard import routes as dashboard_routes
+from erp_core.domains import routes as domain_routes
+from erp_core.domains import steps as domain_operations
+from erp_core.domains import tasks as domain_tasks
 from erp_core.infrastructure import routes as infrastructure_routes
 from erp_core.infrastructure import tasks as infrastructure_tasks
 from erp_core.lab import routes as lab_routes
@@ -58,6 +61,7 @@ OPERATION_MODULES: tuple[ModuleType, ...] = (
     dedicated_operations,
     backup_operations,
     simulation_job,
+    domain_operations,
 )
 
 # Domains' periodic and one-off queue tasks: each adds its tasks to one procrastinate App.
@@ -66,6 +70,7 @@ TASK_REGISTRARS: tuple[Callable[[procrastinate.App], None], ...] = (
     billing_tasks.register_tasks,
     infrastructure_tasks.register_tasks,
     mail_tasks.register_tasks,
+    domain_tasks.register_tasks,
 )
 
 # API routers in the order they are mounted (health and auth first).
@@ -84,6 +89,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     portal_routes.router,
     portal_operator_routes.router,
     lab_routes.router,
+    domain_routes.router,
 )
 
 

@@ -214,6 +214,93 @@ CloudflareManagerProtocol = TunnelRouter
 """Alias under the name ARCHITECTURE.md uses for the capability."""
 
 
+# --- Cloudflare for SaaS: custom hostnames (issue 17) ---------------------------------------
+
+SslMethod = Literal["txt", "http"]
+
+
+@dataclass(frozen=True, slots=True)
+class DnsInstruction:
+    """A DNS record the customer must create at their own DNS provider (name, type, value).
+
+    ``purpose`` says why: ``routing`` (the CNAME that sends traffic to us), ``ownership``
+    (Cloudflare's TXT proving the hostname is theirs) or ``ssl`` (the certificate's DCV TXT).
+    """
+
+    type: str
+    name: str
+    value: str
+    purpose: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomHostname:
+    """A Cloudflare for SaaS custom hostname as the domain needs it.
+
+    ``status`` is the hostname's activation (``pending`` until Cloudflare sees the
+    customer's DNS, then ``active``); ``ssl_status`` the certificate's (``active`` once
+    issued and deployed). ``records`` are the TXT records Cloudflare still waits for;
+    ``errors`` its verification / validation messages, in English as it sends them.
+    """
+
+    id: str
+    hostname: str
+    status: str
+    ssl_status: str
+    ssl_method: str
+    records: tuple[DnsInstruction, ...] = ()
+    errors: tuple[str, ...] = ()
+    custom_origin_server: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FallbackOrigin:
+    """The zone's fallback origin: where custom hostnames without their own origin go."""
+
+    origin: str
+    status: str
+
+
+@runtime_checkable
+class CustomHostnameManager(Protocol):
+    """Custom hostnames of the product's zone (Cloudflare for SaaS) and their ingress.
+
+    Every method is idempotent. ``ensure_host_route`` is a tunnel read-modify-write like
+    ``TunnelRouter.ensure_route``: callers hold the tunnel's lock around it.
+    """
+
+    async def create_custom_hostname(
+        self, hostname: str, *, ssl_method: SslMethod = "txt"
+    ) -> CustomHostname: ...
+
+    async def get_custom_hostname(self, custom_hostname_id: str) -> CustomHostname | None: ...
+
+    async def find_custom_hostname(self, hostname: str) -> CustomHostname | None: ...
+
+    async def list_custom_hostnames(self) -> list[CustomHostname]: ...
+
+    async def set_custom_origin(self, custom_hostname_id: str, origin: str) -> CustomHostname: ...
+
+    async def ensure_custom_hostname(
+        self, hostname: str, *, ssl_method: SslMethod = "txt", origin: str | None = None
+    ) -> CustomHostname: ...
+
+    async def delete_custom_hostname(self, custom_hostname_id: str) -> bool: ...
+
+    async def get_fallback_origin(self) -> FallbackOrigin | None: ...
+
+    async def set_fallback_origin(self, origin: str) -> FallbackOrigin: ...
+
+    async def ensure_host_route(
+        self, tunnel_id: str, hostname: str, service: str, *, http_host_header: str
+    ) -> bool: ...
+
+    async def remove_route(self, tunnel_id: str, hostname: str) -> bool: ...
+
+    async def aclose(self) -> None: ...
+
+
 # --- Proxmox cluster (issue 4) ------------------------------------------------------------
 
 
@@ -459,3 +546,16 @@ class BillingGateway(Protocol):
     ) -> dict[str, Any]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class OdooConfigWriter(Protocol):
+    """Write a system parameter (``ir.config_parameter``) of one tenant database.
+
+    Custom domains (issue 17) set ``web.base.url`` through it: Odoo builds the links in
+    its e-mails and portal from that parameter, so the primary domain must be there.
+    """
+
+    async def set_config_param(
+        self, db: str, login: str, password: str, key: str, value: str
+    ) -> None: ...

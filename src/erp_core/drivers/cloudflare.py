@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import cloudflare
 import httpx
@@ -24,10 +24,14 @@ from cloudflare import AsyncCloudflare
 from erp_core.drivers.base import (
     CATCH_ALL_SERVICE,
     DATABASE_MANAGER_PATH,
+    CustomHostname,
+    DnsInstruction,
     DnsRecord,
     DriverError,
+    FallbackOrigin,
     IngressRule,
     PermanentDriverError,
+    SslMethod,
     TransientDriverError,
     TunnelInfo,
 )
@@ -39,6 +43,7 @@ logger = logging.getLogger(__name__)
 _T = TypeVar("_T")
 _RECORD_EXISTS = 81053
 _MAX_PAGES = 1000
+_CUSTOM_HOSTNAMES_MAX_PER_PAGE = 50  # the API's documented maximum (minimum 5)
 TUNNEL_DOMAIN = "cfargotunnel.com"
 
 
@@ -65,7 +70,249 @@ def _to_record(raw: Any) -> DnsRecord:
     )
 
 
-class CloudflareManager:
+def _field(raw: Any, name: str) -> Any:
+    """Read a field of an SDK model or a plain dict (the SDK keeps unknown fields)."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return raw.get(name)
+    return getattr(raw, name, None)
+
+
+def _to_custom_hostname(raw: Any) -> CustomHostname:
+    """Flatten Cloudflare's custom hostname into what the domain shows the customer.
+
+    The ownership TXT is pending while the hostname's status is not ``active``; the SSL
+    DCV records while the certificate is not ``active`` (Cloudflare drops them then).
+    """
+    hostname = str(_field(raw, "hostname") or "")
+    status = str(_field(raw, "status") or "pending")
+    ssl = _field(raw, "ssl")
+    ssl_status = str(_field(ssl, "status") or "initializing")
+    records: list[DnsInstruction] = []
+    ownership = _field(raw, "ownership_verification")
+    if status != "active" and _field(ownership, "name") and _field(ownership, "value"):
+        records.append(
+            DnsInstruction(
+                "TXT", str(_field(ownership, "name")), str(_field(ownership, "value")), "ownership"
+            )
+        )
+    if ssl_status != "active":
+        for record in _field(ssl, "validation_records") or []:
+            if _field(record, "txt_name") and _field(record, "txt_value"):
+                records.append(
+                    DnsInstruction(
+                        "TXT",
+                        str(_field(record, "txt_name")),
+                        str(_field(record, "txt_value")),
+                        "ssl",
+                    )
+                )
+    errors = [str(e) for e in _field(raw, "verification_errors") or []]
+    errors += [
+        str(_field(e, "message"))
+        for e in _field(ssl, "validation_errors") or []
+        if _field(e, "message")
+    ]
+    created = _field(raw, "created_at")
+    if isinstance(created, str):
+        try:
+            created = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        except ValueError:
+            created = None
+    return CustomHostname(
+        id=str(_field(raw, "id")),
+        hostname=hostname,
+        status=status,
+        ssl_status=ssl_status,
+        ssl_method=str(_field(ssl, "method") or ""),
+        records=tuple(records),
+        errors=tuple(errors),
+        custom_origin_server=_field(raw, "custom_origin_server") or None,
+        created_at=created if isinstance(created, datetime) else None,
+    )
+
+
+class CustomHostnamesMixin:
+    """Cloudflare for SaaS custom hostnames and the zone's fallback origin (issue 17).
+
+    Mixed into :class:`CloudflareManager`; uses its client, zone and error mapping.
+    """
+
+    zone_id: str
+    page_size: int
+    _client: AsyncCloudflare
+
+    if TYPE_CHECKING:
+
+        async def _call(self, operation: str, call: Callable[[], Awaitable[_T]]) -> _T: ...
+
+        async def _all_pages(
+            self, operation: str, fetch: Callable[[int], Awaitable[Any]]
+        ) -> list[Any]: ...
+
+        async def _read_config(self, tunnel_id: str) -> dict[str, Any]: ...
+
+        async def _write_config(self, tunnel_id: str, config: dict[str, Any]) -> None: ...
+
+    async def create_custom_hostname(
+        self, hostname: str, *, ssl_method: SslMethod = "txt"
+    ) -> CustomHostname:
+        """POST a DV custom hostname; Cloudflare answers with the records it waits for."""
+        hostname = hostname.lower()
+        raw = await self._call(
+            f"crear el dominio personalizado {hostname}",
+            lambda: self._client.custom_hostnames.create(
+                zone_id=self.zone_id,
+                hostname=hostname,
+                ssl={"method": ssl_method, "type": "dv"},
+            ),
+        )
+        logger.info("custom hostname %s created", hostname)
+        return _to_custom_hostname(raw)
+
+    async def get_custom_hostname(self, custom_hostname_id: str) -> CustomHostname | None:
+        """The hostname's current state, or None when Cloudflare no longer has it."""
+        try:
+            raw = await self._call(
+                "consultar el dominio personalizado",
+                lambda: self._client.custom_hostnames.get(custom_hostname_id, zone_id=self.zone_id),
+            )
+        except PermanentDriverError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return _to_custom_hostname(raw)
+
+    async def _list(self, operation: str, hostname: str | None) -> list[CustomHostname]:
+        # ``hostname`` as a plain query parameter is the documented exact filter.
+        extra_query = {"hostname": hostname} if hostname else None
+        per_page = max(5, min(self.page_size, _CUSTOM_HOSTNAMES_MAX_PER_PAGE))
+        api = self._client.custom_hostnames
+
+        async def fetch(page: int) -> Any:
+            return await api.list(
+                zone_id=self.zone_id, page=page, per_page=per_page, extra_query=extra_query
+            )
+
+        saved, self.page_size = self.page_size, per_page
+        try:
+            raw = await self._all_pages(operation, fetch)
+        finally:
+            self.page_size = saved
+        return [_to_custom_hostname(item) for item in raw]
+
+    async def find_custom_hostname(self, hostname: str) -> CustomHostname | None:
+        hostname = hostname.lower()
+        found = await self._list(f"buscar el dominio personalizado {hostname}", hostname)
+        return next((h for h in found if h.hostname.lower() == hostname), None)
+
+    async def list_custom_hostnames(self) -> list[CustomHostname]:
+        """Every custom hostname of the zone (all pages, honouring total_pages)."""
+        return await self._list("listar los dominios personalizados", None)
+
+    async def set_custom_origin(self, custom_hostname_id: str, origin: str) -> CustomHostname:
+        """PATCH ``custom_origin_server``: route this hostname to ``origin`` (a proxied
+        hostname of the zone, i.e. the tenant's own tunnel) instead of the fallback."""
+        raw = await self._call(
+            "asignar el origen del dominio personalizado",
+            lambda: self._client.custom_hostnames.edit(
+                custom_hostname_id, zone_id=self.zone_id, custom_origin_server=origin
+            ),
+        )
+        return _to_custom_hostname(raw)
+
+    async def ensure_custom_hostname(
+        self, hostname: str, *, ssl_method: SslMethod = "txt", origin: str | None = None
+    ) -> CustomHostname:
+        """Find or create the hostname, then make its custom origin ``origin``.
+
+        A create that loses a race (Cloudflare answers 409 for a duplicate) re-reads.
+        """
+        found = await self.find_custom_hostname(hostname)
+        if found is None:
+            try:
+                found = await self.create_custom_hostname(hostname, ssl_method=ssl_method)
+            except PermanentDriverError as exc:
+                if exc.status_code != 409:
+                    raise
+                found = await self.find_custom_hostname(hostname)
+                if found is None:
+                    raise
+        if origin and (found.custom_origin_server or "").lower() != origin.lower():
+            found = await self.set_custom_origin(found.id, origin)
+        return found
+
+    async def delete_custom_hostname(self, custom_hostname_id: str) -> bool:
+        """Delete it; False when it was already gone (idempotent)."""
+        try:
+            await self._call(
+                "eliminar el dominio personalizado",
+                lambda: self._client.custom_hostnames.delete(
+                    custom_hostname_id, zone_id=self.zone_id
+                ),
+            )
+        except PermanentDriverError as exc:
+            if exc.status_code == 404:
+                return False
+            raise
+        return True
+
+    async def get_fallback_origin(self) -> FallbackOrigin | None:
+        try:
+            raw = await self._call(
+                "consultar el origen de respaldo",
+                lambda: self._client.custom_hostnames.fallback_origin.get(zone_id=self.zone_id),
+            )
+        except PermanentDriverError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        origin = _field(raw, "origin")
+        if not origin:
+            return None
+        return FallbackOrigin(str(origin), str(_field(raw, "status") or "pending_deployment"))
+
+    async def set_fallback_origin(self, origin: str) -> FallbackOrigin:
+        raw = await self._call(
+            "asignar el origen de respaldo",
+            lambda: self._client.custom_hostnames.fallback_origin.update(
+                zone_id=self.zone_id, origin=origin
+            ),
+        )
+        return FallbackOrigin(
+            str(_field(raw, "origin") or origin), str(_field(raw, "status") or "pending_deployment")
+        )
+
+    async def ensure_host_route(
+        self, tunnel_id: str, hostname: str, service: str, *, http_host_header: str
+    ) -> bool:
+        """Route a custom hostname to ``service`` with the origin's Host rewritten.
+
+        Odoo's dbfilter picks the database from the Host, so a customer's own domain
+        must reach Odoo as ``<subdomain>.<BASE_DOMAIN>``. The database manager stays
+        blocked. Read-modify-write: the caller holds the tunnel's lock.
+        """
+        hostname = hostname.lower()
+        desired: list[dict[str, Any]] = [
+            {"hostname": hostname, "path": DATABASE_MANAGER_PATH, "service": CATCH_ALL_SERVICE},
+            {
+                "hostname": hostname,
+                "service": service,
+                "originRequest": {"httpHostHeader": http_host_header},
+            },
+        ]
+        config = await self._read_config(tunnel_id)
+        current: list[dict[str, Any]] = list(config.get("ingress") or [])
+        new_ingress = CloudflareManager._replace_rules(current, hostname, desired)
+        if new_ingress == current:
+            return False
+        await self._write_config(tunnel_id, {**config, "ingress": new_ingress})
+        logger.info("tunnel %s: custom route %s -> %s", tunnel_id, hostname, service)
+        return True
+
+
+class CloudflareManager(CustomHostnamesMixin):
     """Tunnel routes and DNS records of one account and one zone.
 
     ``max_retries`` is the SDK's own retry count (backoff honouring ``Retry-After``);
@@ -423,3 +670,4 @@ def preload_sdk() -> None:
     client = AsyncCloudflare(api_token="preload", base_url="http://127.0.0.1:9")  # noqa: S106
     _ = client.zero_trust.tunnels.cloudflared.configurations
     _ = client.dns.records
+    _ = client.custom_hostnames.fallback_origin

@@ -344,6 +344,16 @@ class OdooRpcManager:
             login=login,
         )
 
+    async def set_config_param(
+        self, db: str, login: str, password: str, key: str, value: str
+    ) -> None:
+        """``ir.config_parameter.set_param`` as the tenant's administrator (issue 17:
+        ``web.base.url`` follows the tenant's primary domain)."""
+        uid = await self.verify_login(db, login, password)
+        await self._execute(
+            db, uid, password, "ir.config_parameter", "set_param", key, value, login=login
+        )
+
     async def personalize(
         self, db: str, login: str, password: str, profile: CompanyProfile
     ) -> None:

@@ -72,6 +72,8 @@ class CloudflareLabState:
     tunnels: dict[str, dict[str, Any]] = field(default_factory=dict)
     configurations: dict[str, dict[str, Any]] = field(default_factory=dict)
     dns_records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    custom_hostnames: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fallback_origin: dict[str, Any] | None = None
     request_log: list[LoggedRequest] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -129,10 +131,46 @@ class CloudflareLabState:
             config = (self.configurations.get(tunnel_id) or {}).get("config") or {}
             return [dict(rule) for rule in config.get("ingress") or []]
 
+    def custom_hostname(self, hostname: str) -> dict[str, Any] | None:
+        """The custom hostname record for ``hostname`` (a copy), for the lab edge."""
+        with self.lock:
+            for record in self.custom_hostnames.values():
+                if record["hostname"] == hostname.lower():
+                    return dict(record)
+        return None
+
+    def publish(self, hostname: str, *, ssl_status: str = "active") -> dict[str, Any]:
+        """Play the customer creating their CNAME and ownership TXT: Cloudflare sees
+        them, the hostname turns ``active`` and the certificate moves to ``ssl_status``
+        (``active`` when its DCV record is there too; ``pending_validation`` to stop
+        half-way; ``validation_timed_out`` for a certificate that never validates)."""
+        with self.lock:
+            record = next(
+                (r for r in self.custom_hostnames.values() if r["hostname"] == hostname.lower()),
+                None,
+            )
+            if record is None:
+                raise KeyError(hostname)
+            record["status"] = "active"
+            record["verification_errors"] = []
+            ssl = record["ssl"]
+            ssl["status"] = ssl_status
+            if ssl_status == "active":
+                ssl["validation_records"] = []
+                ssl["issuer"] = "GoogleTrustServices"
+                ssl["expires_on"] = "2027-03-05T00:00:00Z"
+            elif ssl_status.endswith("timed_out"):
+                ssl["validation_errors"] = [
+                    {"message": "Timed out waiting for the DCV record to be published."}
+                ]
+            return dict(record)
+
     def reset(self) -> None:
         with self.lock:
             self.configurations.clear()
             self.dns_records.clear()
+            self.custom_hostnames.clear()
+            self.fallback_origin = None
             self.request_log.clear()
 
     def snapshot(self) -> dict[str, Any]:
@@ -141,6 +179,8 @@ class CloudflareLabState:
                 "tunnels": list(self.tunnels.values()),
                 "configurations": dict(self.configurations),
                 "dns_records": list(self.dns_records.values()),
+                "custom_hostnames": list(self.custom_hostnames.values()),
+                "fallback_origin": self.fallback_origin,
                 "requests": len(self.request_log),
             }
 
@@ -423,6 +463,156 @@ class _CloudflareLab:
             return envelope({"id": record["id"]})
 
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+_SSL_METHODS = ("http", "txt", "email")
+
+
+class _CustomHostnamesLab:
+    """Custom hostnames (Cloudflare for SaaS) and the zone's fallback origin."""
+
+    def __init__(self, state: CloudflareLabState) -> None:
+        self.state = state
+
+    def _by_id(self, request: Request) -> dict[str, Any]:
+        record = self.state.custom_hostnames.get(request.path_params["custom_hostname_id"])
+        if record is None:
+            raise ApiFailure(404, 1436, "The custom hostname was not found.")
+        return record
+
+    def list_custom_hostnames(self, request: Request, body: Any) -> dict[str, Any]:
+        query = request.query_params
+        with self.state.lock:
+            records = [dict(r) for r in self.state.custom_hostnames.values()]
+        if query.get("hostname"):
+            records = [r for r in records if r["hostname"] == query["hostname"].lower()]
+        if query.get("id"):
+            records = [r for r in records if r["id"] == query["id"]]
+        chunk, info = _paginate(request, records, 20)
+        return envelope(chunk, info)
+
+    def create_custom_hostname(self, request: Request, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("hostname"), str):
+            raise ApiFailure(400, 1411, "Custom hostname is required.")
+        hostname = body["hostname"].strip().lower()
+        if not _HOSTNAME.match(hostname):
+            raise ApiFailure(400, 1411, "Custom hostname is not a valid hostname.")
+        if hostname == self.state.zone_name or hostname.endswith("." + self.state.zone_name):
+            raise ApiFailure(
+                400, 1414, "The custom hostname cannot be a subdomain of the SaaS zone."
+            )
+        ssl = body.get("ssl")
+        if not isinstance(ssl, dict) or ssl.get("method") not in _SSL_METHODS:
+            raise ApiFailure(400, 1409, "ssl.method must be one of http, txt, email.")
+        if ssl.get("type", "dv") != "dv":
+            raise ApiFailure(400, 1409, "ssl.type must be dv.")
+        with self.state.lock:
+            if any(r["hostname"] == hostname for r in self.state.custom_hostnames.values()):
+                raise ApiFailure(409, 1406, "Duplicate custom hostname found.")
+            record_id = uuid.uuid4().hex
+            token = uuid.uuid4()
+            validation: dict[str, Any]
+            if ssl["method"] == "txt":
+                validation = {
+                    "txt_name": f"_acme-challenge.{hostname}",
+                    "txt_value": uuid.uuid4().hex[:43],
+                }
+            else:
+                validation = {
+                    "http_url": f"http://{hostname}/.well-known/acme-challenge/{token.hex}",
+                    "http_body": uuid.uuid4().hex,
+                }
+            record: dict[str, Any] = {
+                "id": record_id,
+                "hostname": hostname,
+                "ssl": {
+                    "id": str(uuid.uuid4()),
+                    "type": "dv",
+                    "method": ssl["method"],
+                    "status": "pending_validation",
+                    "bundle_method": "ubiquitous",
+                    "certificate_authority": "google",
+                    "wildcard": bool(ssl.get("wildcard", False)),
+                    "settings": dict(ssl.get("settings") or {}),
+                    "validation_records": [validation],
+                },
+                "status": "pending",
+                "ownership_verification": {
+                    "type": "txt",
+                    "name": f"_cf-custom-hostname.{hostname}",
+                    "value": str(token),
+                },
+                "ownership_verification_http": {
+                    "http_url": f"http://{hostname}/.well-known/cf-custom-hostname-challenge/"
+                    + record_id,
+                    "http_body": str(token),
+                },
+                "verification_errors": ["custom hostname does not CNAME to this zone."],
+                "created_at": _now(),
+            }
+            if isinstance(body.get("custom_metadata"), dict):
+                record["custom_metadata"] = body["custom_metadata"]
+            self.state.custom_hostnames[record_id] = record
+            return envelope(dict(record))
+
+    def get_custom_hostname(self, request: Request, body: Any) -> dict[str, Any]:
+        with self.state.lock:
+            return envelope(dict(self._by_id(request)))
+
+    def edit_custom_hostname(self, request: Request, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiFailure(400, 1409, "Request body is invalid.")
+        with self.state.lock:
+            record = self._by_id(request)
+            for key in ("custom_origin_server", "custom_origin_sni", "custom_metadata"):
+                if key in body:
+                    record[key] = body[key]
+            return envelope(dict(record))
+
+    def delete_custom_hostname(self, request: Request, body: Any) -> dict[str, Any]:
+        with self.state.lock:
+            record = self._by_id(request)
+            del self.state.custom_hostnames[record["id"]]
+        # Documented answer: the bare ``{"id": …}`` (no result wrapper).
+        return {"id": record["id"]}
+
+    def get_fallback_origin(self, request: Request, body: Any) -> dict[str, Any]:
+        with self.state.lock:
+            return envelope(dict(self.state.fallback_origin or {}))
+
+    def put_fallback_origin(self, request: Request, body: Any) -> dict[str, Any]:
+        origin = body.get("origin") if isinstance(body, dict) else None
+        if not isinstance(origin, str) or not origin:
+            raise ApiFailure(400, 1409, "origin is required.")
+        with self.state.lock:
+            self.state.fallback_origin = {
+                "origin": origin.lower(),
+                "status": "active",
+                "errors": [],
+                "created_at": _now(),
+                "updated_at": _now(),
+            }
+            return envelope(dict(self.state.fallback_origin))
+
+
+def _publish_route(state: CloudflareLabState) -> Route:
+    """``POST /_lab/custom_hostnames/{hostname}/publish`` ``{"ssl": "active"}``: the
+    lab's stand-in for the customer creating their DNS records (see ``publish``)."""
+
+    async def publish(request: Request) -> Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = {}
+        ssl_status = str((payload or {}).get("ssl", "active"))
+        try:
+            record = state.publish(request.path_params["hostname"], ssl_status=ssl_status)
+        except KeyError:
+            return JSONResponse({"error": "unknown custom hostname"}, 404)
+        return JSONResponse(record)
+
+    return Route("/_lab/custom_hostnames/{hostname}/publish", publish, methods=["POST"])
+
+
 def create_cloudflare_lab(
     api_token: str,
     *,
@@ -436,6 +626,11 @@ def create_cloudflare_lab(
     lab_state = state or CloudflareLabState(api_token, account_id, zone_id, zone_name)
     plan = faults or FaultPlan()
     lab = _CloudflareLab(lab_state, plan)
+    saas = _CustomHostnamesLab(lab_state)
+    for name in dir(saas):
+        if name.endswith(("custom_hostname", "custom_hostnames", "fallback_origin")):
+            setattr(lab, name, getattr(saas, name))
+    custom = "/zones/{zone_id}/custom_hostnames"
     tunnels = "/accounts/{account_id}/cfd_tunnel"
     records = "/zones/{zone_id}/dns_records"
     routes = [
@@ -450,6 +645,14 @@ def create_cloudflare_lab(
         lab.route(records + "/{dns_record_id}", "cf.get_dns", ["GET"]),
         lab.route(records + "/{dns_record_id}", "cf.update_dns", ["PATCH", "PUT"]),
         lab.route(records + "/{dns_record_id}", "cf.delete_dns", ["DELETE"]),
+        lab.route(custom, "cf.list_custom_hostnames", ["GET"]),
+        lab.route(custom, "cf.create_custom_hostname", ["POST"]),
+        lab.route(custom + "/fallback_origin", "cf.get_fallback_origin", ["GET"]),
+        lab.route(custom + "/fallback_origin", "cf.put_fallback_origin", ["PUT"]),
+        lab.route(custom + "/{custom_hostname_id}", "cf.get_custom_hostname", ["GET"]),
+        lab.route(custom + "/{custom_hostname_id}", "cf.edit_custom_hostname", ["PATCH"]),
+        lab.route(custom + "/{custom_hostname_id}", "cf.delete_custom_hostname", ["DELETE"]),
+        _publish_route(lab_state),
         *lab_control_routes(plan, lab_state.snapshot, lab_state.reset),
     ]
     app = Starlette(routes=routes)

@@ -5,7 +5,9 @@ A request's Host picks the tunnel the way the real path does (the zone's proxied
 rules, read live from the Cloudflare emulator's state, are applied in order: hostname
 (exact or ``*.`` wildcard) and optional path regex; ``http_status:NNN`` answers directly,
 ``http(s)://`` services are reverse-proxied with the original Host header, streaming both
-ways. So a test proves that what the drivers wrote to Cloudflare really routes a
+ways. Active custom hostnames (Cloudflare for SaaS) are followed to their custom origin
+or the zone's fallback origin, then matched against their own ingress rule, whose
+``originRequest.httpHostHeader`` becomes the Host Odoo sees. So a test proves that what the drivers wrote to Cloudflare really routes a
 customer's hostname to their Odoo login page — and that ``/web/database`` is blocked.
 """
 
@@ -95,11 +97,31 @@ def create_edge(
             return None, PlainTextResponse("Error 1033: Argo Tunnel error", 530)
         return tunnel_id, None
 
+    def custom_origin(host: str) -> tuple[str | None, Response | None]:
+        """Cloudflare for SaaS: an active custom hostname goes to its own origin
+        (``custom_origin_server``) or the zone's fallback origin; the tunnel then
+        matches the ingress rule of the custom hostname itself."""
+        custom = cloudflare_state.custom_hostname(host)
+        if custom is None:
+            return None, PlainTextResponse("Unknown host", 404)
+        if custom["status"] != "active" or custom["ssl"]["status"] != "active":
+            return None, PlainTextResponse("Error 1001: custom hostname not active", 409)
+        with cloudflare_state.lock:
+            fallback = (cloudflare_state.fallback_origin or {}).get("origin")
+        origin = custom.get("custom_origin_server") or fallback
+        if not origin:
+            return None, PlainTextResponse("Error 1016: origin DNS error", 530)
+        return str(origin).lower(), None
+
     async def handle(request: Request) -> Response:
         host = request.headers.get("host", "").partition(":")[0].lower()
         if not host.endswith(suffix) and host != base_domain.lower():
-            return PlainTextResponse("Unknown host", 404)
-        tunnel_id, refusal = pick_tunnel(host)
+            origin, refusal = custom_origin(host)
+            if origin is None:
+                return refusal or PlainTextResponse("Unknown host", 404)
+            tunnel_id, refusal = pick_tunnel(host if not require_dns else origin)
+        else:
+            tunnel_id, refusal = pick_tunnel(host)
         if refusal is not None or tunnel_id is None:
             return refusal or PlainTextResponse("Unknown host", 404)
         rule = match_ingress(cloudflare_state.ingress(tunnel_id), host, request.url.path)

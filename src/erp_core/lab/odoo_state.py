@@ -81,6 +81,7 @@ class LabDatabase:
     filestore: dict[str, bytes] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
     large_files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, seed)
+    config_params: dict[str, str] = field(default_factory=dict)  # ir.config_parameter
 
 
 class OdooLabState:
@@ -371,6 +372,12 @@ class OdooLabState:
             if method in ("read", "search_read"):
                 wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
                 return [{k: v for k, v in record.items() if not wanted or k in (*wanted, "id")}]
+        if model == "ir.config_parameter" and method in ("set_param", "get_param"):
+            key = str(args[0])
+            previous = db.config_params.get(key, False)
+            if method == "set_param":
+                db.config_params[key] = str(args[1])
+            return previous
         if model == "res.users" and method == "search_read":
             rows = [
                 {"id": uid_, "login": login} for uid_, (login, _) in db.users.items() if uid_ != 1

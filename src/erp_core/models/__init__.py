@@ -13,6 +13,7 @@ from erp_core.models.billing import (
     SubscriptionState,
 )
 from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
+from erp_core.models.domains import TenantDomain
 from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
@@ -50,6 +51,7 @@ __all__ = [
     "SystemConfig",
     "Tenant",
     "TenantDeployment",
+    "TenantDomain",
     "TenantStatusChange",
     "User",
 ]

@@ -78,6 +78,9 @@ class Plan(Timestamps, Base):
     # Backup retention for this plan's tenants (issue 8): {"daily", "weekly", "monthly",
     # "other_days"}; missing keys (or NULL) fall back to the BACKUP_RETENTION_* settings.
     backup_policy: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Custom domains a tenant of this plan may have (issue 17); NULL means the plan code's
+    # default in erp_core.domains.service.DEFAULT_MAX_CUSTOM_DOMAINS.
+    max_custom_domains: Mapped[int | None] = mapped_column(Integer)
 
 
 class Subscription(Timestamps, Base):

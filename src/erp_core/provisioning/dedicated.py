@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
+from erp_core.domains import steps as domain_steps
 from erp_core.models import DedicatedContainer, Plan, Tenant
 from erp_core.provisioning import dedicated_steps as steps
 from erp_core.provisioning import operations as shared
@@ -134,6 +135,11 @@ SUSPEND_DEDICATED = Operation(
     label="Suspender tenant dedicado",
     steps=(
         Step("route", "Dirigir el dominio a la página de suspensión", shared.route_suspended),
+        Step(
+            "custom_domains",
+            "Dirigir los dominios personalizados a la página de suspensión",
+            domain_steps.route_domains_suspended,
+        ),
         Step("stop", "Detener el contenedor", steps.stop),
     ),
     compensate_on_failure=False,
@@ -143,7 +149,14 @@ SUSPEND_DEDICATED = Operation(
 REACTIVATE_DEDICATED = Operation(
     kind="reactivate_dedicated",
     label="Reactivar tenant dedicado",
-    steps=_steps_wait_and_route(),
+    steps=(
+        *_steps_wait_and_route(),
+        Step(
+            "custom_domains",
+            "Restaurar los dominios personalizados",
+            domain_steps.route_domains_active,
+        ),
+    ),
     compensate_on_failure=False,
     on_success=reactivate_succeeded,
     on_failure=shared.mark_failed,
@@ -156,6 +169,11 @@ DELETE_DEDICATED = Operation(
         Step("wait_odoo", "Esperar a que Odoo responda en el contenedor", steps.wait_odoo),
         Step("backup", "Respaldo previo verificado", steps.backup),
         Step("unroute", "Retirar ruta y DNS", steps.unroute),
+        Step(
+            "custom_domains",
+            "Retirar los dominios personalizados",
+            domain_steps.remove_all_domains,
+        ),
         Step("destroy", "Destruir el contenedor y liberar VMID y dirección", steps.destroy),
     ),
     compensate_on_failure=False,

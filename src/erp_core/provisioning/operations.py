@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from erp_core.backups.core import take_verified_backup
 from erp_core.billing.provisioning_step import ensure_stripe_subscription
 from erp_core.dashboard.cache_hooks import tenants_changed
+from erp_core.domains import steps as domain_steps
 from erp_core.drivers.base import (
     CompanyProfile,
     DriverError,
@@ -486,7 +487,14 @@ CREATE = Operation(
 SUSPEND = Operation(
     kind="suspend",
     label="Suspender tenant",
-    steps=(Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),),
+    steps=(
+        Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),
+        Step(
+            "custom_domains",
+            "Dirigir los dominios personalizados a la página de suspensión",
+            domain_steps.route_domains_suspended,
+        ),
+    ),
     compensate_on_failure=False,
     on_success=suspend_succeeded,
     on_failure=mark_failed,
@@ -496,6 +504,11 @@ REACTIVATE = Operation(
     label="Reactivar tenant",
     steps=(
         Step("route", "Restaurar la ruta hacia Odoo", route_active),
+        Step(
+            "custom_domains",
+            "Restaurar los dominios personalizados",
+            domain_steps.route_domains_active,
+        ),
         Step("verify_http", "Comprobar que la URL responde", verify_http),
     ),
     compensate_on_failure=False,
@@ -509,6 +522,11 @@ DELETE = Operation(
         Step("backup", "Respaldo previo verificado", backup_before_delete),
         Step("drop_database", "Eliminar la base de datos", drop_database),
         Step("unroute", "Retirar ruta y DNS", unroute),
+        Step(
+            "custom_domains",
+            "Retirar los dominios personalizados",
+            domain_steps.remove_all_domains,
+        ),
     ),
     compensate_on_failure=False,
     on_success=delete_succeeded,

@@ -245,6 +245,67 @@ async def test_driver_requests_and_emulator_answers_match_the_spec(
     assert problems == []
 
 
+async def _exercise_custom_hostnames(cloudflare: CloudflareManager, lab: LabStack) -> None:
+    """Every custom hostname / fallback origin method, including the races and the
+    404 paths, so each request shape and emulator answer is checked."""
+    created = await cloudflare.create_custom_hostname("erp.cliente.com", ssl_method="txt")
+    await cloudflare.create_custom_hostname("shop.cliente.com", ssl_method="http")
+    await cloudflare.ensure_custom_hostname("erp.cliente.com", origin="acme.sajet.us")
+    await cloudflare.ensure_custom_hostname("new.cliente.com", ssl_method="txt")
+    await cloudflare.get_custom_hostname(created.id)
+    await cloudflare.find_custom_hostname("erp.cliente.com")
+    await cloudflare.list_custom_hostnames()
+    await cloudflare.get_fallback_origin()
+    await cloudflare.set_fallback_origin("acme.sajet.us")
+    await cloudflare.get_fallback_origin()
+    lab.cloudflare_state.publish("erp.cliente.com")
+    await cloudflare.get_custom_hostname(created.id)
+    await cloudflare.delete_custom_hostname(created.id)
+    await cloudflare.delete_custom_hostname(created.id)  # 404 path
+    await cloudflare.get_custom_hostname(created.id)  # 404 path
+
+
+async def test_custom_hostname_requests_and_answers_match_the_spec(
+    cloudflare: CloudflareManager, lab: LabStack
+) -> None:
+    _spec()
+    await _exercise_custom_hostnames(cloudflare, lab)
+    log = list(lab.cloudflare_state.request_log)
+    used = {(e.method, _template_for(e.path.removeprefix(API_PREFIX))) for e in log}
+    assert {
+        ("GET", "/zones/{zone_id}/custom_hostnames"),
+        ("POST", "/zones/{zone_id}/custom_hostnames"),
+        ("GET", "/zones/{zone_id}/custom_hostnames/{custom_hostname_id}"),
+        ("PATCH", "/zones/{zone_id}/custom_hostnames/{custom_hostname_id}"),
+        ("DELETE", "/zones/{zone_id}/custom_hostnames/{custom_hostname_id}"),
+        ("GET", "/zones/{zone_id}/custom_hostnames/fallback_origin"),
+        ("PUT", "/zones/{zone_id}/custom_hostnames/fallback_origin"),
+    } <= used
+    creates = [e.body for e in log if e.method == "POST" and e.path.endswith("/custom_hostnames")]
+    assert creates[0] == {"hostname": "erp.cliente.com", "ssl": {"method": "txt", "type": "dv"}}
+    assert creates[1]["ssl"] == {"method": "http", "type": "dv"}
+    patches = [e.body for e in log if e.method == "PATCH"]
+    assert patches == [{"custom_origin_server": "acme.sajet.us"}]
+    problems = [problem for entry in log for problem in check_request(entry)]
+    assert problems == []
+
+
+async def test_custom_hostname_listing_honours_total_pages(
+    cloudflare: CloudflareManager, lab: LabStack
+) -> None:
+    """12 hostnames at 5 per page: three requests, every hostname once, no extra page."""
+    for index in range(12):
+        await cloudflare.create_custom_hostname(f"h{index:02d}.cliente.com")
+    lab.cloudflare_state.request_log.clear()
+    cloudflare.page_size = 5
+    names = sorted(h.hostname for h in await cloudflare.list_custom_hostnames())
+    assert names == [f"h{index:02d}.cliente.com" for index in range(12)]
+    pages = [dict(e.query) for e in lab.cloudflare_state.request_log]
+    assert [p["page"] for p in pages] == ["1", "2", "3"]
+    assert {p["per_page"] for p in pages} == {"5"}
+    assert cloudflare.page_size == 5
+
+
 def test_the_checker_catches_undocumented_requests(lab: LabStack) -> None:
     """The contract check must be able to fail."""
     _spec()

@@ -81,10 +81,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /**
-         * Refresh
-         * @description Rotate the refresh token given in the body (API clients) or the session cookie (SPA).
-         */
+        /** Refresh */
         post: operations["refresh_api_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -464,7 +461,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/lab/simulate": {
+    "/api/lab/custom_hostnames/{hostname}/publish": {
         parameters: {
             query?: never;
             header?: never;
@@ -473,8 +470,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Simulate */
-        post: operations["simulate_api_lab_simulate_post"];
+        /**
+         * Lab Publish
+         * @description Lab only (``serve --lab``): play the customer publishing their DNS records, so the
+         *     Cloudflare emulator turns the custom hostname active. 404 outside the lab.
+         */
+        post: operations["lab_publish_api_lab_custom_hostnames__hostname__publish_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -614,11 +615,7 @@ export interface paths {
         /** Put Setting */
         put: operations["put_setting_api_settings__key__put"];
         post?: never;
-        /**
-         * Restore Default
-         * @description Restore the default: drop the stored override so the environment's value applies.
-         */
-        delete: operations["restore_default_api_settings__key__delete"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -702,10 +699,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Get Tenant
-         * @description Also for a deleted tenant: its page keeps its backups and past operations.
-         */
+        /** Get Tenant */
         get: operations["get_tenant_api_tenants__tenant_id__get"];
         put?: never;
         post?: never;
@@ -744,6 +738,82 @@ export interface paths {
         /** Tenant Billing */
         get: operations["tenant_billing_api_tenants__tenant_id__billing_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Domains */
+        get: operations["list_domains_api_tenants__tenant_id__domains_get"];
+        put?: never;
+        /**
+         * Add Domain
+         * @description Register the domain; a job creates it at Cloudflare and routes it. The answer lists
+         *     the records the customer must create (the TXT values arrive when the job has run).
+         */
+        post: operations["add_domain_api_tenants__tenant_id__domains_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Domain */
+        delete: operations["remove_domain_api_tenants__tenant_id__domains__domain_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check Domain */
+        post: operations["check_domain_api_tenants__tenant_id__domains__domain_id__check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}/primary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make Primary
+         * @description Make the domain the tenant's primary: a job sets Odoo's ``web.base.url``.
+         */
+        put: operations["make_primary_api_tenants__tenant_id__domains__domain_id__primary_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -953,12 +1023,6 @@ export interface components {
         AuditOut: {
             /** Action */
             action: string;
-            /**
-             * Action Label
-             * @description La acción en español, para mostrar
-             * @default
-             */
-            action_label?: string;
             /** Actor */
             actor: string | null;
             /**
@@ -1204,7 +1268,7 @@ export interface components {
             ram_used: number | null;
             /** Status */
             status: string;
-            tenant: components["schemas"]["erp_core__infrastructure__schemas__TenantRef"] | null;
+            tenant: components["schemas"]["TenantRef"] | null;
             /** Vmid */
             vmid: number;
         };
@@ -1270,6 +1334,107 @@ export interface components {
             };
             /** Tenants Total */
             tenants_total: number;
+        };
+        /** DnsRecordOut */
+        DnsRecordOut: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Purpose */
+            purpose: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: string;
+        };
+        /** DomainDeleteIn */
+        DomainDeleteIn: {
+            /**
+             * Admin Password
+             * @description Solo si el dominio es el principal: contraseña del administrador de Odoo
+             */
+            admin_password?: string | null;
+        };
+        /** DomainIn */
+        DomainIn: {
+            /**
+             * Hostname
+             * @description Dominio del cliente, p. ej. erp.cliente.com
+             */
+            hostname: string;
+            /**
+             * Ssl Method
+             * @description Validación del certificado: registro TXT o HTTP
+             * @default txt
+             * @enum {string}
+             */
+            ssl_method?: "txt" | "http";
+        };
+        /** DomainList */
+        DomainList: {
+            /** Data */
+            data: components["schemas"]["DomainOut"][];
+            meta: components["schemas"]["DomainsMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** DomainOut */
+        DomainOut: {
+            /** Activated At */
+            activated_at: string | null;
+            /** Cloudflare Status */
+            cloudflare_status: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Hostname */
+            hostname: string;
+            /** Id */
+            id: number;
+            /** Is Primary */
+            is_primary: boolean;
+            /** Job Id */
+            job_id?: number | null;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /** Records */
+            records: components["schemas"]["DnsRecordOut"][];
+            /** Ssl Method */
+            ssl_method: string;
+            /** Ssl Status */
+            ssl_status: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_dns" | "pending_ssl" | "active" | "failed" | "expired" | "removing";
+            /** Status Label */
+            status_label: string;
+            /** Status Reason */
+            status_reason: string | null;
+            /** Tenant Id */
+            tenant_id: number;
+            /** Url */
+            url: string;
+        };
+        /** DomainsMeta */
+        DomainsMeta: {
+            /** Base Url */
+            base_url: string;
+            /** Limit */
+            limit: number;
+            /** Plan */
+            plan: string;
+            /** Total */
+            total: number;
         };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
@@ -1339,6 +1504,19 @@ export interface components {
         /** Envelope[DashboardMetricsOut] */
         Envelope_DashboardMetricsOut_: {
             data: components["schemas"]["DashboardMetricsOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[DomainOut] */
+        Envelope_DomainOut_: {
+            data: components["schemas"]["DomainOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1531,19 +1709,6 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[SimulationStarted] */
-        Envelope_SimulationStarted_: {
-            data: components["schemas"]["SimulationStarted"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
         /** Envelope[StatusOut] */
         Envelope_StatusOut_: {
             data: components["schemas"]["StatusOut"];
@@ -1586,19 +1751,6 @@ export interface components {
         /** Envelope[TenantCreated] */
         Envelope_TenantCreated_: {
             data: components["schemas"]["TenantCreated"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[TenantDetail] */
-        Envelope_TenantDetail_: {
-            data: components["schemas"]["TenantDetail"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1679,6 +1831,22 @@ export interface components {
             /** Data */
             data: {
                 [key: string]: boolean;
+            };
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[dict[str, str]] */
+        Envelope_dict_str__str__: {
+            /** Data */
+            data: {
+                [key: string]: string;
             };
             /** Meta */
             meta?: {
@@ -1817,13 +1985,6 @@ export interface components {
              */
             received_at: string;
         };
-        /** FactOut */
-        FactOut: {
-            /** Label */
-            label: string;
-            /** Value */
-            value: string;
-        };
         /** FailedJob */
         FailedJob: {
             /** Error */
@@ -1839,21 +2000,10 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
-        /**
-         * FieldError
-         * @description One invalid field: `field` for programs, `label` and `message` (Spanish) for people.
-         *
-         *     The label defaults to the field's entry in `erp_core.labels`, so a route raising
-         *     `FieldError(field="value", ...)` still shows the operator a Spanish name.
-         */
+        /** FieldError */
         FieldError: {
             /** Field */
             field: string;
-            /**
-             * Label
-             * @default
-             */
-            label?: string;
             /** Message */
             message: string;
         };
@@ -1963,6 +2113,16 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
+        /** LabPublishIn */
+        LabPublishIn: {
+            /**
+             * Ssl
+             * @description Estado del certificado tras publicar el DNS (solo laboratorio)
+             * @default active
+             * @enum {string}
+             */
+            ssl?: "active" | "pending_validation" | "validation_timed_out";
+        };
         /** ListMeta */
         ListMeta: {
             /** Page */
@@ -1984,11 +2144,6 @@ export interface components {
             /** Job Id */
             job_id: number;
             /**
-             * Job Title
-             * @description La operación, p. ej. «Creación»
-             */
-            job_title?: string | null;
-            /**
              * Level
              * @enum {string}
              */
@@ -1997,17 +2152,8 @@ export interface components {
             message: string;
             /** Step */
             step: string | null;
-            /**
-             * Step Label
-             * @description El paso en español
-             */
-            step_label?: string | null;
             /** Tenant Id */
             tenant_id: number | null;
-            /** Tenant Name */
-            tenant_name?: string | null;
-            /** Tenant Subdomain */
-            tenant_subdomain?: string | null;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -2257,26 +2403,8 @@ export interface components {
         OdooServerOut: {
             /** Capacity */
             capacity: number;
-            /**
-             * Capacity Label
-             * @description Ocupación para mostrar
-             * @default
-             */
-            capacity_label?: string;
             /** Custom Create Script */
             custom_create_script?: string | null;
-            /**
-             * Dedicated
-             * @description Contenedor dedicado a un solo tenant
-             * @default false
-             */
-            dedicated?: boolean;
-            /**
-             * Display Name
-             * @description Nombre para mostrar (el subdominio del tenant si es dedicado)
-             * @default
-             */
-            display_name?: string;
             /** Free */
             free: number;
             /**
@@ -2327,12 +2455,6 @@ export interface components {
              * @enum {string}
              */
             state: "active" | "draining" | "down";
-            /**
-             * Status Label
-             * @description Estado para mostrar: «Caído» si no responde, nunca «Activo»
-             * @default
-             */
-            status_label?: string;
             /** Tenants */
             tenants: number;
             /** Tunnel Id */
@@ -2380,33 +2502,6 @@ export interface components {
             tunnel_id?: string | null;
             /** Url */
             url?: string | null;
-        };
-        /** OperationOut */
-        OperationOut: {
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Error */
-            error: string | null;
-            /** Finished At */
-            finished_at: string | null;
-            /** Id */
-            id: number;
-            /** Kind */
-            kind: string;
-            /** Progress */
-            progress: number;
-            /** Status */
-            status: string;
-            /** Status Label */
-            status_label: string;
-            /**
-             * Title
-             * @description La operación en español, p. ej. «Creación»
-             */
-            title: string;
         };
         /** Page[AuditOut] */
         Page_AuditOut_: {
@@ -2540,6 +2635,14 @@ export interface components {
             /** Yearly Price */
             yearly_price?: number | null;
         };
+        /** PrimaryIn */
+        PrimaryIn: {
+            /**
+             * Admin Password
+             * @description Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)
+             */
+            admin_password: string;
+        };
         /** RecentTenant */
         RecentTenant: {
             /** Company Name */
@@ -2563,7 +2666,7 @@ export interface components {
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
-            refresh_token?: string | null;
+            refresh_token: string;
         };
         /** RestoreIn */
         RestoreIn: {
@@ -2635,16 +2738,6 @@ export interface components {
             /** Label */
             label: string;
             /**
-             * Maximum
-             * @description Valor máximo admitido (numéricos)
-             */
-            maximum?: number | null;
-            /**
-             * Minimum
-             * @description Valor mínimo admitido (numéricos)
-             */
-            minimum?: number | null;
-            /**
              * Source
              * @enum {string}
              */
@@ -2661,41 +2754,6 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
-        };
-        /**
-         * SimulationIn
-         * @description How much business to simulate; the same seed always tells the same story.
-         */
-        SimulationIn: {
-            /**
-             * Customers
-             * @default 40
-             */
-            customers?: number;
-            /**
-             * Months
-             * @default 12
-             */
-            months?: number;
-            /**
-             * Seed
-             * @default 1
-             */
-            seed?: number;
-        };
-        /**
-         * SimulationStarted
-         * @description A 202 answer: the job that runs the simulation (follow it at /api/jobs/{id}).
-         */
-        SimulationStarted: {
-            /** Customers */
-            customers: number;
-            /** Job Id */
-            job_id: number;
-            /** Months */
-            months: number;
-            /** Seed */
-            seed: number;
         };
         /** StatusOut */
         StatusOut: {
@@ -2819,11 +2877,8 @@ export interface components {
         };
         /** TenantCreated */
         TenantCreated: {
-            /**
-             * Admin Login
-             * @description El usuario al que pertenece la contraseña de un solo uso
-             */
-            admin_login?: string | null;
+            /** Admin Login */
+            admin_login: string;
             /**
              * Admin Password
              * @description Solo si se generó: se muestra en esta respuesta y nunca más
@@ -2871,16 +2926,8 @@ export interface components {
             /** Url */
             url: string;
         };
-        /**
-         * TenantDetail
-         * @description The tenant page: also its past operations and, for a restored copy, its source.
-         */
-        TenantDetail: {
-            /**
-             * Admin Login
-             * @description Usuario administrador de Odoo
-             */
-            admin_login?: string | null;
+        /** TenantOut */
+        TenantOut: {
             /** Company Name */
             company_name: string;
             /** Country */
@@ -2904,12 +2951,8 @@ export interface components {
             last_error: string | null;
             /** Odoo Server Id */
             odoo_server_id: number | null;
-            /** Operations */
-            operations?: components["schemas"]["OperationOut"][];
             /** Plan */
             plan: string;
-            /** @description Tenant de origen si es una copia restaurada de un respaldo */
-            restored_from?: components["schemas"]["erp_core__tenants__history__TenantRef"] | null;
             /**
              * Status
              * @enum {string}
@@ -2927,54 +2970,14 @@ export interface components {
             /** Url */
             url: string;
         };
-        /** TenantOut */
-        TenantOut: {
-            /**
-             * Admin Login
-             * @description Usuario administrador de Odoo
-             */
-            admin_login?: string | null;
-            /** Company Name */
-            company_name: string;
-            /** Country */
-            country: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Customer Id */
-            customer_id: number;
-            /** Email */
-            email: string;
+        /** TenantRef */
+        TenantRef: {
             /** Id */
             id: number;
-            /** Job Id */
-            job_id?: number | null;
-            /** Language */
-            language: string;
-            /** Last Error */
-            last_error: string | null;
-            /** Odoo Server Id */
-            odoo_server_id: number | null;
-            /** Plan */
-            plan: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed";
+            /** Status */
+            status: string;
             /** Subdomain */
             subdomain: string;
-            /** Suspension Reason */
-            suspension_reason: ("manual" | "billing") | null;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            /** Url */
-            url: string;
         };
         /** TenantSeriesPoint */
         TenantSeriesPoint: {
@@ -3109,26 +3112,12 @@ export interface components {
             /** Role */
             role?: ("admin" | "operator" | "viewer") | null;
         };
-        /** TenantRef */
-        erp_core__infrastructure__schemas__TenantRef: {
-            /** Id */
-            id: number;
-            /** Status */
-            status: string;
-            /** Subdomain */
-            subdomain: string;
-        };
         /** CheckOut */
         erp_core__logs__routes__CheckOut: {
             /** Details */
             details: {
                 [key: string]: unknown;
             };
-            /**
-             * Facts
-             * @description Detalles con etiqueta y valor legible, para mostrar
-             */
-            facts?: components["schemas"]["FactOut"][];
             /** Label */
             label: string;
             /** Latency Ms */
@@ -3151,13 +3140,6 @@ export interface components {
             name: string;
             /** Ok */
             ok: boolean;
-        };
-        /** TenantRef */
-        erp_core__tenants__history__TenantRef: {
-            /** Id */
-            id: number;
-            /** Subdomain */
-            subdomain: string;
         };
     };
     responses: never;
@@ -3427,9 +3409,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"] | null;
+                "application/json": components["schemas"]["RefreshIn"];
             };
         };
         responses: {
@@ -4891,26 +4873,28 @@ export interface operations {
             };
         };
     };
-    simulate_api_lab_simulate_post: {
+    lab_publish_api_lab_custom_hostnames__hostname__publish_post: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                hostname: string;
+            };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["SimulationIn"];
+                "application/json": components["schemas"]["LabPublishIn"] | null;
             };
         };
         responses: {
             /** @description Successful Response */
-            202: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_SimulationStarted_"];
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
                 };
             };
             /** @description Unauthorized */
@@ -4931,8 +4915,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description Conflict */
-            409: {
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4977,8 +4961,6 @@ export interface operations {
                 level?: ("debug" | "info" | "warning" | "error") | null;
                 since?: string | null;
                 until?: string | null;
-                /** @description Subdominio o nombre de la empresa */
-                tenant?: string | null;
                 /** @description Página (desde 1) */
                 page?: number;
                 /** @description Elementos por página */
@@ -5433,82 +5415,6 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    restore_default_api_settings__key__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                key: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_SettingOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6056,7 +5962,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_TenantDetail_"];
+                    "application/json": components["schemas"]["Envelope_TenantOut_"];
                 };
             };
             /** @description Unauthorized */
@@ -6380,6 +6286,428 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_domains_api_tenants__tenant_id__domains_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    add_domain_api_tenants__tenant_id__domains_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    remove_domain_api_tenants__tenant_id__domains__domain_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DomainDeleteIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    check_domain_api_tenants__tenant_id__domains__domain_id__check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    make_primary_api_tenants__tenant_id__domains__domain_id__primary_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrimaryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
