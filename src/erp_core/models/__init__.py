@@ -16,7 +16,11 @@ from erp_core.models.customers import Customer, Plan, StripeEvent, Subscription
 from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
-from erp_core.models.reconciliation import ReconciliationFinding, TenantUsage
+from erp_core.models.reconciliation import (
+    ReconciliationFinding,
+    TenantUsage,
+    TenantUsageAccess,
+)
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
 from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
@@ -51,5 +55,6 @@ __all__ = [
     "TenantDeployment",
     "TenantStatusChange",
     "TenantUsage",
+    "TenantUsageAccess",
     "User",
 ]

@@ -77,3 +77,24 @@ class TenantUsage(Base):
     database_bytes: Mapped[int | None] = mapped_column(BigInteger)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class TenantUsageAccess(Base):
+    """How the usage reader logs in to a tenant's database in RPC mode.
+
+    Odoo's object API needs a user credential (the master password opens only the ``db``
+    service), and the control plane keeps no tenant password after provisioning: an
+    operator stores a login and an API key (ideally of a read-only internal user) here.
+    Without a row, RPC-mode usage is recorded as "not available", never guessed.
+    """
+
+    __tablename__ = "tenant_usage_access"
+
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    login: Mapped[str] = mapped_column(String(254), nullable=False)
+    secret_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )

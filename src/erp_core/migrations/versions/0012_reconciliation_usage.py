@@ -93,9 +93,29 @@ def upgrade() -> None:
     op.create_index(
         "ix_tenant_usage_tenant_id_measured_at", "tenant_usage", ["tenant_id", "measured_at"]
     )
+    op.create_table(
+        "tenant_usage_access",
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("login", sa.String(length=254), nullable=False),
+        sa.Column("secret_enc", sa.Text(), nullable=False),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_tenant_usage_access_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_tenant_usage_access")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("tenant_usage_access")
     op.drop_index("ix_tenant_usage_tenant_id_measured_at", table_name="tenant_usage")
     op.drop_table("tenant_usage")
     op.drop_index("ix_reconciliation_findings_tenant_id", table_name="reconciliation_findings")
