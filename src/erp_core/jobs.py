@@ -57,6 +57,9 @@ def build_queue(database_url: str) -> procrastinate.App:
     from erp_core.infrastructure.tasks import register_tasks as register_infrastructure_tasks
 
     register_infrastructure_tasks(app)
+    from erp_core.reconciliation.tasks import register_tasks as register_reconciliation_tasks
+
+    register_reconciliation_tasks(app)
     return app
 
 

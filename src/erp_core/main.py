@@ -59,6 +59,7 @@ def _optional_routers() -> list[ModuleType]:
         "erp_core.settings.routes",
         "erp_core.backups.routes",
         "erp_core.observability.routes",
+        "erp_core.reconciliation.routes",
     ):
         try:
             found.append(importlib.import_module(name))

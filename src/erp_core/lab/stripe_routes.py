@@ -252,6 +252,7 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         Route("/v1/coupons", api("coupons.create", create_coupon), methods=["POST"]),
         Route("/v1/coupons/{id}", api("coupons.retrieve", getter("coupon")), methods=["GET"]),
     ]
+
     def list_subscriptions(r: Request, params: dict[str, Any]) -> Any:
         # Stripe's default hides canceled subscriptions; ``status=all`` shows every one.
         rows = list(state.table("subscription").values())

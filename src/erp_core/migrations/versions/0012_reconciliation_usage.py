@@ -66,7 +66,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_reconciliation_findings_last_seen_at", "reconciliation_findings", ["last_seen_at"]
     )
-    op.create_index("ix_reconciliation_findings_tenant_id", "reconciliation_findings", ["tenant_id"])
+    op.create_index(
+        "ix_reconciliation_findings_tenant_id", "reconciliation_findings", ["tenant_id"]
+    )
     op.create_table(
         "tenant_usage",
         sa.Column("id", sa.BigInteger(), nullable=False),
