@@ -22,6 +22,7 @@ from erp_core.provisioning.engine import Operation, Step, StepFailed, StepRun, S
 from erp_core.provisioning.vendors import cloudflare_for, odoo_for
 from erp_core.reconciliation import ORPHAN_BACKUP_PREFIX
 from erp_core.reconciliation.checks import odoo as odoo_check
+from erp_core.reconciliation.checks import proxmox as proxmox_check
 from erp_core.reconciliation.checks import routing
 from erp_core.reconciliation.checks import stripe as stripe_check
 
@@ -221,6 +222,47 @@ async def cancel_stray_subscription(run: StepRun) -> dict[str, Any]:
     return {"canceled": True, "status": str(result.get("status"))}
 
 
+# --- Proxmox ------------------------------------------------------------------------------
+
+
+async def destroy_orphan_container(run: StepRun) -> dict[str, Any]:
+    """Stop and destroy a container no live dedicated tenant uses (re-checked first)."""
+    from erp_core.infrastructure.service import cluster_for
+    from erp_core.models import DedicatedContainer
+
+    finding = await _finding(run)
+    vmid = int(finding.detail["vmid"])
+    async with run.session() as session:
+        in_use = await session.scalar(
+            select(DedicatedContainer.id)
+            .join(Tenant, Tenant.id == DedicatedContainer.tenant_id)
+            .where(
+                DedicatedContainer.vmid == vmid,
+                DedicatedContainer.released_at.is_(None),
+                Tenant.status != "deleted",
+            )
+        )
+    if in_use is not None:
+        raise StepFailed(f"El contenedor {vmid} pertenece ahora a un tenant; no se destruye.")
+    cluster = cluster_for(run.ctx)
+    if cluster is None:
+        raise StepFailed("Proxmox no está configurado.")
+    try:
+        found = next(
+            (r for r in await cluster.cluster_resources("vm") if r.vmid == vmid and not r.template),
+            None,
+        )
+        if found is None:
+            return {"destroyed": False}
+        if found.status == "running":
+            await cluster.stop_container(found.node, vmid)
+        await cluster.destroy_container(found.node, vmid)
+    finally:
+        await cluster.aclose()
+    await run.log("info", f"Contenedor huérfano {vmid} destruido en {found.node}.")
+    return {"destroyed": True, "node": found.node}
+
+
 def _fix(kind: str, label: str, *steps: Step) -> Operation:
     return register(
         Operation(
@@ -261,7 +303,14 @@ CANCEL_SUBSCRIPTION = _fix(
     Step("cancel", "Cancelar la suscripción en Stripe", cancel_stray_subscription),
 )
 
+DESTROY_CONTAINER = _fix(
+    "fix_orphan_container",
+    "Corregir: destruir contenedor huérfano",
+    Step("destroy", "Detener y destruir el contenedor", destroy_orphan_container),
+)
+
 FIX_FOR_KIND: dict[str, Operation] = {
+    proxmox_check.ORPHAN_CONTAINER: DESTROY_CONTAINER,
     odoo_check.ORPHAN_DATABASE: DROP_ORPHAN_DATABASE,
     routing.MISSING_INGRESS: REROUTE,
     routing.WRONG_SERVICE: REROUTE,

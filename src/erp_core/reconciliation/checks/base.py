@@ -144,7 +144,7 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
         for row in await session.execute(select(Plan.code, Plan.monthly_price, Plan.yearly_price))
     }
     subscription_tenants = {
-        str(sub_id): int(tenant_id)
+        str(sub_id): int(tenant_id or 0)
         for sub_id, tenant_id in await session.execute(
             select(Subscription.stripe_subscription_id, Subscription.tenant_id).where(
                 Subscription.stripe_subscription_id.is_not(None),
