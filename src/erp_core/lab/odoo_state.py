@@ -290,7 +290,9 @@ class OdooLabState:
                 return [{k: v for k, v in record.items() if not wanted or k in (*wanted, "id")}]
         if model == "res.users" and method == "search_read":
             rows = [
-                {"id": uid_, "login": login} for uid_, (login, _) in db.users.items() if uid_ != 1
+                {"id": uid_, "login": login, "login_date": db.login_dates.get(uid_, False)}
+                for uid_, (login, _) in db.users.items()
+                if uid_ != 1
             ]
             for term in args[0] if args else []:
                 if isinstance(term, list | tuple) and term[0] == "login" and term[1] == "=":
@@ -320,8 +322,6 @@ def _usage_answer(
     internal = [uid for uid in db.users if uid != 1]
     if model == "res.users" and method == "search_count":
         return len(internal)
-    if model == "res.users" and method == "search_read":
-        return [{"id": uid, "login_date": db.login_dates.get(uid, False)} for uid in internal]
     if model == "ir.attachment" and method == "read_group":
         total = sum(len(blob) for blob in db.filestore.values())
         total += sum(size for size, _seed in db.large_files.values())
