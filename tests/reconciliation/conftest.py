@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from control_plane_lab import (  # noqa: F401  (fixtures, registered by import)
     body,
     lab_ctx,
@@ -20,7 +21,6 @@ from control_plane_lab import (  # noqa: F401  (fixtures, registered by import)
     wait,
     worker,
 )
-
 from erp_core.lab import StripeLabHandle, start_stripe_lab
 
 
