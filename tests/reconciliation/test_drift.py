@@ -117,6 +117,8 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     again = await _findings(client, h)
     assert len(again) == 7
     assert _by_kind(again)["orphan_database"]["first_seen_at"] == first_seen
+    metrics = (await client.get("/api/dashboard/metrics", headers=viewer["headers"])).json()
+    assert metrics["data"]["drift"] == {"open_findings": 7, "tenants_over_limit": 0}
 
     # viewers read but do not fix or run
     assert (
