@@ -28,6 +28,8 @@ export interface DashboardMetrics {
 	customer_churn_rate?: number | null;
 	cluster?: ClusterLoad | null;
 	jobs?: { running?: number | null; failed_24h?: number | null } | null;
+	/** Open drift findings and tenants over a plan limit (issue 18). */
+	drift?: { open_findings: number; tenants_over_limit: number } | null;
 }
 
 export interface DashboardNode {

@@ -532,6 +532,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reconciliation/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Findings
+         * @description Findings, open first then newest; `state=open` by default.
+         */
+        get: operations["list_findings_api_reconciliation_findings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/findings/{finding_id}/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fix Finding
+         * @description Start the finding's fix job (202); follow it at /api/jobs/{job_id}.
+         */
+        post: operations["fix_finding_api_reconciliation_findings__finding_id__fix_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Now
+         * @description Run the audit now over every configured source (one list walk per source).
+         */
+        post: operations["run_now_api_reconciliation_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -809,6 +869,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tenant Usage
+         * @description The last week of hourly samples, the plan's limits and which are exceeded.
+         */
+        get: operations["get_tenant_usage_api_tenants__tenant_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/usage/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Usage Access
+         * @description Store the login and Odoo API key the usage reader uses on an RPC-mode server.
+         */
+        put: operations["set_usage_access_api_tenants__tenant_id__usage_access_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tunnels": {
         parameters: {
             query?: never;
@@ -821,6 +921,26 @@ export interface paths {
          * @description Cloudflare tunnels with their live connection status, and who publishes through them.
          */
         get: operations["list_tunnels_api_tunnels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/top": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Top Tenants
+         * @description Tenants with the most storage (or users) in their latest sample.
+         */
+        get: operations["top_tenants_api_usage_top_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1216,6 +1336,13 @@ export interface components {
             currency: string;
             /** Customer Churn Rate */
             customer_churn_rate: number | null;
+            /**
+             * @default {
+             *       "open_findings": 0,
+             *       "tenants_over_limit": 0
+             *     }
+             */
+            drift?: components["schemas"]["DriftCounts"];
             /** Generated At */
             generated_at?: string | null;
             jobs: components["schemas"]["JobCounts"];
@@ -1237,6 +1364,22 @@ export interface components {
             };
             /** Tenants Total */
             tenants_total: number;
+        };
+        /**
+         * DriftCounts
+         * @description Open drift findings (issue 18): vendor mismatches, and tenants over a plan limit.
+         */
+        DriftCounts: {
+            /**
+             * Open Findings
+             * @default 0
+             */
+            open_findings?: number;
+            /**
+             * Tenants Over Limit
+             * @default 0
+             */
+            tenants_over_limit?: number;
         };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
@@ -1319,6 +1462,19 @@ export interface components {
         /** Envelope[EventOut] */
         Envelope_EventOut_: {
             data: components["schemas"]["EventOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[FixOut] */
+        Envelope_FixOut_: {
+            data: components["schemas"]["FixOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1472,6 +1628,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[RunOut] */
+        Envelope_RunOut_: {
+            data: components["schemas"]["RunOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[SettingOut] */
         Envelope_SettingOut_: {
             data: components["schemas"]["SettingOut"];
@@ -1563,6 +1732,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[TenantUsageOut] */
+        Envelope_TenantUsageOut_: {
+            data: components["schemas"]["TenantUsageOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[TestOut] */
         Envelope_TestOut_: {
             data: components["schemas"]["TestOut"];
@@ -1620,6 +1802,22 @@ export interface components {
             /** Data */
             data: {
                 [key: string]: boolean;
+            };
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[dict[str, str]] */
+        Envelope_dict_str__str__: {
+            /** Data */
+            data: {
+                [key: string]: string;
             };
             /** Meta */
             meta?: {
@@ -1691,6 +1889,20 @@ export interface components {
         Envelope_list_PlanOut__: {
             /** Data */
             data: components["schemas"]["PlanOut"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[list[TopTenantOut]] */
+        Envelope_list_TopTenantOut__: {
+            /** Data */
+            data: components["schemas"]["TopTenantOut"][];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1779,6 +1991,58 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /** FindingOut */
+        FindingOut: {
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /** Fix Job Id */
+            fix_job_id: number | null;
+            /**
+             * Fixable
+             * @default false
+             */
+            fixable?: boolean;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Kind Label
+             * @default
+             */
+            kind_label?: string;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Message */
+            message: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resource */
+            resource: string;
+            /** Source */
+            source: string;
+            /** Tenant Id */
+            tenant_id: number | null;
+        };
+        /** FixOut */
+        FixOut: {
+            /** Finding Id */
+            finding_id: number;
+            /** Job Id */
+            job_id: number;
+            /** Kind */
+            kind: string;
         };
         /** HealthOut */
         HealthOut: {
@@ -2288,6 +2552,17 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Page[FindingOut] */
+        Page_FindingOut_: {
+            /** Data */
+            data: components["schemas"]["FindingOut"][];
+            meta: components["schemas"]["ListMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Page[InvoiceOut] */
         Page_InvoiceOut_: {
             /** Data */
@@ -2451,6 +2726,18 @@ export interface components {
             /** Tenant Id */
             tenant_id: number;
         };
+        /** RunOut */
+        RunOut: {
+            /** Finished At */
+            finished_at: string | null;
+            /** Sources */
+            sources: components["schemas"]["SourceRunOut"][];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+        };
         /** ServerCapacity */
         ServerCapacity: {
             /** Capacity */
@@ -2509,6 +2796,26 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
+        };
+        /** SourceRunOut */
+        SourceRunOut: {
+            /** Error */
+            error: string | null;
+            /** Observed */
+            observed: number;
+            /** Opened */
+            opened: number;
+            /** Resolved */
+            resolved: number;
+            /** Seconds */
+            seconds: number;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @description ok | skipped (no configurado) | failed (no se pudo leer)
+             */
+            status: string;
         };
         /** StatusOut */
         StatusOut: {
@@ -2743,6 +3050,17 @@ export interface components {
             /** Month */
             month: string;
         };
+        /** TenantUsageOut */
+        TenantUsageOut: {
+            latest: components["schemas"]["UsageSampleOut"] | null;
+            limits: components["schemas"]["UsageLimits"];
+            /** Over Limits */
+            over_limits: string[];
+            /** Series */
+            series: components["schemas"]["UsageSampleOut"][];
+            /** Tenant Id */
+            tenant_id: number;
+        };
         /** TestOut */
         TestOut: {
             /** Checks */
@@ -2767,6 +3085,22 @@ export interface components {
              */
             token_type?: "bearer";
         };
+        /** TopTenantOut */
+        TopTenantOut: {
+            /** Active Users */
+            active_users: number | null;
+            /**
+             * Measured At
+             * Format: date-time
+             */
+            measured_at: string;
+            /** Storage Bytes */
+            storage_bytes: number | null;
+            /** Subdomain */
+            subdomain: string;
+            /** Tenant Id */
+            tenant_id: number;
+        };
         /** TunnelOut */
         TunnelOut: {
             /** Connections */
@@ -2783,6 +3117,41 @@ export interface components {
             servers: string[];
             /** Status */
             status: string;
+        };
+        /** UsageAccessIn */
+        UsageAccessIn: {
+            /**
+             * Api Key
+             * @description Clave API de Odoo
+             */
+            api_key: string;
+            /** Login */
+            login: string;
+        };
+        /** UsageLimits */
+        UsageLimits: {
+            /** Max Storage Mb */
+            max_storage_mb: number | null;
+            /** Max Users */
+            max_users: number | null;
+        };
+        /** UsageSampleOut */
+        UsageSampleOut: {
+            /** Active Users */
+            active_users: number | null;
+            /** Database Bytes */
+            database_bytes: number | null;
+            /** Error */
+            error: string | null;
+            /** Filestore Bytes */
+            filestore_bytes: number | null;
+            /** Last Login At */
+            last_login_at: string | null;
+            /**
+             * Measured At
+             * Format: date-time
+             */
+            measured_at: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -4877,6 +5246,224 @@ export interface operations {
             };
         };
     };
+    list_findings_api_reconciliation_findings_get: {
+        parameters: {
+            query?: {
+                /** @description Tipo de desajuste */
+                kind?: string | null;
+                /** @description Fuente */
+                source?: ("odoo" | "cloudflare" | "proxmox" | "stripe" | "backups" | "usage") | null;
+                /** @description Abiertos, resueltos o todos */
+                state?: "open" | "resolved" | "all";
+                tenant_id?: number | null;
+                /** @description Página (desde 1) */
+                page?: number;
+                /** @description Elementos por página */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FindingOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    fix_finding_api_reconciliation_findings__finding_id__fix_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                finding_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_FixOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    run_now_api_reconciliation_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RunOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     get_settings_api_settings_get: {
         parameters: {
             query?: never;
@@ -6417,6 +7004,162 @@ export interface operations {
             };
         };
     };
+    get_tenant_usage_api_tenants__tenant_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TenantUsageOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_usage_access_api_tenants__tenant_id__usage_access_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageAccessIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_tunnels_api_tunnels_get: {
         parameters: {
             query?: never;
@@ -6455,6 +7198,75 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    top_tenants_api_usage_top_get: {
+        parameters: {
+            query?: {
+                /** @description Orden */
+                by?: "storage" | "users";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_TopTenantOut__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
