@@ -98,3 +98,14 @@ class TenantUsageAccess(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+def _register_for_rotation() -> None:
+    """`erp-core settings rotate-key` re-encrypts the usage API keys too (models are always
+    imported, so the registration cannot be missed by a process that rotates)."""
+    from erp_core.settings.encrypted import register_column
+
+    register_column("tenant_usage_access", "tenant_id", "secret_enc")
+
+
+_register_for_rotation()
