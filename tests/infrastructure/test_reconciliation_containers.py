@@ -14,6 +14,19 @@ from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.lab import ProxmoxLab
 
 
+async def _audit(client: httpx.AsyncClient, h: dict[str, str]) -> dict[str, dict[str, Any]]:
+    resp = await client.post("/api/reconciliation/run", headers=h)
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["data"]["job_id"]
+    for _ in range(300):
+        data = (await client.get(f"/api/reconciliation/runs/{job_id}", headers=h)).json()["data"]
+        if data["status"] in ("succeeded", "failed"):
+            assert data["status"] == "succeeded", data
+            return {s["source"]: s for s in data["result"]["sources"]}
+        await asyncio.sleep(0.1)
+    raise AssertionError("audit did not finish")
+
+
 async def test_leftover_container_found_destroyed_on_request_and_resolved(
     client: httpx.AsyncClient,
     operator: dict[str, Any],
@@ -25,10 +38,8 @@ async def test_leftover_container_found_destroyed_on_request_and_resolved(
     h = operator["headers"]
     await pve.clone_container("pve1", 9000, 1200, hostname="odoo-olvidado")
     await pve.clone_container("pve1", 9000, 1201, hostname="monitoring")  # not ours
-    run = await client.post("/api/reconciliation/run", headers=h)
-    assert run.status_code == 200, run.text
-    proxmox = next(s for s in run.json()["data"]["sources"] if s["source"] == "proxmox")
-    assert proxmox["status"] == "ok" and proxmox["opened"] == 1
+    sources = await _audit(client, h)
+    assert sources["proxmox"]["status"] == "ok" and sources["proxmox"]["opened"] == 1
     listed = await client.get(
         "/api/reconciliation/findings", params={"source": "proxmox"}, headers=h
     )
@@ -50,7 +61,7 @@ async def test_leftover_container_found_destroyed_on_request_and_resolved(
         "/api/reconciliation/findings", params={"source": "proxmox", "state": "resolved"}, headers=h
     )
     assert [f["id"] for f in resolved.json()["data"]] == [finding["id"]]
-    await client.post("/api/reconciliation/run", headers=h)
+    await _audit(client, h)
     still = await client.get(
         "/api/reconciliation/findings", params={"source": "proxmox"}, headers=h
     )

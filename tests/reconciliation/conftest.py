@@ -47,3 +47,27 @@ async def wait_job(
 @pytest.fixture
 def finish() -> Any:
     return wait_job
+
+
+async def run_audit_via_api(
+    client: httpx.AsyncClient, headers: dict[str, str], timeout: float = 30
+) -> dict[str, dict[str, Any]]:
+    """POST /run (202, a job), follow /runs/{id} to the end: each source's summary."""
+    resp = await client.post("/api/reconciliation/run", headers=headers)
+    assert resp.status_code == 202, resp.text
+    job_id = resp.json()["data"]["job_id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = (await client.get(f"/api/reconciliation/runs/{job_id}", headers=headers)).json()[
+            "data"
+        ]
+        if data["status"] in ("succeeded", "failed"):
+            assert data["status"] == "succeeded", data
+            return {s["source"]: s for s in data["result"]["sources"]}
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"audit job {job_id} did not finish")
+
+
+@pytest.fixture
+def audit() -> Any:
+    return run_audit_via_api

@@ -24,12 +24,6 @@ async def _findings(
     return data
 
 
-async def _run(client: httpx.AsyncClient, h: dict[str, str]) -> dict[str, Any]:
-    resp = await client.post("/api/reconciliation/run", headers=h)
-    assert resp.status_code == 200, resp.text
-    return {s["source"]: s for s in resp.json()["data"]["sources"]}
-
-
 def _by_kind(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f["kind"]: f for f in findings}
 
@@ -44,6 +38,7 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     wait: Any,
     body: Any,
     finish: Any,
+    audit: Any,
 ) -> None:
     h = operator["headers"]
     ids = {}
@@ -58,7 +53,7 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     assert (await finish(client, h, backup.json()["data"]["job_id"]))["status"] == "succeeded"
 
     # a clean control plane has nothing to report
-    sources = await _run(client, h)
+    sources = await audit(client, h)
     assert sources["odoo"]["status"] == "ok" and sources["cloudflare"]["status"] == "ok"
     assert sources["backups"]["status"] == "ok"
     assert sources["stripe"]["status"] == "skipped" and sources["proxmox"]["status"] == "skipped"
@@ -88,7 +83,7 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     stored[0].unlink()  # the backup row says succeeded; its file is gone
     (store_root / "suelto.zip").write_bytes(b"PK")  # a file no row owns
 
-    sources = await _run(client, h)
+    sources = await audit(client, h)
     assert {s: sources[s]["status"] for s in ("odoo", "cloudflare", "backups")} == {
         "odoo": "ok",
         "cloudflare": "ok",
@@ -113,7 +108,7 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     first_seen = found["orphan_database"]["first_seen_at"]
 
     # a second run keeps the same findings (no duplicates), only last_seen moves
-    await _run(client, h)
+    await audit(client, h)
     again = await _findings(client, h)
     assert len(again) == 7
     assert _by_kind(again)["orphan_database"]["first_seen_at"] == first_seen
@@ -161,7 +156,7 @@ async def test_odoo_routing_and_backup_drift_found_fixed_resolved(
     # reality matches again for the rest: they resolve on the next run by themselves
     odoo.add_database("alfa", login="dueno@alfa.example.com")
     (store_root / "suelto.zip").unlink()
-    await _run(client, h)
+    await audit(client, h)
     still_open = _by_kind(await _findings(client, h))
     assert set(still_open) == {"missing_backup_file"}, still_open
     assert (await _findings(client, h, tenant_id=ids["beta"]))[0]["kind"] == "missing_backup_file"

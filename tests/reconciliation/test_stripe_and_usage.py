@@ -47,16 +47,14 @@ async def test_subscription_kept_after_delete_is_found_cancelled_and_resolved(
     wait: Any,
     body: Any,
     finish: Any,
+    audit: Any,
 ) -> None:
     h = operator["headers"]
     await _plan(lab_ctx)
     created = (await client.post("/api/tenants", json=body("gamma"), headers=h)).json()["data"]
     assert (await wait(client, h, created["id"], "active", "failed"))["status"] == "active"
 
-    sources = {
-        s["source"]: s
-        for s in (await client.post("/api/reconciliation/run", headers=h)).json()["data"]["sources"]
-    }
+    sources = await audit(client, h)
     assert sources["stripe"]["status"] == "ok"
     found = await _open(client, h, source="stripe")
     assert set(found) == {"missing_subscription"}
@@ -84,14 +82,14 @@ async def test_subscription_kept_after_delete_is_found_cancelled_and_resolved(
         )
     finally:
         await gateway.aclose()
-    await client.post("/api/reconciliation/run", headers=h)
+    await audit(client, h)
     assert await _open(client, h, source="stripe") == {}
 
     # deleted through the control plane, but Stripe keeps charging
     deleted = await client.delete(f"/api/tenants/{created['id']}", headers=h)
     assert deleted.status_code == 202, deleted.text
     assert (await wait(client, h, created["id"], "deleted", "failed"))["status"] == "deleted"
-    run = (await client.post("/api/reconciliation/run", headers=h)).json()["data"]
+    run = await audit(client, h)
     found = await _open(client, h, source="stripe")
     assert set(found) == {"charging_inactive_tenant"}, run
     finding = found["charging_inactive_tenant"]
@@ -103,7 +101,7 @@ async def test_subscription_kept_after_delete_is_found_cancelled_and_resolved(
     assert job["status"] == "succeeded", job.get("error")
     assert stripe_lab.state.get("subscription", str(sub["id"]))["status"] == "canceled"
     assert await _open(client, h, source="stripe") == {}
-    await client.post("/api/reconciliation/run", headers=h)
+    await audit(client, h)
     assert await _open(client, h, source="stripe") == {}
     again = await client.post(f"/api/reconciliation/findings/{finding['id']}/fix", headers=h)
     assert again.status_code == 409 and again.json()["error"] == "ALREADY_RESOLVED"

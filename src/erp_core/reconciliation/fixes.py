@@ -309,6 +309,47 @@ DESTROY_CONTAINER = _fix(
     Step("destroy", "Detener y destruir el contenedor", destroy_orphan_container),
 )
 
+# --- the audit itself, when an operator asks for it -------------------------------------
+
+
+async def audit_step(run: StepRun) -> dict[str, Any]:
+    """Run the audit; the per-source summary is the step's output (read by the API)."""
+    from fastapi.encoders import jsonable_encoder
+
+    from erp_core.reconciliation.service import run_audit
+
+    result = await run_audit(run.ctx)
+    for source in result.sources:
+        level = "warning" if source.status == "failed" else "info"
+        await run.log(
+            level,
+            f"{source.source}: {source.status}, {source.observed} vistos, "
+            f"{source.opened} nuevos, {source.resolved} resueltos"
+            + (f" ({source.error})" if source.error else ""),
+        )
+    summary: dict[str, Any] = jsonable_encoder(result.as_dict())
+    return summary
+
+
+async def _nothing(run: StepRun) -> None:
+    """The audit job has no side effect to record beyond its findings."""
+
+
+async def _nothing_failed(run: StepRun, reason: str) -> None:
+    """A failed audit leaves findings as they were; the job's error says why."""
+
+
+AUDIT = register(
+    Operation(
+        kind="reconciliation_audit",
+        label="Auditoría de desajustes",
+        steps=(Step("audit", "Comparar con los proveedores", audit_step),),
+        compensate_on_failure=False,
+        on_success=_nothing,
+        on_failure=_nothing_failed,
+    )
+)
+
 FIX_FOR_KIND: dict[str, Operation] = {
     proxmox_check.ORPHAN_CONTAINER: DESTROY_CONTAINER,
     odoo_check.ORPHAN_DATABASE: DROP_ORPHAN_DATABASE,

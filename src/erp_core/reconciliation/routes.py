@@ -15,6 +15,7 @@ from erp_core.reconciliation import service, usage
 from erp_core.reconciliation.fixes import FIX_FOR_KIND
 from erp_core.reconciliation.schemas import (
     KIND_LABELS,
+    AuditJobOut,
     FindingOut,
     FixOut,
     RunOut,
@@ -72,15 +73,37 @@ async def list_findings(
 
 @router.post(
     "/api/reconciliation/run",
-    response_model=Envelope[RunOut],
+    response_model=Envelope[AuditJobOut],
+    status_code=202,
     responses=error_responses(401, 403),
 )
 async def run_now(ctx: Ctx, session: Session, actor: Operator) -> dict[str, Any]:
-    """Run the audit now over every configured source (one list walk per source)."""
-    result = await service.run_audit(ctx)
-    record(session, actor, "reconciliation.run", "reconciliation", None, None)
+    """Queue an audit now over every configured source (one list walk per source); follow
+    it at /api/reconciliation/runs/{job_id}."""
+    job = await service.request_audit(session, ctx, actor)
+    record(session, actor, "reconciliation.run", "job", job.id, None)
     await session.commit()
-    return ok(result.as_dict())
+    return ok(AuditJobOut(job_id=job.id, status=job.status))
+
+
+@router.get(
+    "/api/reconciliation/runs/{job_id}",
+    response_model=Envelope[AuditJobOut],
+    responses=error_responses(401, 403, 404, 422),
+)
+async def get_run(job_id: int, session: Session, actor: Viewer) -> dict[str, Any]:
+    """An audit job's state and, once finished, what each source reported."""
+    if not 1 <= job_id <= 2**62:
+        raise NotFound("La auditoría no existe.")
+    job, summary = await service.audit_run(session, job_id)
+    return ok(
+        AuditJobOut(
+            job_id=job.id,
+            status=job.status,
+            error=job.error,
+            result=RunOut.model_validate(summary) if summary else None,
+        )
+    )
 
 
 @router.post(

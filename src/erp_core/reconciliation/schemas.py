@@ -61,6 +61,13 @@ class RunOut(BaseModel):
     sources: list[SourceRunOut]
 
 
+class AuditJobOut(BaseModel):
+    job_id: int
+    status: str = Field(description="queued | running | succeeded | failed")
+    error: str | None = None
+    result: RunOut | None = None
+
+
 class FixOut(BaseModel):
     finding_id: int
     job_id: int

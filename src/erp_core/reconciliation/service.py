@@ -251,3 +251,26 @@ async def request_fix(
     finding.fix_job_id = job.id
     enqueue_after_commit(session, ctx, job)
     return finding, job
+
+
+async def request_audit(session: AsyncSession, ctx: AppContext, actor: Actor) -> Job:
+    """Write the audit job in the request's transaction; it runs after commit."""
+    from erp_core.reconciliation.fixes import AUDIT
+
+    job = await add_job(session, AUDIT.kind, None, {}, actor.user_id)
+    enqueue_after_commit(session, ctx, job)
+    return job
+
+
+async def audit_run(session: AsyncSession, job_id: int) -> tuple[Job, dict[str, Any] | None]:
+    """An audit job and, once it finished, its per-source summary."""
+    from erp_core.models import JobStep
+    from erp_core.reconciliation.fixes import AUDIT
+
+    job = await session.get(Job, job_id)
+    if job is None or job.kind != AUDIT.kind:
+        raise NotFound("La auditoría no existe.")
+    output = await session.scalar(
+        select(JobStep.output).where(JobStep.job_id == job_id, JobStep.name == "audit")
+    )
+    return job, (output or None) if job.status == "succeeded" else None
