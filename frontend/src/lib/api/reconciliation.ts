@@ -4,7 +4,7 @@ import type { ListMeta } from './http';
 import type { components } from './schema';
 
 export type Finding = components['schemas']['FindingOut'];
-export type AuditRun = components['schemas']['RunOut'];
+export type AuditJob = components['schemas']['AuditJobOut'];
 export type FixStarted = components['schemas']['FixOut'];
 export type TenantUsage = components['schemas']['TenantUsageOut'];
 export type TopTenant = components['schemas']['TopTenantOut'];
@@ -24,7 +24,8 @@ export const reconciliationApi = {
 		unwrap<Finding[], FindingsMeta>(
 			api.GET('/api/reconciliation/findings', { params: { query: { state: 'open', ...filters } }, signal })
 		),
-	run: () => unwrap<AuditRun>(api.POST('/api/reconciliation/run')),
+	run: () => unwrap<AuditJob>(api.POST('/api/reconciliation/run')),
+	runStatus: (jobId: number) => unwrap<AuditJob>(api.GET('/api/reconciliation/runs/{job_id}', { params: { path: { job_id: jobId } } })),
 	fix: (id: number) => unwrap<FixStarted>(api.POST('/api/reconciliation/findings/{finding_id}/fix', { params: { path: { finding_id: id } } })),
 	tenantUsage: (tenantId: number, signal?: AbortSignal) =>
 		unwrap<TenantUsage>(api.GET('/api/tenants/{tenant_id}/usage', { params: { path: { tenant_id: tenantId } }, signal })),

@@ -583,9 +583,30 @@ export interface paths {
         put?: never;
         /**
          * Run Now
-         * @description Run the audit now over every configured source (one list walk per source).
+         * @description Queue an audit now over every configured source (one list walk per source); follow
+         *     it at /api/reconciliation/runs/{job_id}.
          */
         post: operations["run_now_api_reconciliation_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/runs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description An audit job's state and, once finished, what each source reported.
+         */
+        get: operations["get_run_api_reconciliation_runs__job_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1042,6 +1063,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditJobOut */
+        AuditJobOut: {
+            /** Error */
+            error?: string | null;
+            /** Job Id */
+            job_id: number;
+            result?: components["schemas"]["RunOut"] | null;
+            /**
+             * Status
+             * @description queued | running | succeeded | failed
+             */
+            status: string;
+        };
         /** AuditOut */
         AuditOut: {
             /** Action */
@@ -1381,6 +1415,19 @@ export interface components {
              */
             tenants_over_limit?: number;
         };
+        /** Envelope[AuditJobOut] */
+        Envelope_AuditJobOut_: {
+            data: components["schemas"]["AuditJobOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
             data: components["schemas"]["BackupStarted"];
@@ -1618,19 +1665,6 @@ export interface components {
         /** Envelope[RestoreStarted] */
         Envelope_RestoreStarted_: {
             data: components["schemas"]["RestoreStarted"];
-            /** Meta */
-            meta?: {
-                [key: string]: unknown;
-            };
-            /**
-             * Success
-             * @default true
-             */
-            success?: boolean;
-        };
-        /** Envelope[RunOut] */
-        Envelope_RunOut_: {
-            data: components["schemas"]["RunOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -5418,12 +5452,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_RunOut_"];
+                    "application/json": components["schemas"]["Envelope_AuditJobOut_"];
                 };
             };
             /** @description Unauthorized */
@@ -5437,6 +5471,82 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_run_api_reconciliation_runs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_AuditJobOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
