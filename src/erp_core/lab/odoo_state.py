@@ -289,14 +289,16 @@ class OdooLabState:
                 wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
                 return [{k: v for k, v in record.items() if not wanted or k in (*wanted, "id")}]
         if model == "res.users" and method == "search_read":
-            rows = [
-                {"id": uid_, "login": login, "login_date": db.login_dates.get(uid_, False)}
-                for uid_, (login, _) in db.users.items()
-                if uid_ != 1
-            ]
+            wanted = kwargs.get("fields") or ["login"]  # real Odoo: every field; lab: login
+            users = [(uid_, login) for uid_, (login, _) in db.users.items() if uid_ != 1]
             for term in args[0] if args else []:
                 if isinstance(term, list | tuple) and term[0] == "login" and term[1] == "=":
-                    rows = [row for row in rows if row["login"] == term[2]]
+                    users = [(uid_, login) for uid_, login in users if login == term[2]]
+            full = [
+                {"id": uid_, "login": login, "login_date": db.login_dates.get(uid_, False)}
+                for uid_, login in users
+            ]
+            rows = [{k: v for k, v in row.items() if k == "id" or k in wanted} for row in full]
             return rows
         usage = _usage_answer(db, model, method, args, kwargs)
         if usage is not _NO_ANSWER:
