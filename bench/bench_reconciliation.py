@@ -165,9 +165,7 @@ async def _run(url: str, stack: LabStack, stripe: StripeLabHandle, count: int) -
             calls[_source(operation)] += n
         stack.faults.calls.clear()
         baseline_s = await _baseline(ctx, count)
-        baseline_calls = sum(
-            v for k, v in stack.faults.calls.items() if not k.endswith(".stale")
-        )
+        baseline_calls = sum(v for k, v in stack.faults.calls.items() if not k.endswith(".stale"))
         opened = {s.source: f"{s.status}, {s.observed}" for s in result.sources}
         lines: dict[str, object] = {"tenants": count}
         for source in ("odoo", "cloudflare", "stripe"):
