@@ -105,7 +105,7 @@ test-e2e: $(STAMP) system-deps frontend
 test: $(STAMP) system-deps odoo-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
 
 bench: $(STAMP) frontend ## Benchmarks with ratios against in-run baselines (see docs/benchmarks.md)
-	@for b in dashboard listing provisioning webhooks billing backup_memory; do \
+	@for b in dashboard listing provisioning webhooks billing backup_memory reconciliation; do \
 	  $(BIN)/python bench/bench_$$b.py || exit 1; \
 	done
 

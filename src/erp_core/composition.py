@@ -47,6 +47,9 @@ from erp_core.portal import operator_routes as portal_operator_routes
 from erp_core.portal import routes as portal_routes
 from erp_core.provisioning import dedicated as dedicated_operations
 from erp_core.provisioning import operations as tenant_operations
+from erp_core.reconciliation import fixes as reconciliation_operations
+from erp_core.reconciliation import routes as reconciliation_routes
+from erp_core.reconciliation import tasks as reconciliation_tasks
 from erp_core.runner import engine, queue
 from erp_core.runner import routes as runner_routes
 from erp_core.settings import routes as settings_routes
@@ -62,6 +65,7 @@ OPERATION_MODULES: tuple[ModuleType, ...] = (
     backup_operations,
     simulation_job,
     domain_operations,
+    reconciliation_operations,
 )
 
 # Domains' periodic and one-off queue tasks: each adds its tasks to one procrastinate App.
@@ -71,6 +75,7 @@ TASK_REGISTRARS: tuple[Callable[[procrastinate.App], None], ...] = (
     infrastructure_tasks.register_tasks,
     mail_tasks.register_tasks,
     domain_tasks.register_tasks,
+    reconciliation_tasks.register_tasks,
 )
 
 # API routers in the order they are mounted (health and auth first).
@@ -90,6 +95,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     portal_operator_routes.router,
     lab_routes.router,
     domain_routes.router,
+    reconciliation_routes.router,
 )
 
 
@@ -108,6 +114,7 @@ def register_hooks() -> None:
     register_column("odoo_servers", "id", "ssh_key_enc")  # key rotation re-encrypts it
     register_column("mail_outbox", "id", "body_enc")
     register_column("checkout_sessions", "id", "admin_password_enc")
+    register_column("tenant_usage_access", "tenant_id", "secret_enc")
 
 
 def build_queue(database_url: str) -> procrastinate.App:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -156,6 +157,14 @@ class Settings(BaseSettings):
         }
 
     # --- end of the Proxmox block ---
+
+    # --- Drift audit and usage (issue 18) ---
+    # What happens once a tenant is over its plan's limits: "off" only flags it (finding,
+    # dashboard, tenant page); "notify" also calls the notification hook (e-mail, once an
+    # e-mail system exists). Nothing is suspended or blocked automatically.
+    usage_limit_policy: Literal["off", "notify"] = "off"
+    usage_read_concurrency: int = Field(default=4, ge=1, le=32)
+    # --- end of the drift block ---
 
     # --- Backups (issue 8; see docs/backups.md) ---
     backup_store: str = "local"  # local | s3 (an S3-compatible bucket: see docs/backups.md)

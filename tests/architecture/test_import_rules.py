@@ -26,7 +26,7 @@ DOMAINS = {
     "runner",
     "composition",
 }
-MAX_CYCLE_BREAKS = 5
+MAX_CYCLE_BREAKS = 6
 
 
 def _modules() -> list[tuple[Path, list[str], ast.Module, list[str]]]:

@@ -22,6 +22,13 @@ class JobCounts(BaseModel):
     failed_24h: int
 
 
+class DriftCounts(BaseModel):
+    """Open drift findings (issue 18): vendor mismatches, and tenants over a plan limit."""
+
+    open_findings: int = 0
+    tenants_over_limit: int = 0
+
+
 class DashboardMetricsOut(BaseModel):
     tenants_by_status: dict[str, int]
     tenants_by_plan: dict[str, int]
@@ -35,6 +42,7 @@ class DashboardMetricsOut(BaseModel):
     customer_churn_rate: float | None
     cluster: Cluster | None
     jobs: JobCounts
+    drift: DriftCounts = DriftCounts()
     generated_at: datetime | None = None
 
 

@@ -97,6 +97,13 @@ WHERE j.status = 'failed'
 ORDER BY j.finished_at DESC NULLS LAST, j.id DESC LIMIT 10
 """)
 
+DRIFT_SQL = text("""
+SELECT count(*) FILTER (WHERE source <> 'usage') AS open_findings,
+       count(DISTINCT tenant_id) FILTER (WHERE source = 'usage') AS tenants_over_limit
+FROM reconciliation_findings
+WHERE resolved_at IS NULL
+""")
+
 SUBSCRIPTIONS_SQL = text("""
 SELECT coalesce(sum(mrr) FILTER (WHERE status IN ('active', 'past_due')), 0) AS mrr,
        count(*) AS subscriptions
@@ -138,6 +145,7 @@ async def build(session: AsyncSession, ctx: AppContext, *, full: bool) -> dict[s
     counts = (await session.execute(COUNTS_SQL)).one()
     jobs = (await session.execute(JOBS_SQL)).one()
     nodes_rows = (await session.execute(NODES_SQL)).all()
+    drift = (await session.execute(DRIFT_SQL)).one()
     billing = await _billing_section(session, ctx)
 
     nodes = [
@@ -179,6 +187,10 @@ async def build(session: AsyncSession, ctx: AppContext, *, full: bool) -> dict[s
         "customer_churn_rate": billing["customer_churn_rate"],
         "cluster": cluster,
         "jobs": {"running": jobs.running, "queued": jobs.queued, "failed_24h": jobs.failed_24h},
+        "drift": {
+            "open_findings": drift.open_findings,
+            "tenants_over_limit": drift.tenants_over_limit,
+        },
     }
     data: dict[str, Any] = {"metrics": metrics}
     if full:

@@ -595,3 +595,26 @@ class OdooRpcManager:
             and 'name="login"' in page
             and ("oe_login_form" in page or "o_login_form" in page)
         )
+
+    # --- object service (issue 18: usage) --------------------------------------------
+    async def execute_kw(
+        self,
+        db: str,
+        uid: int,
+        password: str,
+        model: str,
+        method: str,
+        args: list[Any],
+        kwargs: dict[str, Any] | None = None,
+    ) -> Any:
+        """``object.execute_kw`` as ``uid`` (from :meth:`verify_login`; a password or an API
+        key): read-only callers such as the usage reader use this instead of one driver
+        method per query. Each ``common.login`` stamps the user's ``login_date``, so callers
+        log in once and reuse the uid."""
+        return await self._call(
+            "object",
+            "execute_kw",
+            [db, uid, password, model, method, args, kwargs or {}],
+            operation=f"leer {model} en la base de datos '{db}'",
+            secrets=[password],
+        )

@@ -520,3 +520,28 @@ class OdooHostManager:
             and 'name="login"' in page
             and ("oe_login_form" in page or "o_login_form" in page)
         )
+
+    # --- usage (issue 18) --------------------------------------------------------------
+    async def usage_row(self, db: str) -> tuple[int, int, int, str | None]:
+        """(active internal users, attachment bytes, database bytes, last login) read with
+        Odoo's own database role: no Odoo login, so reading never stamps a login date.
+
+        Attachment bytes are ``ir_attachment.file_size`` summed over stored (binary)
+        attachments: what the filestore holds for this database, as Odoo accounts it.
+        """
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        argv = [self._psql, "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", db]
+        result = await self._run(
+            [*argv, "-c", _USAGE_SQL], operation="leer el uso", emit_stdout=False
+        )
+        line = next((row.strip() for row in result.stdout if row.strip()), "")
+        users, files, size, last = ([*line.split("|"), "", "", "", ""])[:4]
+        return int(users or 0), int(files or 0), int(size or 0), last or None
+
+
+_USAGE_SQL = (
+    "SELECT (SELECT count(*) FROM res_users WHERE active AND NOT share), "
+    "(SELECT coalesce(sum(file_size), 0) FROM ir_attachment WHERE type = 'binary'), "
+    "pg_database_size(current_database()), "
+    "(SELECT to_char(max(create_date), 'YYYY-MM-DD HH24:MI:SS') FROM res_users_log)"
+)

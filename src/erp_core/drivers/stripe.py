@@ -356,3 +356,40 @@ class StripeGateway:
             await self._http.close_async()  # type: ignore[no-untyped-call]
         except Exception:  # closing must never mask the caller's result
             log.debug("stripe http client close failed", exc_info=True)
+
+
+async def list_subscriptions(
+    gateway: StripeGateway, *, status: str = "all", page_size: int = 100
+) -> AsyncIterator[dict[str, object]]:
+    """Every subscription (issue 18's audit), one page walk via ``has_more``/``starting_after``."""
+    params: dict[str, Any] = {"limit": page_size, "status": status}
+    for _ in range(_MAX_PAGES):
+        page = await gateway._call(
+            "listar las suscripciones",
+            lambda p=dict(params): gateway._client.v1.subscriptions.list_async(p),  # type: ignore[misc]
+        )
+        raw = _to_dict(page)
+        items = raw.get("data") or []
+        for item in items:
+            yield item
+        if not raw.get("has_more") or not items:
+            return
+        params["starting_after"] = items[-1]["id"]
+    raise PermanentDriverError("Stripe devolvió demasiadas páginas de suscripciones.")
+
+
+async def retrieve_subscription(gateway: StripeGateway, subscription_id: str) -> dict[str, Any]:
+    sub = await gateway._call(
+        "consultar la suscripción",
+        lambda: gateway._client.v1.subscriptions.retrieve_async(subscription_id),
+    )
+    return _to_dict(sub)
+
+
+async def cancel_subscription(gateway: StripeGateway, subscription_id: str) -> dict[str, Any]:
+    """Cancel now (Stripe's DELETE); the caller checks the status first so a retry no-ops."""
+    sub = await gateway._call(
+        "cancelar la suscripción",
+        lambda: gateway._client.v1.subscriptions.cancel_async(subscription_id),
+    )
+    return _to_dict(sub)

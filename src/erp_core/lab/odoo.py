@@ -317,6 +317,20 @@ class _OdooLab:
         return JSONResponse(self.state.snapshot())
 
 
+async def _sabotage(request: Request) -> Response:
+    """``POST /_lab/sabotage`` changes the server behind the control plane's back (drift
+    audit tests, issue 18): ``{"add_database": name}`` and/or ``{"drop_database": name}``."""
+    state: OdooLabState = request.app.state.lab
+    payload = await request.json()
+    if not isinstance(payload, dict):
+        return JSONResponse({"error": "expected an object"}, 400)
+    if isinstance(payload.get("add_database"), str):
+        state.add_database(payload["add_database"], initialized=True)
+    if isinstance(payload.get("drop_database"), str):
+        state.drop(payload["drop_database"])
+    return JSONResponse({"databases": state.names()})
+
+
 def create_odoo_lab(
     master_password: str,
     version: str = "17.0",
@@ -346,6 +360,7 @@ def create_odoo_lab(
         Route("/web/database/backup", lab.backup, methods=["POST"]),
         Route("/web/database/restore", lab.restore, methods=["POST"]),
         Route("/_lab/config", lab.lab_config, methods=["POST"]),
+        Route("/_lab/sabotage", _sabotage, methods=["POST"]),
         *lab_control_routes(plan, lab_state.snapshot, lab_state.reset),
     ]
     app = Starlette(routes=routes)

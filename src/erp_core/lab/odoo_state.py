@@ -18,6 +18,7 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import IO, Any
 
 __all__ = [
@@ -82,6 +83,7 @@ class LabDatabase:
     modules: dict[str, str] = field(default_factory=dict)
     large_files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, seed)
     config_params: dict[str, str] = field(default_factory=dict)  # ir.config_parameter
+    login_dates: dict[int, str] = field(default_factory=dict)  # uid -> "YYYY-MM-DD HH:MM:SS"
 
 
 class OdooLabState:
@@ -306,6 +308,7 @@ class OdooLabState:
                 and uid != 1
                 and uid not in db.inactive_uids
             ):
+                db.login_dates[uid] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
                 return uid
         return False
 
@@ -379,17 +382,47 @@ class OdooLabState:
                 db.config_params[key] = str(args[1])
             return previous
         if model == "res.users" and method == "search_read":
-            rows = [
-                {"id": uid_, "login": login} for uid_, (login, _) in db.users.items() if uid_ != 1
-            ]
+            wanted = kwargs.get("fields") or ["login"]  # real Odoo: every field; lab: login
+            users = [(uid_, login) for uid_, (login, _) in db.users.items() if uid_ != 1]
             for term in args[0] if args else []:
                 if isinstance(term, list | tuple) and term[0] == "login" and term[1] == "=":
-                    rows = [row for row in rows if row["login"] == term[2]]
+                    users = [(uid_, login) for uid_, login in users if login == term[2]]
+            full = [
+                {"id": uid_, "login": login, "login_date": db.login_dates.get(uid_, False)}
+                for uid_, login in users
+            ]
+            rows = [{k: v for k, v in row.items() if k == "id" or k in wanted} for row in full]
             return rows
+        usage = _usage_answer(db, model, method, args, kwargs)
+        if usage is not _NO_ANSWER:
+            return usage
         raise OdooFault(
             "odoo.exceptions.UserError",
             f"The method '{method}' does not exist on the model '{model}' in the lab",
         )
+
+
+_NO_ANSWER = object()
+
+
+def _usage_answer(
+    db: LabDatabase, model: str, method: str, args: list[Any], kwargs: dict[str, Any]
+) -> Any:
+    """The object calls the usage reader makes (issue 18), answered as Odoo 19 would.
+
+    Uid 1 is ``__system__`` (inactive in real Odoo, so never counted); every other lab user
+    is an active internal user. ``login_date`` is the last ``common.login``/web login;
+    ``ir.attachment`` ``file_size:sum`` is the sum of the filestore entries' sizes.
+    """
+    internal = [uid for uid in db.users if uid != 1]
+    if model == "res.users" and method == "search_count":
+        return len(internal)
+    if model == "ir.attachment" and method == "read_group":
+        total = sum(len(blob) for blob in db.filestore.values())
+        total += sum(size for size, _seed in db.large_files.values())
+        count = len(db.filestore) + len(db.large_files)
+        return [{"__count": count, "file_size": total, "__domain": []}]
+    return _NO_ANSWER
 
 
 # --- backup zips ----------------------------------------------------------------------

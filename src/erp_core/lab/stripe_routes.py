@@ -300,6 +300,25 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         Route("/v1/coupons", api("coupons.create", create_coupon), methods=["POST"]),
         Route("/v1/coupons/{id}", api("coupons.retrieve", getter("coupon")), methods=["GET"]),
     ]
+
+    def list_subscriptions(r: Request, params: dict[str, Any]) -> Any:
+        # Stripe's default hides canceled subscriptions; ``status=all`` shows every one.
+        rows = list(state.table("subscription").values())
+        wanted = str(params.get("status") or "")
+        if wanted and wanted != "all":
+            rows = [row for row in rows if row.get("status") == wanted]
+        elif not wanted:
+            rows = [row for row in rows if row.get("status") != "canceled"]
+        return _list(rows, params, "/v1/subscriptions")
+
+    routes.insert(
+        0,
+        Route(
+            "/v1/subscriptions",
+            api("subscriptions.list", list_subscriptions),
+            methods=["GET"],
+        ),
+    )
     routes += _control_routes(lab, after_change)
     return routes
 

@@ -18,6 +18,11 @@ from erp_core.models.infra_extra import DedicatedContainer, MetricRollup
 from erp_core.models.infrastructure import LxcContainer, ProxmoxNode, ResourceMetric
 from erp_core.models.jobs import Job, JobLog, JobStep
 from erp_core.models.portal import MailOutbox, PortalToken
+from erp_core.models.reconciliation import (
+    ReconciliationFinding,
+    TenantUsage,
+    TenantUsageAccess,
+)
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
 from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
@@ -41,6 +46,7 @@ __all__ = [
     "Plan",
     "PortalToken",
     "ProxmoxNode",
+    "ReconciliationFinding",
     "RefreshToken",
     "RefundObservation",
     "ResourceMetric",
@@ -53,5 +59,7 @@ __all__ = [
     "TenantDeployment",
     "TenantDomain",
     "TenantStatusChange",
+    "TenantUsage",
+    "TenantUsageAccess",
     "User",
 ]

@@ -73,6 +73,8 @@ class Plan(Timestamps, Base):
     ram_mb: Mapped[int] = mapped_column(Integer, nullable=False, default=2048)
     disk_gb: Mapped[int] = mapped_column(Integer, nullable=False, default=20)
     max_users: Mapped[int | None] = mapped_column(Integer)
+    # usage limit (issue 18): filestore + database megabytes; NULL means no limit
+    max_storage_mb: Mapped[int | None] = mapped_column(Integer)
     dedicated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # Backup retention for this plan's tenants (issue 8): {"daily", "weekly", "monthly",

@@ -91,7 +91,7 @@ async def update_tenant(run: StepRun, **values: Any) -> None:
 # --- routing (serialised per tunnel: the configuration PUT replaces the whole document) ----
 
 
-async def _with_tunnel_lock(run: StepRun, tunnel_id: str, action: Any) -> Any:
+async def with_tunnel_lock(run: StepRun, tunnel_id: str, action: Any) -> Any:
     async with run.ctx.db.sessionmaker() as session:
         await session.execute(
             select(func.pg_advisory_xact_lock(TUNNEL_LOCK_CLASS, func.hashtext(tunnel_id)))
@@ -117,7 +117,7 @@ async def _route_to(run: StepRun, service: str) -> dict[str, Any]:
     router, tunnel_id = _router_or_skip(run, server)
     hostname = public_hostname(run.ctx, tenant.subdomain)
     try:
-        changed = await _with_tunnel_lock(
+        changed = await with_tunnel_lock(
             run, tunnel_id, lambda: router.ensure_route(tunnel_id, hostname, service)
         )
         record = await router.ensure_cname(hostname, tunnel_id)
@@ -140,7 +140,7 @@ async def _unroute(run: StepRun) -> dict[str, Any]:
     router, tunnel_id = _router_or_skip(run, server)
     hostname = public_hostname(run.ctx, tenant.subdomain)
     try:
-        removed = await _with_tunnel_lock(
+        removed = await with_tunnel_lock(
             run, tunnel_id, lambda: router.remove_route(tunnel_id, hostname)
         )
         dns_removed = await router.remove_cname(hostname)

@@ -108,8 +108,6 @@ async def restore_default(key: str, actor: Admin, ctx: Ctx, session: Session) ->
     """Restore the default: drop the stored override so the environment's value applies."""
     view = await service.restore_default(session, ctx, key)
     record(session, actor, "setting.delete", "setting", key, {"secret": view.is_secret})
-    from erp_core.provisioning.cache_hooks import invalidate_dashboard
-
     await invalidate_dashboard(ctx)
     return ok(SettingOut(**view.__dict__))
 

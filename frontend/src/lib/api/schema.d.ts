@@ -461,27 +461,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/lab/custom_hostnames/{hostname}/publish": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Lab Publish
-         * @description Lab only (``serve --lab``): play the customer publishing their DNS records, so the
-         *     Cloudflare emulator turns the custom hostname active. 404 outside the lab.
-         */
-        post: operations["lab_publish_api_lab_custom_hostnames__hostname__publish_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/logs/provisioning": {
         parameters: {
             query?: never;
@@ -545,6 +524,87 @@ export interface paths {
         };
         /** Public Checkout Status */
         get: operations["public_checkout_status_api_public_checkout__session_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Findings
+         * @description Findings, open first then newest; `state=open` by default.
+         */
+        get: operations["list_findings_api_reconciliation_findings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/findings/{finding_id}/fix": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fix Finding
+         * @description Start the finding's fix job (202); follow it at /api/jobs/{job_id}.
+         */
+        post: operations["fix_finding_api_reconciliation_findings__finding_id__fix_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Now
+         * @description Queue an audit now over every configured source (one list walk per source); follow
+         *     it at /api/reconciliation/runs/{job_id}.
+         */
+        post: operations["run_now_api_reconciliation_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reconciliation/runs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Run
+         * @description An audit job's state and, once finished, what each source reported.
+         */
+        get: operations["get_run_api_reconciliation_runs__job_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -745,82 +805,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenants/{tenant_id}/domains": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Domains */
-        get: operations["list_domains_api_tenants__tenant_id__domains_get"];
-        put?: never;
-        /**
-         * Add Domain
-         * @description Register the domain; a job creates it at Cloudflare and routes it. The answer lists
-         *     the records the customer must create (the TXT values arrive when the job has run).
-         */
-        post: operations["add_domain_api_tenants__tenant_id__domains_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant_id}/domains/{domain_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove Domain */
-        delete: operations["remove_domain_api_tenants__tenant_id__domains__domain_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant_id}/domains/{domain_id}/check": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Check Domain */
-        post: operations["check_domain_api_tenants__tenant_id__domains__domain_id__check_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/tenants/{tenant_id}/domains/{domain_id}/primary": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Make Primary
-         * @description Make the domain the tenant's primary: a job sets Odoo's ``web.base.url``.
-         */
-        put: operations["make_primary_api_tenants__tenant_id__domains__domain_id__primary_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/tenants/{tenant_id}/jobs": {
         parameters: {
             query?: never;
@@ -906,6 +890,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant_id}/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Tenant Usage
+         * @description The last week of hourly samples, the plan's limits and which are exceeded.
+         */
+        get: operations["get_tenant_usage_api_tenants__tenant_id__usage_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/usage/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Usage Access
+         * @description Store the login and Odoo API key the usage reader uses on an RPC-mode server.
+         */
+        put: operations["set_usage_access_api_tenants__tenant_id__usage_access_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tunnels": {
         parameters: {
             query?: never;
@@ -918,6 +942,26 @@ export interface paths {
          * @description Cloudflare tunnels with their live connection status, and who publishes through them.
          */
         get: operations["list_tunnels_api_tunnels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/top": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Top Tenants
+         * @description Tenants with the most storage (or users) in their latest sample.
+         */
+        get: operations["top_tenants_api_usage_top_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1019,6 +1063,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AuditJobOut */
+        AuditJobOut: {
+            /** Error */
+            error?: string | null;
+            /** Job Id */
+            job_id: number;
+            result?: components["schemas"]["RunOut"] | null;
+            /**
+             * Status
+             * @description queued | running | succeeded | failed
+             */
+            status: string;
+        };
         /** AuditOut */
         AuditOut: {
             /** Action */
@@ -1313,6 +1370,13 @@ export interface components {
             currency: string;
             /** Customer Churn Rate */
             customer_churn_rate: number | null;
+            /**
+             * @default {
+             *       "open_findings": 0,
+             *       "tenants_over_limit": 0
+             *     }
+             */
+            drift?: components["schemas"]["DriftCounts"];
             /** Generated At */
             generated_at?: string | null;
             jobs: components["schemas"]["JobCounts"];
@@ -1335,106 +1399,34 @@ export interface components {
             /** Tenants Total */
             tenants_total: number;
         };
-        /** DnsRecordOut */
-        DnsRecordOut: {
-            /** Description */
-            description: string;
-            /** Name */
-            name: string;
-            /** Purpose */
-            purpose: string;
-            /** Type */
-            type: string;
-            /** Value */
-            value: string;
-        };
-        /** DomainDeleteIn */
-        DomainDeleteIn: {
+        /**
+         * DriftCounts
+         * @description Open drift findings (issue 18): vendor mismatches, and tenants over a plan limit.
+         */
+        DriftCounts: {
             /**
-             * Admin Password
-             * @description Solo si el dominio es el principal: contraseña del administrador de Odoo
+             * Open Findings
+             * @default 0
              */
-            admin_password?: string | null;
-        };
-        /** DomainIn */
-        DomainIn: {
+            open_findings?: number;
             /**
-             * Hostname
-             * @description Dominio del cliente, p. ej. erp.cliente.com
+             * Tenants Over Limit
+             * @default 0
              */
-            hostname: string;
-            /**
-             * Ssl Method
-             * @description Validación del certificado: registro TXT o HTTP
-             * @default txt
-             * @enum {string}
-             */
-            ssl_method?: "txt" | "http";
+            tenants_over_limit?: number;
         };
-        /** DomainList */
-        DomainList: {
-            /** Data */
-            data: components["schemas"]["DomainOut"][];
-            meta: components["schemas"]["DomainsMeta"];
+        /** Envelope[AuditJobOut] */
+        Envelope_AuditJobOut_: {
+            data: components["schemas"]["AuditJobOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
             /**
              * Success
              * @default true
              */
             success?: boolean;
-        };
-        /** DomainOut */
-        DomainOut: {
-            /** Activated At */
-            activated_at: string | null;
-            /** Cloudflare Status */
-            cloudflare_status: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Expires At */
-            expires_at: string | null;
-            /** Hostname */
-            hostname: string;
-            /** Id */
-            id: number;
-            /** Is Primary */
-            is_primary: boolean;
-            /** Job Id */
-            job_id?: number | null;
-            /** Last Checked At */
-            last_checked_at: string | null;
-            /** Records */
-            records: components["schemas"]["DnsRecordOut"][];
-            /** Ssl Method */
-            ssl_method: string;
-            /** Ssl Status */
-            ssl_status: string | null;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pending_dns" | "pending_ssl" | "active" | "failed" | "expired" | "removing";
-            /** Status Label */
-            status_label: string;
-            /** Status Reason */
-            status_reason: string | null;
-            /** Tenant Id */
-            tenant_id: number;
-            /** Url */
-            url: string;
-        };
-        /** DomainsMeta */
-        DomainsMeta: {
-            /** Base Url */
-            base_url: string;
-            /** Limit */
-            limit: number;
-            /** Plan */
-            plan: string;
-            /** Total */
-            total: number;
         };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
@@ -1514,9 +1506,9 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[DomainOut] */
-        Envelope_DomainOut_: {
-            data: components["schemas"]["DomainOut"];
+        /** Envelope[EventOut] */
+        Envelope_EventOut_: {
+            data: components["schemas"]["EventOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1527,9 +1519,9 @@ export interface components {
              */
             success?: boolean;
         };
-        /** Envelope[EventOut] */
-        Envelope_EventOut_: {
-            data: components["schemas"]["EventOut"];
+        /** Envelope[FixOut] */
+        Envelope_FixOut_: {
+            data: components["schemas"]["FixOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1774,6 +1766,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[TenantUsageOut] */
+        Envelope_TenantUsageOut_: {
+            data: components["schemas"]["TenantUsageOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[TestOut] */
         Envelope_TestOut_: {
             data: components["schemas"]["TestOut"];
@@ -1928,6 +1933,20 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[list[TopTenantOut]] */
+        Envelope_list_TopTenantOut__: {
+            /** Data */
+            data: components["schemas"]["TopTenantOut"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[list[TunnelOut]] */
         Envelope_list_TunnelOut__: {
             /** Data */
@@ -2006,6 +2025,58 @@ export interface components {
             field: string;
             /** Message */
             message: string;
+        };
+        /** FindingOut */
+        FindingOut: {
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * First Seen At
+             * Format: date-time
+             */
+            first_seen_at: string;
+            /** Fix Job Id */
+            fix_job_id: number | null;
+            /**
+             * Fixable
+             * @default false
+             */
+            fixable?: boolean;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /**
+             * Kind Label
+             * @default
+             */
+            kind_label?: string;
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Message */
+            message: string;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resource */
+            resource: string;
+            /** Source */
+            source: string;
+            /** Tenant Id */
+            tenant_id: number | null;
+        };
+        /** FixOut */
+        FixOut: {
+            /** Finding Id */
+            finding_id: number;
+            /** Job Id */
+            job_id: number;
+            /** Kind */
+            kind: string;
         };
         /** HealthOut */
         HealthOut: {
@@ -2112,16 +2183,6 @@ export interface components {
             steps?: components["schemas"]["StepOut"][];
             /** Tenant Id */
             tenant_id: number | null;
-        };
-        /** LabPublishIn */
-        LabPublishIn: {
-            /**
-             * Ssl
-             * @description Estado del certificado tras publicar el DNS (solo laboratorio)
-             * @default active
-             * @enum {string}
-             */
-            ssl?: "active" | "pending_validation" | "validation_timed_out";
         };
         /** ListMeta */
         ListMeta: {
@@ -2525,6 +2586,17 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Page[FindingOut] */
+        Page_FindingOut_: {
+            /** Data */
+            data: components["schemas"]["FindingOut"][];
+            meta: components["schemas"]["ListMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Page[InvoiceOut] */
         Page_InvoiceOut_: {
             /** Data */
@@ -2635,14 +2707,6 @@ export interface components {
             /** Yearly Price */
             yearly_price?: number | null;
         };
-        /** PrimaryIn */
-        PrimaryIn: {
-            /**
-             * Admin Password
-             * @description Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)
-             */
-            admin_password: string;
-        };
         /** RecentTenant */
         RecentTenant: {
             /** Company Name */
@@ -2695,6 +2759,18 @@ export interface components {
             subdomain: string;
             /** Tenant Id */
             tenant_id: number;
+        };
+        /** RunOut */
+        RunOut: {
+            /** Finished At */
+            finished_at: string | null;
+            /** Sources */
+            sources: components["schemas"]["SourceRunOut"][];
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
         };
         /** ServerCapacity */
         ServerCapacity: {
@@ -2754,6 +2830,26 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
+        };
+        /** SourceRunOut */
+        SourceRunOut: {
+            /** Error */
+            error: string | null;
+            /** Observed */
+            observed: number;
+            /** Opened */
+            opened: number;
+            /** Resolved */
+            resolved: number;
+            /** Seconds */
+            seconds: number;
+            /** Source */
+            source: string;
+            /**
+             * Status
+             * @description ok | skipped (no configurado) | failed (no se pudo leer)
+             */
+            status: string;
         };
         /** StatusOut */
         StatusOut: {
@@ -2988,6 +3084,17 @@ export interface components {
             /** Month */
             month: string;
         };
+        /** TenantUsageOut */
+        TenantUsageOut: {
+            latest: components["schemas"]["UsageSampleOut"] | null;
+            limits: components["schemas"]["UsageLimits"];
+            /** Over Limits */
+            over_limits: string[];
+            /** Series */
+            series: components["schemas"]["UsageSampleOut"][];
+            /** Tenant Id */
+            tenant_id: number;
+        };
         /** TestOut */
         TestOut: {
             /** Checks */
@@ -3012,6 +3119,22 @@ export interface components {
              */
             token_type?: "bearer";
         };
+        /** TopTenantOut */
+        TopTenantOut: {
+            /** Active Users */
+            active_users: number | null;
+            /**
+             * Measured At
+             * Format: date-time
+             */
+            measured_at: string;
+            /** Storage Bytes */
+            storage_bytes: number | null;
+            /** Subdomain */
+            subdomain: string;
+            /** Tenant Id */
+            tenant_id: number;
+        };
         /** TunnelOut */
         TunnelOut: {
             /** Connections */
@@ -3028,6 +3151,41 @@ export interface components {
             servers: string[];
             /** Status */
             status: string;
+        };
+        /** UsageAccessIn */
+        UsageAccessIn: {
+            /**
+             * Api Key
+             * @description Clave API de Odoo
+             */
+            api_key: string;
+            /** Login */
+            login: string;
+        };
+        /** UsageLimits */
+        UsageLimits: {
+            /** Max Storage Mb */
+            max_storage_mb: number | null;
+            /** Max Users */
+            max_users: number | null;
+        };
+        /** UsageSampleOut */
+        UsageSampleOut: {
+            /** Active Users */
+            active_users: number | null;
+            /** Database Bytes */
+            database_bytes: number | null;
+            /** Error */
+            error: string | null;
+            /** Filestore Bytes */
+            filestore_bytes: number | null;
+            /** Last Login At */
+            last_login_at: string | null;
+            /**
+             * Measured At
+             * Format: date-time
+             */
+            measured_at: string;
         };
         /** UserCreate */
         UserCreate: {
@@ -4873,86 +5031,6 @@ export interface operations {
             };
         };
     };
-    lab_publish_api_lab_custom_hostnames__hostname__publish_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                hostname: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["LabPublishIn"] | null;
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     provisioning_logs_api_logs_provisioning_get: {
         parameters: {
             query?: {
@@ -5162,6 +5240,300 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_CheckoutStatus_"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_findings_api_reconciliation_findings_get: {
+        parameters: {
+            query?: {
+                /** @description Tipo de desajuste */
+                kind?: string | null;
+                /** @description Fuente */
+                source?: ("odoo" | "cloudflare" | "proxmox" | "stripe" | "backups" | "usage") | null;
+                /** @description Abiertos, resueltos o todos */
+                state?: "open" | "resolved" | "all";
+                tenant_id?: number | null;
+                /** @description Página (desde 1) */
+                page?: number;
+                /** @description Elementos por página */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FindingOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    fix_finding_api_reconciliation_findings__finding_id__fix_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                finding_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_FixOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    run_now_api_reconciliation_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_AuditJobOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_run_api_reconciliation_runs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_AuditJobOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
             /** @description Not Found */
@@ -6322,428 +6694,6 @@ export interface operations {
             };
         };
     };
-    list_domains_api_tenants__tenant_id__domains_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DomainList"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    add_domain_api_tenants__tenant_id__domains_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["DomainIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_DomainOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    remove_domain_api_tenants__tenant_id__domains__domain_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-                domain_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["DomainDeleteIn"] | null;
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_DomainOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    check_domain_api_tenants__tenant_id__domains__domain_id__check_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-                domain_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_DomainOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
-    make_primary_api_tenants__tenant_id__domains__domain_id__primary_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                tenant_id: number;
-                domain_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PrimaryIn"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Envelope_DomainOut_"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not Found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Unprocessable Entity */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del cliente */
-            "4XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Error del servidor */
-            "5XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     tenant_jobs_api_tenants__tenant_id__jobs_get: {
         parameters: {
             query?: {
@@ -7164,6 +7114,162 @@ export interface operations {
             };
         };
     };
+    get_tenant_usage_api_tenants__tenant_id__usage_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_TenantUsageOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    set_usage_access_api_tenants__tenant_id__usage_access_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UsageAccessIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_tunnels_api_tunnels_get: {
         parameters: {
             query?: never;
@@ -7202,6 +7308,75 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    top_tenants_api_usage_top_get: {
+        parameters: {
+            query?: {
+                /** @description Orden */
+                by?: "storage" | "users";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_TopTenantOut__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
