@@ -10,7 +10,7 @@ NODE_STAMP := $(FRONTEND)/node_modules/.installed
 TEST_DATABASE_URL ?=
 export TEST_DATABASE_URL
 
-.PHONY: run serve test test-py test-frontend test-e2e lint typecheck frontend openapi bench clean deps system-deps odoo-deps
+.PHONY: run serve test test-py test-frontend test-e2e test-lighthouse lint typecheck frontend openapi bench clean deps system-deps odoo-deps
 
 run: $(STAMP) frontend ## Serve the control plane with the lab (emulated vendors) on http://127.0.0.1:4443
 	$(BIN)/erp-core serve --lab
@@ -102,7 +102,10 @@ test-frontend: $(STAMP)
 test-e2e: $(STAMP) system-deps frontend
 	@if [ -f tests/e2e_runner.py ] && [ -f $(FRONTEND)/playwright.config.ts ]; then $(BIN)/python tests/e2e_runner.py; fi
 
-test: $(STAMP) system-deps odoo-deps lint typecheck test-frontend test-py test-e2e ## The whole suite (what CI runs)
+test-lighthouse: $(STAMP) system-deps frontend ## Lighthouse scores of five pages on `serve --lab` (issue 19 thresholds)
+	$(BIN)/python tests/lighthouse_runner.py
+
+test: $(STAMP) system-deps odoo-deps lint typecheck test-frontend test-py test-e2e test-lighthouse ## The whole suite (what CI runs)
 
 bench: $(STAMP) frontend ## Benchmarks with ratios against in-run baselines (see docs/benchmarks.md)
 	@for b in dashboard listing provisioning webhooks billing backup_memory reconciliation; do \

@@ -2,10 +2,17 @@
 
 A missing path with a file extension is a real 404 (a broken asset must not turn into HTML),
 and anything under /api that no router matched is a 404 in the envelope.
+
+Text assets are sent gzip-compressed when the browser accepts it: the app's JavaScript is
+~3x smaller on the wire, which is most of the first paint on a slow link (Lighthouse's
+throttled profile). Each file is compressed once and kept in memory (the build is ~1 MB);
+the cache key includes the file's mtime and size, so a rebuild is picked up.
 """
 
 from __future__ import annotations
 
+import gzip
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -19,6 +26,53 @@ font-family:sans-serif;padding:3rem"><h1>Jeturing Core</h1>
 <p>La interfaz no está compilada. Ejecute <code>make run</code> (o <code>make frontend</code>)
 y recargue la página. La API está disponible en <a style="color:#00FF9F" href="/api/docs">/api/docs</a>.</p>
 </body></html>"""
+
+
+COMPRESSIBLE = {".js", ".css", ".html", ".svg", ".json", ".txt", ".map", ".webmanifest"}
+MIN_COMPRESS_BYTES = 1024
+
+
+@lru_cache(maxsize=512)
+def _gzipped(path: Path, mtime_ns: int, size: int) -> bytes:
+    """The file's gzip body; mtime and size are part of the key so a rebuild is not stale."""
+    del mtime_ns, size
+    return gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    """`Accept-Encoding` names gzip (or `*`) with a non-zero quality."""
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        if name.lower() not in ("gzip", "*"):
+            continue
+        quality = next((p[2:] for p in params if p.lower().startswith("q=")), "1")
+        try:
+            if float(quality) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _file_response(path: Path, request: Request, cache: str) -> Response:
+    """The file as it is, or gzip-compressed when it is text, not tiny, and accepted."""
+    stat = path.stat()
+    if (
+        path.suffix in COMPRESSIBLE
+        and stat.st_size >= MIN_COMPRESS_BYTES
+        and _accepts_gzip(request)
+    ):
+        media = FileResponse(path).media_type
+        return Response(
+            _gzipped(path, stat.st_mtime_ns, stat.st_size),
+            media_type=media,
+            headers={
+                "Cache-Control": cache,
+                "Content-Encoding": "gzip",
+                "Vary": "Accept-Encoding",
+            },
+        )
+    return FileResponse(path, headers={"Cache-Control": cache, "Vary": "Accept-Encoding"})
 
 
 def default_spa_dir() -> Path:
@@ -40,11 +94,11 @@ def mount_spa(app: FastAPI, spa_dir: Path) -> None:
                 if "/_app/immutable/" in f"/{path}"
                 else "no-cache"
             )
-            return FileResponse(candidate, headers={"Cache-Control": cache})
+            return _file_response(candidate, request, cache)
         if "." in path.rsplit("/", 1)[-1]:
             return error_response(404, "NOT_FOUND", "El archivo solicitado no existe.")
         if index.is_file():
-            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return _file_response(index, request, "no-cache")
         return HTMLResponse(NOT_BUILT)
 
 
