@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from erp_core.backups.store import store_for
+from erp_core.drivers.factory import store_for
 from sqlalchemy import select
 
 from erp_core.context import AppContext

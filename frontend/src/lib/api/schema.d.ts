@@ -47,7 +47,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description Any signed-in user may log out, customers included (they have no operator rank).
+         */
         post: operations["logout_api_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -81,7 +84,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
+        /**
+         * Refresh
+         * @description Rotate the refresh token given in the body (API clients) or the session cookie (SPA).
+         */
         post: operations["refresh_api_auth_refresh_post"];
         delete?: never;
         options?: never;
@@ -137,6 +143,43 @@ export interface paths {
         put?: never;
         /** Verify Backup */
         post: operations["verify_backup_api_backups__backup_id__verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Checkouts */
+        get: operations["list_checkouts_api_billing_checkouts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/billing/checkouts/{checkout_id}/continue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Continue Checkout
+         * @description A paid sign-up whose subdomain was taken meanwhile: create its tenant on another one.
+         */
+        post: operations["continue_checkout_api_billing_checkouts__checkout_id__continue_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -272,7 +315,8 @@ export interface paths {
         /** List Plans */
         get: operations["list_plans_api_billing_plans_get"];
         put?: never;
-        post?: never;
+        /** Create Plan */
+        post: operations["create_plan_api_billing_plans_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -290,6 +334,74 @@ export interface paths {
         /** Update Plan */
         put: operations["update_plan_api_billing_plans__code__put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Customers */
+        get: operations["list_customers_api_customers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{customer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Customer */
+        get: operations["get_customer_api_customers__customer_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{customer_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send Password Reset */
+        post: operations["send_password_reset_api_customers__customer_id__password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{customer_id}/resend-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resend Verification */
+        post: operations["resend_verification_api_customers__customer_id__resend_verification_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -461,6 +573,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lab/custom_hostnames/{hostname}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lab Publish
+         * @description Lab only (``serve --lab``): play the customer publishing their DNS records, so the
+         *     Cloudflare emulator turns the custom hostname active. 404 outside the lab.
+         */
+        post: operations["lab_publish_api_lab_custom_hostnames__hostname__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lab/mail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lab Mail
+         * @description Mail captured by the lab's SMTP sink (lab mode only), newest first.
+         */
+        get: operations["lab_mail_api_lab_mail_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lab/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Simulate */
+        post: operations["simulate_api_lab_simulate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/logs/provisioning": {
         parameters: {
             query?: never;
@@ -489,6 +659,321 @@ export interface paths {
         get: operations["service_status_api_logs_status_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/backups/{backup_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download Backup */
+        get: operations["download_backup_api_portal_backups__backup_id__download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/billing-portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Billing Portal */
+        post: operations["billing_portal_api_portal_billing_portal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Checkout */
+        post: operations["checkout_api_portal_checkout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invoices */
+        get: operations["invoices_api_portal_invoices_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Job */
+        get: operations["get_job_api_portal_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/jobs/{job_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Stream
+         * @description The same live progress operators see, for the owning customer only (no job params).
+         */
+        get: operations["job_stream_api_portal_jobs__job_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Me */
+        get: operations["me_api_portal_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Password Reset */
+        post: operations["password_reset_api_portal_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Password Reset Confirm */
+        post: operations["password_reset_confirm_api_portal_password_reset_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signup
+         * @description Same 202 whether or not the e-mail is registered; the truth goes only by e-mail.
+         */
+        post: operations["signup_api_portal_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/subdomains/{name}/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Subdomain Availability */
+        get: operations["subdomain_availability_api_portal_subdomains__name__availability_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tenants */
+        get: operations["list_tenants_api_portal_tenants_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants/{tenant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Tenant */
+        get: operations["get_tenant_api_portal_tenants__tenant_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants/{tenant_id}/backups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Backups */
+        get: operations["backups_api_portal_tenants__tenant_id__backups_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants/{tenant_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel */
+        post: operations["cancel_api_portal_tenants__tenant_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants/{tenant_id}/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Credentials
+         * @description "Tu Odoo está listo": URL, admin login and the generated password, shown once.
+         */
+        post: operations["credentials_api_portal_tenants__tenant_id__credentials_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/tenants/{tenant_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change Plan */
+        post: operations["change_plan_api_portal_tenants__tenant_id__plan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/portal/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify */
+        post: operations["verify_api_portal_verify_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -675,7 +1160,11 @@ export interface paths {
         /** Put Setting */
         put: operations["put_setting_api_settings__key__put"];
         post?: never;
-        delete?: never;
+        /**
+         * Restore Default
+         * @description Restore the default: drop the stored override so the environment's value applies.
+         */
+        delete: operations["restore_default_api_settings__key__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -759,7 +1248,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Tenant */
+        /**
+         * Get Tenant
+         * @description Also for a deleted tenant: its page keeps its backups and past operations.
+         */
         get: operations["get_tenant_api_tenants__tenant_id__get"];
         put?: never;
         post?: never;
@@ -798,6 +1290,82 @@ export interface paths {
         /** Tenant Billing */
         get: operations["tenant_billing_api_tenants__tenant_id__billing_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Domains */
+        get: operations["list_domains_api_tenants__tenant_id__domains_get"];
+        put?: never;
+        /**
+         * Add Domain
+         * @description Register the domain; a job creates it at Cloudflare and routes it. The answer lists
+         *     the records the customer must create (the TXT values arrive when the job has run).
+         */
+        post: operations["add_domain_api_tenants__tenant_id__domains_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove Domain */
+        delete: operations["remove_domain_api_tenants__tenant_id__domains__domain_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check Domain */
+        post: operations["check_domain_api_tenants__tenant_id__domains__domain_id__check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tenants/{tenant_id}/domains/{domain_id}/primary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make Primary
+         * @description Make the domain the tenant's primary: a job sets Odoo's ``web.base.url``.
+         */
+        put: operations["make_primary_api_tenants__tenant_id__domains__domain_id__primary_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1063,6 +1631,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Accepted
+         * @description The same answer whether or not the e-mail is registered (no enumeration).
+         */
+        Accepted: {
+            /**
+             * Accepted
+             * @default true
+             */
+            accepted?: boolean;
+            /** Message */
+            message: string;
+        };
         /** AuditJobOut */
         AuditJobOut: {
             /** Error */
@@ -1080,6 +1661,12 @@ export interface components {
         AuditOut: {
             /** Action */
             action: string;
+            /**
+             * Action Label
+             * @description La acción en español, para mostrar
+             * @default
+             */
+            action_label?: string;
             /** Actor */
             actor: string | null;
             /**
@@ -1105,6 +1692,18 @@ export interface components {
             success: boolean;
             /** User Id */
             user_id: number | null;
+        };
+        /** Availability */
+        Availability: {
+            /** Available */
+            available: boolean;
+            /**
+             * Reason
+             * @description Por qué no está disponible
+             */
+            reason?: string | null;
+            /** Subdomain */
+            subdomain: string;
         };
         /**
          * BackupListMeta
@@ -1204,6 +1803,50 @@ export interface components {
             /** Tenant Id */
             tenant_id: number;
         };
+        /** BillingPortalIn */
+        BillingPortalIn: {
+            /**
+             * Return Path
+             * @default /portal
+             */
+            return_path?: string;
+        };
+        /** CancelOut */
+        CancelOut: {
+            /** Cancel At Period End */
+            cancel_at_period_end: boolean;
+            /** Current Period End */
+            current_period_end: string | null;
+            /**
+             * Deletion After
+             * @description Tras esta fecha se hace un respaldo final y se elimina la instancia
+             */
+            deletion_after: string | null;
+            /** Notice */
+            notice: string;
+            /** Tenant Id */
+            tenant_id: number;
+        };
+        /** CapturedMail */
+        CapturedMail: {
+            /** Html */
+            html: string | null;
+            /** Id */
+            id: number;
+            /** Mail From */
+            mail_from: string;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Subject */
+            subject: string;
+            /** Text */
+            text: string;
+            /** To */
+            to: string[];
+        };
         /** CategoryOut */
         CategoryOut: {
             /** Category */
@@ -1213,28 +1856,37 @@ export interface components {
             /** Settings */
             settings: components["schemas"]["SettingOut"][];
         };
-        /** CheckoutIn */
-        CheckoutIn: {
-            /** Company Name */
-            company_name: string;
-            /**
-             * Email
-             * Format: email
-             */
-            email: string;
-            /**
-             * Interval
-             * @default month
-             * @enum {string}
-             */
-            interval?: "month" | "year";
-            /**
-             * Plan
-             * @enum {string}
-             */
-            plan: "basic" | "pro" | "enterprise";
+        /** CheckoutContinueIn */
+        CheckoutContinueIn: {
             /** Subdomain */
             subdomain: string;
+        };
+        /** CheckoutContinued */
+        CheckoutContinued: {
+            checkout: components["schemas"]["CheckoutRow"];
+            /** Job Id */
+            job_id: number | null;
+            /** Tenant Id */
+            tenant_id: number;
+        };
+        /**
+         * CheckoutLink
+         * @description A Stripe Checkout the customer must open to pay for a pending sign-up.
+         */
+        CheckoutLink: {
+            /** Checkout Id */
+            checkout_id: number;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "month" | "year";
+            /** Plan */
+            plan: string;
+            /** Subdomain */
+            subdomain: string;
+            /** Url */
+            url: string;
         };
         /** CheckoutOut */
         CheckoutOut: {
@@ -1242,6 +1894,41 @@ export interface components {
             session_id: string;
             /** Url */
             url: string;
+        };
+        /** CheckoutRow */
+        CheckoutRow: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Email */
+            email: string;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: number;
+            /** Interval */
+            interval: string;
+            /** Plan */
+            plan: string;
+            /** Status */
+            status: string;
+            /** Stripe Session Id */
+            stripe_session_id: string | null;
+            /** Subdomain */
+            subdomain: string;
+            /** Tenant Id */
+            tenant_id: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** CheckoutStatus */
         CheckoutStatus: {
@@ -1325,9 +2012,36 @@ export interface components {
             ram_used: number | null;
             /** Status */
             status: string;
-            tenant: components["schemas"]["TenantRef"] | null;
+            tenant: components["schemas"]["erp_core__infrastructure__schemas__TenantRef"] | null;
             /** Vmid */
             vmid: number;
+        };
+        /**
+         * Credentials
+         * @description "Tu Odoo está listo": the password is returned once and then forgotten.
+         */
+        Credentials: {
+            /** Admin Login */
+            admin_login: string | null;
+            /**
+             * Admin Password
+             * @description Se muestra una sola vez; después siempre es nulo
+             */
+            admin_password?: string | null;
+            /** Tenant Id */
+            tenant_id: number;
+            /** Url */
+            url: string;
+        };
+        /** CustomerDetail */
+        CustomerDetail: {
+            customer: components["schemas"]["CustomerSummary"];
+            /** Invoices */
+            invoices: components["schemas"]["PortalInvoice"][];
+            /** Tenants */
+            tenants: components["schemas"]["CustomerTenant"][];
+            /** Users */
+            users: components["schemas"]["CustomerUser"][];
         };
         /** CustomerOut */
         CustomerOut: {
@@ -1339,6 +2053,60 @@ export interface components {
             id: number;
             /** Stripe Customer Id */
             stripe_customer_id: string | null;
+        };
+        /** CustomerSummary */
+        CustomerSummary: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Stripe Customer Id */
+            stripe_customer_id: string | null;
+            /** Tenants */
+            tenants: number;
+            /**
+             * Verified
+             * @description Algún usuario del cliente verificó su correo
+             */
+            verified: boolean;
+        };
+        /** CustomerTenant */
+        CustomerTenant: {
+            /** Id */
+            id: number;
+            /** Plan */
+            plan: string;
+            /** Status */
+            status: string;
+            /** Subdomain */
+            subdomain: string;
+            /** Url */
+            url: string;
+        };
+        /** CustomerUser */
+        CustomerUser: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Disabled */
+            disabled: boolean;
+            /** Email */
+            email: string;
+            /** Email Verified At */
+            email_verified_at: string | null;
+            /** Id */
+            id: number;
+            /** Last Login At */
+            last_login_at: string | null;
         };
         /** DashboardAll */
         DashboardAll: {
@@ -1399,6 +2167,107 @@ export interface components {
             /** Tenants Total */
             tenants_total: number;
         };
+        /** DnsRecordOut */
+        DnsRecordOut: {
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /** Purpose */
+            purpose: string;
+            /** Type */
+            type: string;
+            /** Value */
+            value: string;
+        };
+        /** DomainDeleteIn */
+        DomainDeleteIn: {
+            /**
+             * Admin Password
+             * @description Solo si el dominio es el principal: contraseña del administrador de Odoo
+             */
+            admin_password?: string | null;
+        };
+        /** DomainIn */
+        DomainIn: {
+            /**
+             * Hostname
+             * @description Dominio del cliente, p. ej. erp.cliente.com
+             */
+            hostname: string;
+            /**
+             * Ssl Method
+             * @description Validación del certificado: registro TXT o HTTP
+             * @default txt
+             * @enum {string}
+             */
+            ssl_method?: "txt" | "http";
+        };
+        /** DomainList */
+        DomainList: {
+            /** Data */
+            data: components["schemas"]["DomainOut"][];
+            meta: components["schemas"]["DomainsMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** DomainOut */
+        DomainOut: {
+            /** Activated At */
+            activated_at: string | null;
+            /** Cloudflare Status */
+            cloudflare_status: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Hostname */
+            hostname: string;
+            /** Id */
+            id: number;
+            /** Is Primary */
+            is_primary: boolean;
+            /** Job Id */
+            job_id?: number | null;
+            /** Last Checked At */
+            last_checked_at: string | null;
+            /** Records */
+            records: components["schemas"]["DnsRecordOut"][];
+            /** Ssl Method */
+            ssl_method: string;
+            /** Ssl Status */
+            ssl_status: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending_dns" | "pending_ssl" | "active" | "failed" | "expired" | "removing";
+            /** Status Label */
+            status_label: string;
+            /** Status Reason */
+            status_reason: string | null;
+            /** Tenant Id */
+            tenant_id: number;
+            /** Url */
+            url: string;
+        };
+        /** DomainsMeta */
+        DomainsMeta: {
+            /** Base Url */
+            base_url: string;
+            /** Limit */
+            limit: number;
+            /** Plan */
+            plan: string;
+            /** Total */
+            total: number;
+        };
         /**
          * DriftCounts
          * @description Open drift findings (issue 18): vendor mismatches, and tenants over a plan limit.
@@ -1415,6 +2284,19 @@ export interface components {
              */
             tenants_over_limit?: number;
         };
+        /** Envelope[Accepted] */
+        Envelope_Accepted_: {
+            data: components["schemas"]["Accepted"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[AuditJobOut] */
         Envelope_AuditJobOut_: {
             data: components["schemas"]["AuditJobOut"];
@@ -1428,9 +2310,61 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[Availability] */
+        Envelope_Availability_: {
+            data: components["schemas"]["Availability"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[BackupStarted] */
         Envelope_BackupStarted_: {
             data: components["schemas"]["BackupStarted"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[CancelOut] */
+        Envelope_CancelOut_: {
+            data: components["schemas"]["CancelOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[CheckoutContinued] */
+        Envelope_CheckoutContinued_: {
+            data: components["schemas"]["CheckoutContinued"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[CheckoutLink] */
+        Envelope_CheckoutLink_: {
+            data: components["schemas"]["CheckoutLink"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1480,6 +2414,32 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[Credentials] */
+        Envelope_Credentials_: {
+            data: components["schemas"]["Credentials"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[CustomerDetail] */
+        Envelope_CustomerDetail_: {
+            data: components["schemas"]["CustomerDetail"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[DashboardAll] */
         Envelope_DashboardAll_: {
             data: components["schemas"]["DashboardAll"];
@@ -1496,6 +2456,19 @@ export interface components {
         /** Envelope[DashboardMetricsOut] */
         Envelope_DashboardMetricsOut_: {
             data: components["schemas"]["DashboardMetricsOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[DomainOut] */
+        Envelope_DomainOut_: {
+            data: components["schemas"]["DomainOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1649,9 +2622,87 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[PasswordResetDone] */
+        Envelope_PasswordResetDone_: {
+            data: components["schemas"]["PasswordResetDone"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[PlanChangeOut] */
+        Envelope_PlanChangeOut_: {
+            data: components["schemas"]["PlanChangeOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[PlanOut] */
         Envelope_PlanOut_: {
             data: components["schemas"]["PlanOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[PortalJob] */
+        Envelope_PortalJob_: {
+            data: components["schemas"]["PortalJob"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[PortalMe] */
+        Envelope_PortalMe_: {
+            data: components["schemas"]["PortalMe"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[PortalTenantDetail] */
+        Envelope_PortalTenantDetail_: {
+            data: components["schemas"]["PortalTenantDetail"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[Queued] */
+        Envelope_Queued_: {
+            data: components["schemas"]["Queued"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1691,6 +2742,19 @@ export interface components {
         /** Envelope[SettingsOut] */
         Envelope_SettingsOut_: {
             data: components["schemas"]["SettingsOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[SimulationStarted] */
+        Envelope_SimulationStarted_: {
+            data: components["schemas"]["SimulationStarted"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1753,6 +2817,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[TenantDetail] */
+        Envelope_TenantDetail_: {
+            data: components["schemas"]["TenantDetail"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[TenantOut] */
         Envelope_TenantOut_: {
             data: components["schemas"]["TenantOut"];
@@ -1805,6 +2882,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[UrlOut] */
+        Envelope_UrlOut_: {
+            data: components["schemas"]["UrlOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[UserCreated] */
         Envelope_UserCreated_: {
             data: components["schemas"]["UserCreated"];
@@ -1821,6 +2911,19 @@ export interface components {
         /** Envelope[UserOut] */
         Envelope_UserOut_: {
             data: components["schemas"]["UserOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[VerifyOut] */
+        Envelope_VerifyOut_: {
+            data: components["schemas"]["VerifyOut"];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1853,6 +2956,20 @@ export interface components {
             data: {
                 [key: string]: string;
             };
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[list[CapturedMail]] */
+        Envelope_list_CapturedMail__: {
+            /** Data */
+            data: components["schemas"]["CapturedMail"][];
             /** Meta */
             meta?: {
                 [key: string]: unknown;
@@ -1933,6 +3050,48 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[list[PortalBackup]] */
+        Envelope_list_PortalBackup__: {
+            /** Data */
+            data: components["schemas"]["PortalBackup"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[list[PortalInvoice]] */
+        Envelope_list_PortalInvoice__: {
+            /** Data */
+            data: components["schemas"]["PortalInvoice"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Envelope[list[PortalTenant]] */
+        Envelope_list_PortalTenant__: {
+            /** Data */
+            data: components["schemas"]["PortalTenant"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[list[TopTenantOut]] */
         Envelope_list_TopTenantOut__: {
             /** Data */
@@ -1962,14 +3121,18 @@ export interface components {
             success?: boolean;
         };
         /**
+         * ErrorCode
+         * @enum {string}
+         */
+        ErrorCode: "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "EVENT_NOT_FOUND" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TENANT_BUSY" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
+        /**
          * ErrorEnvelope
          * @description A failed answer: a stable code for programs, a Spanish detail for people.
          */
         ErrorEnvelope: {
             /** Detail */
             detail: string;
-            /** Error */
-            error: string;
+            error: components["schemas"]["ErrorCode"];
             /** Fields */
             fields?: components["schemas"]["FieldError"][] | null;
             /**
@@ -2004,6 +3167,13 @@ export interface components {
              */
             received_at: string;
         };
+        /** FactOut */
+        FactOut: {
+            /** Label */
+            label: string;
+            /** Value */
+            value: string;
+        };
         /** FailedJob */
         FailedJob: {
             /** Error */
@@ -2019,10 +3189,21 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
-        /** FieldError */
+        /**
+         * FieldError
+         * @description One invalid field: `field` for programs, `label` and `message` (Spanish) for people.
+         *
+         *     The label defaults to the field's entry in `erp_core.labels`, so a route raising
+         *     `FieldError(field="value", ...)` still shows the operator a Spanish name.
+         */
         FieldError: {
             /** Field */
             field: string;
+            /**
+             * Label
+             * @default
+             */
+            label?: string;
             /** Message */
             message: string;
         };
@@ -2184,6 +3365,16 @@ export interface components {
             /** Tenant Id */
             tenant_id: number | null;
         };
+        /** LabPublishIn */
+        LabPublishIn: {
+            /**
+             * Ssl
+             * @description Estado del certificado tras publicar el DNS (solo laboratorio)
+             * @default active
+             * @enum {string}
+             */
+            ssl?: "active" | "pending_validation" | "validation_timed_out";
+        };
         /** ListMeta */
         ListMeta: {
             /** Page */
@@ -2205,6 +3396,11 @@ export interface components {
             /** Job Id */
             job_id: number;
             /**
+             * Job Title
+             * @description La operación, p. ej. «Creación»
+             */
+            job_title?: string | null;
+            /**
              * Level
              * @enum {string}
              */
@@ -2213,8 +3409,17 @@ export interface components {
             message: string;
             /** Step */
             step: string | null;
+            /**
+             * Step Label
+             * @description El paso en español
+             */
+            step_label?: string | null;
             /** Tenant Id */
             tenant_id: number | null;
+            /** Tenant Name */
+            tenant_name?: string | null;
+            /** Tenant Subdomain */
+            tenant_subdomain?: string | null;
         };
         /** LoggedOut */
         LoggedOut: {
@@ -2333,6 +3538,18 @@ export interface components {
             month: string;
             /** Mrr */
             mrr: number;
+        };
+        /** NextInvoice */
+        NextInvoice: {
+            /**
+             * Amount Due
+             * @description Importe en unidades menores (céntimos)
+             */
+            amount_due: number;
+            /** Currency */
+            currency: string;
+            /** Date */
+            date: string | null;
         };
         /** NodeLoad */
         NodeLoad: {
@@ -2464,8 +3681,26 @@ export interface components {
         OdooServerOut: {
             /** Capacity */
             capacity: number;
+            /**
+             * Capacity Label
+             * @description Ocupación para mostrar
+             * @default
+             */
+            capacity_label?: string;
             /** Custom Create Script */
             custom_create_script?: string | null;
+            /**
+             * Dedicated
+             * @description Contenedor dedicado a un solo tenant
+             * @default false
+             */
+            dedicated?: boolean;
+            /**
+             * Display Name
+             * @description Nombre para mostrar (el subdominio del tenant si es dedicado)
+             * @default
+             */
+            display_name?: string;
             /** Free */
             free: number;
             /**
@@ -2516,6 +3751,12 @@ export interface components {
              * @enum {string}
              */
             state: "active" | "draining" | "down";
+            /**
+             * Status Label
+             * @description Estado para mostrar: «Caído» si no responde, nunca «Activo»
+             * @default
+             */
+            status_label?: string;
             /** Tenants */
             tenants: number;
             /** Tunnel Id */
@@ -2564,10 +3805,59 @@ export interface components {
             /** Url */
             url?: string | null;
         };
+        /** OperationOut */
+        OperationOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /**
+             * Title
+             * @description La operación en español, p. ej. «Creación»
+             */
+            title: string;
+        };
         /** Page[AuditOut] */
         Page_AuditOut_: {
             /** Data */
             data: components["schemas"]["AuditOut"][];
+            meta: components["schemas"]["ListMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Page[CheckoutRow] */
+        Page_CheckoutRow_: {
+            /** Data */
+            data: components["schemas"]["CheckoutRow"][];
+            meta: components["schemas"]["ListMeta"];
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
+        /** Page[CustomerSummary] */
+        Page_CustomerSummary_: {
+            /** Data */
+            data: components["schemas"]["CustomerSummary"][];
             meta: components["schemas"]["ListMeta"];
             /**
              * Success
@@ -2657,6 +3947,139 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** PasswordResetConfirmIn */
+        PasswordResetConfirmIn: {
+            /** Password */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /** PasswordResetDone */
+        PasswordResetDone: {
+            /**
+             * Reset
+             * @default true
+             */
+            reset?: boolean;
+        };
+        /** PasswordResetIn */
+        PasswordResetIn: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+        };
+        /** PendingCheckout */
+        PendingCheckout: {
+            /** Checkout Id */
+            checkout_id: number;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "month" | "year";
+            /** Plan */
+            plan: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "open" | "failed" | "expired" | "needs_attention";
+            /** Subdomain */
+            subdomain: string;
+            /** Url */
+            url: string | null;
+        };
+        /** PlanChangeIn */
+        PlanChangeIn: {
+            /**
+             * Interval
+             * @description Vacío: el periodo actual
+             */
+            interval?: ("month" | "year") | null;
+            /** Plan */
+            plan: string;
+        };
+        /** PlanChangeOut */
+        PlanChangeOut: {
+            /** Currency */
+            currency?: string | null;
+            /**
+             * Downtime Minutes
+             * @description Interrupción prevista (0 si no hay)
+             */
+            downtime_minutes: number;
+            /**
+             * Interval
+             * @enum {string}
+             */
+            interval: "month" | "year";
+            /** Job Id */
+            job_id: number | null;
+            /**
+             * Kind
+             * @description proration: cambio inmediato prorrateado; migration: respaldo y restauración en otro tipo de servidor
+             * @enum {string}
+             */
+            kind: "proration" | "migration";
+            /**
+             * Notice
+             * @description Aviso para el cliente, en español
+             */
+            notice: string;
+            /** Plan */
+            plan: string;
+            /**
+             * Proration Amount
+             * @description Importe prorrateado en la próxima factura (unidades menores)
+             */
+            proration_amount?: number | null;
+            /** Tenant Id */
+            tenant_id: number;
+        };
+        /**
+         * PlanCreate
+         * @description A new sellable plan; Stripe prices are mapped afterwards with PUT.
+         */
+        PlanCreate: {
+            /** Code */
+            code: string;
+            /**
+             * Cpu Cores
+             * @default 1
+             */
+            cpu_cores?: number;
+            /**
+             * Dedicated
+             * @default false
+             */
+            dedicated?: boolean;
+            /**
+             * Disk Gb
+             * @default 20
+             */
+            disk_gb?: number;
+            /** Max Users */
+            max_users?: number | null;
+            /**
+             * Monthly Price
+             * @default 0
+             */
+            monthly_price?: number;
+            /** Name */
+            name: string;
+            /**
+             * Ram Mb
+             * @default 2048
+             */
+            ram_mb?: number;
+            /**
+             * Yearly Price
+             * @default 0
+             */
+            yearly_price?: number;
+        };
         /** PlanOut */
         PlanOut: {
             /** Active */
@@ -2707,6 +4130,190 @@ export interface components {
             /** Yearly Price */
             yearly_price?: number | null;
         };
+        /** PortalBackup */
+        PortalBackup: {
+            /** Downloadable */
+            downloadable: boolean;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Status */
+            status: string;
+            /** Tenant Id */
+            tenant_id: number;
+        };
+        /** PortalInvoice */
+        PortalInvoice: {
+            /** Amount Due */
+            amount_due: number;
+            /** Amount Paid */
+            amount_paid: number;
+            /** Created */
+            created: string | null;
+            /** Currency */
+            currency: string;
+            /** Hosted Invoice Url */
+            hosted_invoice_url: string | null;
+            /** Id */
+            id: number;
+            /** Invoice Pdf */
+            invoice_pdf: string | null;
+            /** Number */
+            number: string | null;
+            /** Period End */
+            period_end: string | null;
+            /** Period Start */
+            period_start: string | null;
+            /** Status */
+            status: string;
+            /** Total */
+            total: number;
+        };
+        /** PortalJob */
+        PortalJob: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
+            /** Tenant Id */
+            tenant_id: number | null;
+        };
+        /** PortalMe */
+        PortalMe: {
+            /** Company Name */
+            company_name: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Email */
+            email: string;
+            /** Pending Checkouts */
+            pending_checkouts: components["schemas"]["PendingCheckout"][];
+            /** User Id */
+            user_id: number;
+            /** Verified */
+            verified: boolean;
+        };
+        /** PortalTenant */
+        PortalTenant: {
+            /** Cancel At Period End */
+            cancel_at_period_end: boolean;
+            /** Company Name */
+            company_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Period End */
+            current_period_end: string | null;
+            /** Dedicated */
+            dedicated: boolean;
+            /** Id */
+            id: number;
+            /** Interval */
+            interval: ("month" | "year") | null;
+            /**
+             * Job Id
+             * @description Trabajo en curso (progreso en vivo), si lo hay
+             */
+            job_id: number | null;
+            next_invoice: components["schemas"]["NextInvoice"] | null;
+            /** Plan */
+            plan: string;
+            /** Plan Name */
+            plan_name: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Subdomain */
+            subdomain: string;
+            /** Subscription Status */
+            subscription_status: string | null;
+            /** Url */
+            url: string;
+        };
+        /** PortalTenantDetail */
+        PortalTenantDetail: {
+            /** Admin Login */
+            admin_login: string | null;
+            /** Cancel At Period End */
+            cancel_at_period_end: boolean;
+            /** Company Name */
+            company_name: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Period End */
+            current_period_end: string | null;
+            /** Dedicated */
+            dedicated: boolean;
+            /** Id */
+            id: number;
+            /** Interval */
+            interval: ("month" | "year") | null;
+            /**
+             * Job Id
+             * @description Trabajo en curso (progreso en vivo), si lo hay
+             */
+            job_id: number | null;
+            next_invoice: components["schemas"]["NextInvoice"] | null;
+            /** Plan */
+            plan: string;
+            /** Plan Name */
+            plan_name: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Subdomain */
+            subdomain: string;
+            /** Subscription Status */
+            subscription_status: string | null;
+            /** Url */
+            url: string;
+        };
+        /** PrimaryIn */
+        PrimaryIn: {
+            /**
+             * Admin Password
+             * @description Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)
+             */
+            admin_password: string;
+        };
+        /** Queued */
+        Queued: {
+            /**
+             * Queued
+             * @default true
+             */
+            queued?: boolean;
+        };
         /** RecentTenant */
         RecentTenant: {
             /** Company Name */
@@ -2730,7 +4337,7 @@ export interface components {
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
-            refresh_token: string;
+            refresh_token?: string | null;
         };
         /** RestoreIn */
         RestoreIn: {
@@ -2814,6 +4421,16 @@ export interface components {
             /** Label */
             label: string;
             /**
+             * Maximum
+             * @description Valor máximo admitido (numéricos)
+             */
+            maximum?: number | null;
+            /**
+             * Minimum
+             * @description Valor mínimo admitido (numéricos)
+             */
+            minimum?: number | null;
+            /**
              * Source
              * @enum {string}
              */
@@ -2830,6 +4447,63 @@ export interface components {
         SettingsOut: {
             /** Categories */
             categories: components["schemas"]["CategoryOut"][];
+        };
+        /** SignupIn */
+        SignupIn: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /**
+             * Interval
+             * @default month
+             * @enum {string}
+             */
+            interval?: "month" | "year";
+            /** Password */
+            password: string;
+            /** Plan */
+            plan: string;
+            /** Subdomain */
+            subdomain: string;
+        };
+        /**
+         * SimulationIn
+         * @description How much business to simulate; the same seed always tells the same story.
+         */
+        SimulationIn: {
+            /**
+             * Customers
+             * @default 40
+             */
+            customers?: number;
+            /**
+             * Months
+             * @default 12
+             */
+            months?: number;
+            /**
+             * Seed
+             * @default 1
+             */
+            seed?: number;
+        };
+        /**
+         * SimulationStarted
+         * @description A 202 answer: the job that runs the simulation (follow it at /api/jobs/{id}).
+         */
+        SimulationStarted: {
+            /** Customers */
+            customers: number;
+            /** Job Id */
+            job_id: number;
+            /** Months */
+            months: number;
+            /** Seed */
+            seed: number;
         };
         /** SourceRunOut */
         SourceRunOut: {
@@ -2963,18 +4637,18 @@ export interface components {
              * @default es_ES
              */
             language?: string;
-            /**
-             * Plan
-             * @enum {string}
-             */
-            plan: "basic" | "pro" | "enterprise";
+            /** Plan */
+            plan: string;
             /** Subdomain */
             subdomain: string;
         };
         /** TenantCreated */
         TenantCreated: {
-            /** Admin Login */
-            admin_login: string;
+            /**
+             * Admin Login
+             * @description El usuario al que pertenece la contraseña de un solo uso
+             */
+            admin_login?: string | null;
             /**
              * Admin Password
              * @description Solo si se generó: se muestra en esta respuesta y nunca más
@@ -3022,8 +4696,69 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * TenantDetail
+         * @description The tenant page: also its past operations and, for a restored copy, its source.
+         */
+        TenantDetail: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
+            /** Company Name */
+            company_name: string;
+            /** Country */
+            country: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Email */
+            email: string;
+            /** Id */
+            id: number;
+            /** Job Id */
+            job_id?: number | null;
+            /** Language */
+            language: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Odoo Server Id */
+            odoo_server_id: number | null;
+            /** Operations */
+            operations?: components["schemas"]["OperationOut"][];
+            /** Plan */
+            plan: string;
+            /** @description Tenant de origen si es una copia restaurada de un respaldo */
+            restored_from?: components["schemas"]["erp_core__tenants__history__TenantRef"] | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed";
+            /** Subdomain */
+            subdomain: string;
+            /** Suspension Reason */
+            suspension_reason: ("manual" | "billing") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string;
+        };
         /** TenantOut */
         TenantOut: {
+            /**
+             * Admin Login
+             * @description Usuario administrador de Odoo
+             */
+            admin_login?: string | null;
             /** Company Name */
             company_name: string;
             /** Country */
@@ -3065,15 +4800,6 @@ export interface components {
             updated_at: string;
             /** Url */
             url: string;
-        };
-        /** TenantRef */
-        TenantRef: {
-            /** Id */
-            id: number;
-            /** Status */
-            status: string;
-            /** Subdomain */
-            subdomain: string;
         };
         /** TenantSeriesPoint */
         TenantSeriesPoint: {
@@ -3151,6 +4877,11 @@ export interface components {
             servers: string[];
             /** Status */
             status: string;
+        };
+        /** UrlOut */
+        UrlOut: {
+            /** Url */
+            url: string;
         };
         /** UsageAccessIn */
         UsageAccessIn: {
@@ -3236,7 +4967,7 @@ export interface components {
              * Role
              * @enum {string}
              */
-            role: "admin" | "operator" | "viewer";
+            role: "admin" | "operator" | "viewer" | "customer";
         };
         /** UserOut */
         UserOut: {
@@ -3259,7 +4990,7 @@ export interface components {
              * Role
              * @enum {string}
              */
-            role: "admin" | "operator" | "viewer";
+            role: "admin" | "operator" | "viewer" | "customer";
         };
         /** UserUpdate */
         UserUpdate: {
@@ -3270,12 +5001,65 @@ export interface components {
             /** Role */
             role?: ("admin" | "operator" | "viewer") | null;
         };
+        /** VerifyIn */
+        VerifyIn: {
+            /** Token */
+            token: string;
+        };
+        /** VerifyOut */
+        VerifyOut: {
+            /** @description Pago pendiente; nulo si no queda ningún alta por pagar */
+            checkout?: components["schemas"]["CheckoutLink"] | null;
+            /** Email */
+            email: string;
+            /** @description La verificación inicia la sesión del cliente */
+            tokens: components["schemas"]["TokenOut"];
+            /**
+             * Verified
+             * @default true
+             */
+            verified?: boolean;
+        };
+        /** CheckoutIn */
+        erp_core__billing__schemas__CheckoutIn: {
+            /** Company Name */
+            company_name: string;
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /**
+             * Interval
+             * @default month
+             * @enum {string}
+             */
+            interval?: "month" | "year";
+            /** Plan */
+            plan: string;
+            /** Subdomain */
+            subdomain: string;
+        };
+        /** TenantRef */
+        erp_core__infrastructure__schemas__TenantRef: {
+            /** Id */
+            id: number;
+            /** Status */
+            status: string;
+            /** Subdomain */
+            subdomain: string;
+        };
         /** CheckOut */
         erp_core__logs__routes__CheckOut: {
             /** Details */
             details: {
                 [key: string]: unknown;
             };
+            /**
+             * Facts
+             * @description Detalles con etiqueta y valor legible, para mostrar
+             */
+            facts?: components["schemas"]["FactOut"][];
             /** Label */
             label: string;
             /** Latency Ms */
@@ -3290,6 +5074,17 @@ export interface components {
              */
             status: "ok" | "degraded" | "down" | "not_configured";
         };
+        /**
+         * CheckoutIn
+         * @description Re-open the payment of the customer's pending sign-up (e.g. the tab was closed).
+         */
+        erp_core__portal__schemas__CheckoutIn: {
+            /**
+             * Checkout Id
+             * @description Vacío: el alta pendiente más reciente
+             */
+            checkout_id?: number | null;
+        };
         /** CheckOut */
         erp_core__settings__routes__CheckOut: {
             /** Message */
@@ -3298,6 +5093,13 @@ export interface components {
             name: string;
             /** Ok */
             ok: boolean;
+        };
+        /** TenantRef */
+        erp_core__tenants__history__TenantRef: {
+            /** Id */
+            id: number;
+            /** Subdomain */
+            subdomain: string;
         };
     };
     responses: never;
@@ -3567,9 +5369,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshIn"];
+                "application/json": components["schemas"]["RefreshIn"] | null;
             };
         };
         responses: {
@@ -3808,6 +5610,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_BackupStarted_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_checkouts_api_billing_checkouts_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "open" | "completed" | "failed" | "expired" | "needs_attention") | null;
+                /** @description Página (desde 1) */
+                page?: number;
+                /** @description Elementos por página */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CheckoutRow_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    continue_checkout_api_billing_checkouts__checkout_id__continue_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checkout_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutContinueIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CheckoutContinued_"];
                 };
             };
             /** @description Unauthorized */
@@ -4365,6 +6327,84 @@ export interface operations {
             };
         };
     };
+    create_plan_api_billing_plans_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PlanOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     update_plan_api_billing_plans__code__put: {
         parameters: {
             query?: never;
@@ -4387,6 +6427,323 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Envelope_PlanOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_customers_api_customers_get: {
+        parameters: {
+            query?: {
+                q?: string | null;
+                /** @description Página (desde 1) */
+                page?: number;
+                /** @description Elementos por página */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CustomerSummary_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_customer_api_customers__customer_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CustomerDetail_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    send_password_reset_api_customers__customer_id__password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Queued_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    resend_verification_api_customers__customer_id__resend_verification_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Queued_"];
                 };
             };
             /** @description Unauthorized */
@@ -5031,6 +7388,240 @@ export interface operations {
             };
         };
     };
+    lab_publish_api_lab_custom_hostnames__hostname__publish_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                hostname: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LabPublishIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_dict_str__str__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    lab_mail_api_lab_mail_get: {
+        parameters: {
+            query?: {
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_CapturedMail__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    simulate_api_lab_simulate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SimulationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SimulationStarted_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     provisioning_logs_api_logs_provisioning_get: {
         parameters: {
             query?: {
@@ -5039,6 +7630,8 @@ export interface operations {
                 level?: ("debug" | "info" | "warning" | "error") | null;
                 since?: string | null;
                 until?: string | null;
+                /** @description Subdominio o nombre de la empresa */
+                tenant?: string | null;
                 /** @description Página (desde 1) */
                 page?: number;
                 /** @description Elementos por página */
@@ -5144,6 +7737,1350 @@ export interface operations {
             };
         };
     };
+    download_backup_api_portal_backups__backup_id__download_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backup_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description El zip del respaldo. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    billing_portal_api_portal_billing_portal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingPortalIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_UrlOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    checkout_api_portal_checkout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["erp_core__portal__schemas__CheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CheckoutLink_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    invoices_api_portal_invoices_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_PortalInvoice__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_job_api_portal_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PortalJob_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    job_stream_api_portal_jobs__job_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                "last-event-id"?: number | null;
+            };
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    me_api_portal_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PortalMe_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    password_reset_api_portal_password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Accepted_"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    password_reset_confirm_api_portal_password_reset_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PasswordResetDone_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    signup_api_portal_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Accepted_"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    subdomain_availability_api_portal_subdomains__name__availability_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Availability_"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_tenants_api_portal_tenants_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_PortalTenant__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    get_tenant_api_portal_tenants__tenant_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PortalTenantDetail_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    backups_api_portal_tenants__tenant_id__backups_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_PortalBackup__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    cancel_api_portal_tenants__tenant_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_CancelOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    credentials_api_portal_tenants__tenant_id__credentials_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_Credentials_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    change_plan_api_portal_tenants__tenant_id__plan_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PlanChangeOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    verify_api_portal_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_VerifyOut_"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     public_checkout_api_public_checkout_post: {
         parameters: {
             query?: never;
@@ -5153,7 +9090,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CheckoutIn"];
+                "application/json": components["schemas"]["erp_core__billing__schemas__CheckoutIn"];
             };
         };
         responses: {
@@ -5815,13 +9752,89 @@ export interface operations {
             };
         };
     };
+    restore_default_api_settings__key__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                key: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_SettingOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
     list_tenants_api_tenants_get: {
         parameters: {
             query?: {
                 /** @description Busca en subdominio, empresa y correo */
                 q?: string | null;
                 status?: ("pending" | "provisioning" | "active" | "suspending" | "suspended" | "reactivating" | "deleting" | "deleted" | "failed") | null;
-                plan?: ("basic" | "pro" | "enterprise") | null;
+                plan?: string | null;
                 sort?: "created_at" | "-created_at" | "updated_at" | "-updated_at" | "subdomain" | "-subdomain" | "company_name" | "-company_name" | "status" | "-status" | "plan" | "-plan" | "id" | "-id";
                 include_deleted?: boolean;
                 /** @description Página (desde 1) */
@@ -6334,7 +10347,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Envelope_TenantOut_"];
+                    "application/json": components["schemas"]["Envelope_TenantDetail_"];
                 };
             };
             /** @description Unauthorized */
@@ -6658,6 +10671,428 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_domains_api_tenants__tenant_id__domains_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    add_domain_api_tenants__tenant_id__domains_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    remove_domain_api_tenants__tenant_id__domains__domain_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DomainDeleteIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    check_domain_api_tenants__tenant_id__domains__domain_id__check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    make_primary_api_tenants__tenant_id__domains__domain_id__primary_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+                domain_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PrimaryIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_DomainOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
