@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from erp_core.drivers.factory import store_for
 from sqlalchemy import select
 
 from erp_core.context import AppContext
+from erp_core.drivers.factory import store_for
 from erp_core.drivers.odoo import OdooRpcManager
 from erp_core.models import Backup, JobLog
 from odoo_real import RealOdoo, wait_job

@@ -13,10 +13,9 @@ from typing import Any, cast
 from sqlalchemy import select, update
 
 from erp_core.backups.core import verify_object
-from erp_core.drivers.factory import store_for
-from erp_core.drivers.store import StoreError
 from erp_core.drivers.base import DriverError
-from erp_core.drivers.factory import cloudflare_for, cluster_for, gateway_for, odoo_for
+from erp_core.drivers.factory import cloudflare_for, cluster_for, gateway_for, odoo_for, store_for
+from erp_core.drivers.store import StoreError
 from erp_core.drivers.stripe import StripeGateway, cancel_subscription, retrieve_subscription
 from erp_core.models import DedicatedContainer, Job, OdooServer, ReconciliationFinding, Tenant
 from erp_core.provisioning import operations as tenant_ops

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from erp_core.context import AppContext
 from erp_core.drivers.factory import store_for
 from erp_core.drivers.store import LocalBackupStore
-from erp_core.context import AppContext
 from erp_core.reconciliation import ORPHAN_BACKUP_PREFIX
 from erp_core.reconciliation.checks.base import Observation, Snapshot
 
