@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from erp_core.logs_setup import request_id_var, user_id_var
 from erp_core.observability.metrics import observe_request
+from erp_core.suspended import render
 
 log = logging.getLogger("erp_core.access")
 
@@ -112,7 +113,6 @@ class RequestContextMiddleware:
 
     async def _suspended(self, host: str, scope: Scope, send: Send) -> None:
         """Answer a tenant hostname routed here by suspension: a Spanish page, 503."""
-        from erp_core.suspended import render
 
         body = await render(scope.get("app"), host, self.base_suffix)
         await send(

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from erp_core.models import Tenant
+
 log = logging.getLogger(__name__)
 
 PAGE = """<!doctype html>
@@ -54,7 +56,6 @@ async def _reason(app: Any, host: str, base_suffix: str) -> str | None:
     ctx = getattr(getattr(app, "state", None), "ctx", None)
     if ctx is None or not host.endswith(base_suffix):
         return None
-    from erp_core.models import Tenant
 
     subdomain = host[: -len(base_suffix)]
     try:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from erp_core.audit.service import action_label
+
 Role = Literal["admin", "operator", "viewer"]
 AnyRole = Literal["admin", "operator", "viewer", "customer"]
 
@@ -90,7 +92,5 @@ class AuditOut(BaseModel):
 
     @model_validator(mode="after")
     def _label(self) -> AuditOut:
-        from erp_core.audit.service import action_label
-
         self.action_label = action_label(self.action)
         return self

@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from erp_core.lab.odoo_state import LabDatabase
+
 log = logging.getLogger(__name__)
 
 Scope = MutableMapping[str, Any]
@@ -117,8 +119,6 @@ def dump_odoo(state: Any) -> dict[str, Any]:
 
 
 def load_odoo(state: Any, data: dict[str, Any]) -> None:
-    from erp_core.lab.odoo_state import LabDatabase
-
     names = {f.name for f in dataclasses.fields(LabDatabase)}
     with state.lock:
         for name, fields in data.items():

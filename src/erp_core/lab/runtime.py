@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from erp_core.config import Settings
+from erp_core.drivers.factory import gateway_for
 from erp_core.lab import (
     LabStack,
     ProxmoxLab,
@@ -159,9 +160,7 @@ async def price_lab_plans(ctx: AppContext) -> dict[str, tuple[str, str]]:
     each price with Stripe and copies its amount). Idempotent: the idempotency keys make a
     second call reuse the prices of this lab run."""
     # cycle: the app context imports lab.runtime, and billing.service imports the context.
-    from erp_core.billing.schemas import PlanUpdate
-    from erp_core.billing.service import update_plan
-    from erp_core.drivers.factory import gateway_for
+    from erp_core.billing import schemas as billing_schemas, service as billing_service  # noqa: I001
 
     gateway = gateway_for(ctx)
     if gateway is None:
@@ -186,8 +185,10 @@ async def price_lab_plans(ctx: AppContext) -> dict[str, tuple[str, str]]:
         await gateway.aclose()
     async with ctx.db.sessionmaker() as session:
         for code, (monthly_id, yearly_id) in mapped.items():
-            body = PlanUpdate(stripe_price_monthly_id=monthly_id, stripe_price_yearly_id=yearly_id)
-            await update_plan(session, ctx, code, body)
+            body = billing_schemas.PlanUpdate(
+                stripe_price_monthly_id=monthly_id, stripe_price_yearly_id=yearly_id
+            )
+            await billing_service.update_plan(session, ctx, code, body)
         await session.commit()
     log.info("lab plans priced", extra={"plans": sorted(mapped)})
     return mapped

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.context import AppContext
+from erp_core.lab.runtime import price_lab_plans
+from erp_core.lab.simulate import SimulationError, run_simulation, wait_until
 from erp_core.models import Job, StripeEvent
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun
 from erp_core.runner.service import start_job
@@ -33,8 +35,6 @@ def _lab_stripe(run: StepRun) -> Any:
 
 
 async def price_step(run: StepRun) -> dict[str, Any]:
-    from erp_core.lab.runtime import price_lab_plans
-
     _lab_stripe(run)
     prices = await price_lab_plans(run.ctx)
     await run.log("info", "Planes con precio mensual y anual en el Stripe del laboratorio.")
@@ -42,8 +42,6 @@ async def price_step(run: StepRun) -> dict[str, Any]:
 
 
 async def simulate_step(run: StepRun) -> dict[str, Any]:
-    from erp_core.lab.simulate import SimulationError, run_simulation
-
     handle = _lab_stripe(run)
     prices = {k: (v[0], v[1]) for k, v in run.outputs["price"]["prices"].items()}
     months, customers = int(run.params["months"]), int(run.params["customers"])
@@ -73,7 +71,6 @@ async def simulate_step(run: StepRun) -> dict[str, Any]:
 
 async def settle_step(run: StepRun) -> dict[str, Any]:
     """Done when the lab Stripe delivered every event and our intake applied each one."""
-    from erp_core.lab.simulate import wait_until
 
     handle = _lab_stripe(run)
 
