@@ -11,6 +11,23 @@ document and fails on any request field without a label, so this table cannot go
 from __future__ import annotations
 
 FIELD_LABELS: dict[str, str] = {
+    "api_key": "Clave de API",
+    "by": "Agrupar por",
+    "checkout_id": "Alta",
+    "customers": "Clientes",
+    "dedicated": "Dedicado",
+    "domain_id": "Dominio",
+    "finding_id": "Desajuste",
+    "hostname": "Nombre de host",
+    "limit": "Límite",
+    "login": "Usuario",
+    "months": "Meses",
+    "return_path": "Ruta de retorno",
+    "seed": "Semilla",
+    "source": "Origen",
+    "ssl": "Certificado",
+    "ssl_method": "Método de validación del certificado",
+    "token": "Enlace",
     "action": "Acción",
     "active": "Activo",
     "admin_password": "Contraseña de administrador",

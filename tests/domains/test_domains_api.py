@@ -140,7 +140,9 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
         direct = await http.get(
             f"{lab_stack.odoo.url}/web/login", headers={"Host": "erp.cliente-acme.com"}
         )
-    assert direct.status_code == 404  # without the rewrite, no database matches
+    # Without the rewrite no database matches: like a real Odoo 19, the selector (303).
+    assert direct.status_code == 303
+    assert direct.headers["location"].endswith("/web/database/selector")
     async with httpx.AsyncClient(timeout=10) as http:
         blocked = await http.get(
             f"{lab_stack.edge.url}/web/database/manager", headers={"Host": "erp.cliente-acme.com"}

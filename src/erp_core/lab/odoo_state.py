@@ -350,10 +350,6 @@ class OdooLabState:
                     if "lang" in args[1] and int(target) == int(uid):
                         db.lang = str(args[1]["lang"])
             return True
-        if model == "ir.config_parameter" and method == "set_param":
-            if args[0] == "web.base.url":
-                db.web_base_url = str(args[1])
-            return True
         if model == "res.company":
             record = {
                 "id": 1,
@@ -380,6 +376,10 @@ class OdooLabState:
             previous = db.config_params.get(key, False)
             if method == "set_param":
                 db.config_params[key] = str(args[1])
+                if key == "web.base.url":
+                    db.web_base_url = str(args[1])
+            elif key == "web.base.url":
+                return db.web_base_url
             return previous
         if model == "res.users" and method == "search_read":
             wanted = kwargs.get("fields") or ["login"]  # real Odoo: every field; lab: login
