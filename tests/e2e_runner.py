@@ -1,5 +1,6 @@
 """Browser tests: `erp-core serve --lab` on a scratch database, Playwright (Debian's chromium)
-against it, then everything stopped. Exit code is Playwright's. Used by `make test-e2e`."""
+against it, then everything stopped. Exit code is Playwright's. Used by `make test-e2e`; extra arguments
+go to Playwright (`python tests/e2e_runner.py e2e/pages.spec.ts -g lector`)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def main() -> int:
             "CI": "1",
         }
         result = subprocess.run(
-            ["npx", "playwright", "test", "--reporter=line"],
+            ["npx", "playwright", "test", "--reporter=line", *sys.argv[1:]],
             cwd=ROOT / "frontend",
             env=env,
             timeout=900,

@@ -325,14 +325,3 @@ describe('billing figures as text', () => {
 		expect(statusInfo('running').label).toBe('En ejecución');
 	});
 });
-
-import { detailRows } from './health';
-describe('service check details', () => {
-	it('names known keys in Spanish and formats values by unit', () => {
-		const rows = detailRows({ workers: 2, depth: 0, used_bytes: 31383257088, oldest_waiting_seconds: 12.84, oldest_waiting_at: null, offline: [] });
-		expect(rows.map(([label]) => label)).toEqual(['Procesos de trabajo', 'Trabajos en cola', 'Usado', 'Espera del más antiguo', 'En cola desde', 'Sin conexión']);
-		const values = rows.map(([, value]) => value.replace(/[\u00a0\u202f]/g, ' '));
-		expect(values).toEqual(['2', '0', '29,2 GiB', '12,8 s', '—', '—']);
-		expect(detailRows(null)).toEqual([]);
-	});
-});
