@@ -195,7 +195,7 @@ describe('TokenStore', () => {
 		second.clear();
 		expect(new TokenStore(storage).hasSession).toBe(false);
 	});
-	it('restores a new tab with exactly one cookie refresh', async () => {
+	it('restores a new tab with exactly one cookie refresh, sent before its first requests (no 401)', async () => {
 		const storage = memoryStorage();
 		new TokenStore(storage).set({ access_token: 'at-1', refresh_token: 'rt-1', expires_in: 900 });
 		const server = fakeServer();
@@ -203,10 +203,15 @@ describe('TokenStore', () => {
 		const transport = new AuthTransport({ tokens, baseUrl: BASE, fetch: server.fetch });
 		const client = createClient<paths>({ baseUrl: BASE, fetch: transport.baseFetch });
 		client.use(transport.middleware);
-		const me = await unwrap(client.GET('/api/auth/me'));
+		const [me, tenants] = await Promise.all([
+			unwrap(client.GET('/api/auth/me')),
+			transport.fetch(new Request(`${BASE}/api/tenants`))
+		]);
 		expect(me.data.email).toBe('ana@example.com');
-		expect(server.calls.map((c) => c.path)).toEqual(['/api/auth/me', '/api/auth/refresh', '/api/auth/me']);
-		expect(server.calls[1]!.body).toBe('{}');
+		expect(tenants.status).toBe(200);
+		expect(server.calls[0]!.path).toBe('/api/auth/refresh');
+		expect(server.calls[0]!.body).toBe('{}');
+		expect(server.calls.map((c) => c.path).sort()).toEqual(['/api/auth/me', '/api/auth/refresh', '/api/tenants']);
 	});
 	it('works without storage', () => {
 		const store = new TokenStore(null);

@@ -1,8 +1,9 @@
 /**
  * Authenticated HTTP for the whole app: attaches the bearer token, and when a request comes
  * back 401 renews the session once with the rotating refresh token (sent by the browser as
- * an httpOnly cookie, see tokens.ts) and replays the request. A new tab starts with no access
- * token: its first request's 401 triggers the one refresh that restores the session.
+ * an httpOnly cookie, see tokens.ts) and replays the request. A new tab (or a reload) starts
+ * with no access token but with the session hint: it renews first, before its first request,
+ * so restoring the session costs one POST /auth/refresh and never a 401 the page caused.
  *
  * Refresh is single-flight: the refresh token rotates and reusing a spent one revokes the
  * whole family, so ten requests failing together must cause exactly one POST /auth/refresh,
@@ -146,8 +147,25 @@ export class AuthTransport {
 		}
 	}
 
+	/**
+	 * A tab that knows a session exists (cookie hint) but holds no access token renews before
+	 * sending, instead of sending a request bound to fail with 401. A network failure here is
+	 * left to the request itself, which then reports it.
+	 */
+	async #restoreSession(request: Request): Promise<void> {
+		const path = new URL(request.url, 'http://localhost').pathname;
+		if (NO_RETRY_PATHS.includes(path) || request.headers.has('Authorization')) return;
+		if (this.tokens.access !== null || this.tokens.refresh === null) return;
+		try {
+			await this.refresh();
+		} catch {
+			/* unreachable server: the request below fails with the same cause */
+		}
+	}
+
 	/** A fetch with bearer + refresh-and-replay, for streams and non-JSON downloads. */
 	fetch = async (request: Request): Promise<Response> => {
+		await this.#restoreSession(request);
 		this.#authorize(request);
 		const retry = this.#eligibleForRetry(request) ? request.clone() : null;
 		let response: Response;
@@ -165,7 +183,8 @@ export class AuthTransport {
 
 	/** The same behaviour as openapi-fetch middleware, for the typed client. */
 	readonly middleware: Middleware = {
-		onRequest: ({ request, id }) => {
+		onRequest: async ({ request, id }) => {
+			await this.#restoreSession(request);
 			this.#authorize(request);
 			if (this.#eligibleForRetry(request)) this.#pending.set(id, request.clone());
 			return request;
