@@ -148,6 +148,23 @@ class S3BackupStore:
             raise StoreError("S3 no respondió al comprobar el respaldo.") from exc
         return True
 
+    async def list_keys(self) -> set[str]:
+        """ListObjectsV2 pages (1,000 keys each) under the prefix; multipart uploads in flight
+        are not objects until completed, so they never show here."""
+        prefix = f"{self.prefix}/" if self.prefix else ""
+
+        def walk() -> set[str]:
+            keys: set[str] = set()
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                keys.update(obj["Key"][len(prefix) :] for obj in page.get("Contents", []))
+            return keys
+
+        listed: set[str] = await self._call("listar los respaldos", walk)
+        return listed
+
     async def delete(self, key: str) -> bool:
         existed = await self.exists(key)
         if existed:

@@ -66,6 +66,11 @@ class BackupStore(Protocol):
         """Remove ``key``; False when it was already gone (idempotent)."""
         ...
 
+    async def list_keys(self) -> set[str]:
+        """Every complete object's key (uploads in flight excluded), in one listing walk: the
+        drift audit compares it with the backup rows."""
+        ...
+
 
 def backup_key(subdomain: str, kind: str, backup_id: int, when: datetime | None = None) -> str:
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
@@ -136,6 +141,9 @@ class LocalBackupStore:
     async def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
+    async def list_keys(self) -> set[str]:
+        return await asyncio.to_thread(_walk, self.root)
+
     async def delete(self, key: str) -> bool:
         path = self.path(key)
         existed = path.is_file()
@@ -143,3 +151,14 @@ class LocalBackupStore:
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # only when empty
         return existed
+
+
+def _walk(root: Path) -> set[str]:
+    """Keys under ``root``; ``.partial`` files are writes in flight, not objects yet."""
+    if not root.is_dir():
+        return set()
+    return {
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and not path.name.endswith(".partial")
+    }

@@ -24,6 +24,7 @@ from erp_core.context import AppContext
 from erp_core.dashboard.cache_hooks import invalidate_dashboard
 from erp_core.deps import Actor
 from erp_core.drivers.base import DriverError
+from erp_core.drivers.store import StoreError
 from erp_core.models import Job, JobStep, ReconciliationFinding
 from erp_core.reconciliation.checks import CHECKS, Observation, SourceCheck, load_snapshot
 from erp_core.reconciliation.fixes import AUDIT, FIX_FOR_KIND, TENANT_SCOPED
@@ -84,7 +85,7 @@ async def run_audit(
         started = time.perf_counter()
         try:
             observations = await check.observe(ctx, snapshot)
-        except DriverError as exc:
+        except (DriverError, StoreError) as exc:
             log.warning("reconciliation source failed", extra={"source": check.source})
             result.sources.append(
                 SourceResult(

@@ -1,19 +1,17 @@
 """Backup store: the stored objects (one directory walk) vs backup rows.
 
 Missing file: a ``succeeded`` row whose object is gone. File with no row: an object no
-non-deleted row points at (``.partial`` uploads in flight and the audit's own orphan-database
-backups aside). Only the local store is listed for now; an S3 store is reported as not
-audited (``configured()`` is false) rather than guessed.
+non-deleted row points at (uploads in flight and the audit's own orphan-database backups
+aside). The configured store lists itself (a directory walk, or S3's ListObjectsV2 pages), so
+the local and the S3 store are audited the same way; a store that cannot be listed makes the
+source ``failed`` with the store's message, never an empty (all-missing) listing.
 """
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 from erp_core.context import AppContext
 from erp_core.drivers.factory import store_for
-from erp_core.drivers.store import LocalBackupStore
+from erp_core.drivers.store import StoreError
 from erp_core.reconciliation import ORPHAN_BACKUP_PREFIX
 from erp_core.reconciliation.checks.base import Observation, Snapshot
 
@@ -21,26 +19,19 @@ MISSING_BACKUP_FILE = "missing_backup_file"
 ORPHAN_BACKUP_FILE = "orphan_backup_file"
 
 
-def _walk(root: Path) -> set[str]:
-    if not root.is_dir():
-        return set()
-    return {
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*")
-        if path.is_file() and not path.name.endswith(".partial")
-    }
-
-
 class BackupStoreCheck:
     source = "backups"
 
     def configured(self, ctx: AppContext) -> bool:
-        return isinstance(store_for(ctx.settings), LocalBackupStore)
+        try:
+            store_for(ctx.settings)
+        except StoreError:  # e.g. S3 chosen without a bucket: not configured, not failed
+            return False
+        return True
 
     async def observe(self, ctx: AppContext, snapshot: Snapshot) -> list[Observation]:
         store = store_for(ctx.settings)
-        assert isinstance(store, LocalBackupStore)
-        keys = await asyncio.to_thread(_walk, store.root)
+        keys = await store.list_keys()
         found: list[Observation] = []
         owned: set[str] = set()
         for row in snapshot.backups:
