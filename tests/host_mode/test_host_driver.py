@@ -66,7 +66,7 @@ async def test_create_then_login_company_exists_and_list(
     init = next(a for a in _odoo_argvs(host_state) if "-i" in a)
     assert init == [
         "-c", "/etc/odoo/odoo.conf", "-d", "acme", "-i", "base",
-        "--load-language=es_ES", "--stop-after-init",
+        "--load-language=es_ES", "--logfile=", "--stop-after-init",
     ]  # fmt: skip
     pct = [i["argv"] for i in host_state.invocations() if i["tool"] == "pct"]
     assert pct and all(a[:3] == ["exec", str(VMID), "--"] for a in pct)
