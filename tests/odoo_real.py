@@ -341,13 +341,14 @@ class RealHostOdoo:
 
 @contextlib.contextmanager
 def running_host_odoo() -> Iterator[RealHostOdoo]:
-    """Role, ``odoo.conf`` and data folder of a real Odoo 19 (no HTTP server: host mode runs
-    ``odoo-bin`` per command) behind a loopback sshd; everything is removed afterwards."""
+    """A real Odoo 19 behind a loopback sshd: databases are managed by ``odoo-bin`` per
+    command over SSH, and the HTTP server of the same ``odoo.conf`` serves the tenants'
+    login pages (provisioning's last check); everything is removed afterwards."""
     reason = sshd_missing_reason()
     if reason:
         pytest.fail(f"Host mode on real Odoo needs the lab sshd: {reason}.", pytrace=False)
     with (
-        running_odoo(start=False) as odoo,
+        running_odoo() as odoo,
         tempfile.TemporaryDirectory(prefix="real-host-odoo-") as tmp,
     ):
         bin_dir = Path(tmp) / "bin"

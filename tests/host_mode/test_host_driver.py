@@ -79,6 +79,21 @@ async def test_create_then_login_company_exists_and_list(
     assert again.value.vendor_code == "odoo.service.db.DatabaseExists"
 
 
+async def test_languages_listed_and_a_failed_create_leaves_no_database(
+    manager: OdooHostManager, host_state: State, output: OutputLog
+) -> None:
+    """As real Odoo 19 does (tests/host_mode/test_real_odoo_host.py): a bad language exits
+    255 after the database was created; the driver removes it and shows Odoo's reason."""
+    languages = await manager.list_languages()
+    assert "es_ES" in languages and "es" not in languages
+    with pytest.raises(DriverError) as failed:
+        await _create(manager, "badlang", lang="es")
+    assert "install_lang" in failed.value.message
+    assert not host_state.exists("badlang")
+    drops = [a for a in _odoo_argvs(host_state) if a[:1] == ["db"] and "drop" in a]
+    assert drops and drops[-1][-1] == "badlang"
+
+
 async def test_duplicate_neutralize_and_drop(manager: OdooHostManager, host_state: State) -> None:
     await _create(manager)
     await manager.duplicate_database("acme", "acme-copia", neutralize=True)
