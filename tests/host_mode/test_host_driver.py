@@ -13,6 +13,7 @@ import pytest
 
 from erp_core.drivers.base import (
     DriverError,
+    OdooConfigWriter,
     OdooDatabaseManager,
     PermanentDriverError,
     TransientDriverError,
@@ -92,6 +93,18 @@ async def test_languages_listed_and_a_failed_create_leaves_no_database(
     assert not host_state.exists("badlang")
     drops = [a for a in _odoo_argvs(host_state) if a[:1] == ["db"] and "drop" in a]
     assert drops and drops[-1][-1] == "badlang"
+
+
+async def test_config_param_as_the_admin(manager: OdooHostManager, host_state: State) -> None:
+    """Custom domains set web.base.url through OdooConfigWriter, in host mode too."""
+    assert isinstance(manager, OdooConfigWriter)
+    await _create(manager)
+    url = "https://erp.acme.example"
+    await manager.set_config_param("acme", "dueno@acme.example", PASSWORD, "web.base.url", url)
+    assert host_state.read("acme")["params"]["web.base.url"] == url
+    with pytest.raises(PermanentDriverError):
+        await manager.set_config_param("acme", "dueno@acme.example", "mala", "web.base.url", url)
+    assert PASSWORD not in str(host_state.invocations())
 
 
 async def test_duplicate_neutralize_and_drop(manager: OdooHostManager, host_state: State) -> None:

@@ -114,6 +114,9 @@ async def test_host_mode_lifecycle_on_real_odoo(
         assert _admin_lang(real, DB) == "es_ES"
         assert _param(real, DB, "web.base.url") == f"https://{DB}.sajet.us"
         assert _param(real, DB, "web.base.url.freeze") == "True"
+        # A custom primary domain (issue 17) sets web.base.url the same way as RPC mode.
+        await odoo.set_config_param(DB, LOGIN, PASSWORD, "web.base.url", "https://erp.acme.example")
+        assert _param(real, DB, "web.base.url") == "https://erp.acme.example"
 
         # Backup: Odoo's own zip (dump.sql, manifest.json, filestore/) over the channel.
         archive = tmp_path / "hm-acme.zip"
@@ -135,9 +138,21 @@ async def test_host_mode_lifecycle_on_real_odoo(
         assert _company(real, "hm-restored")["name"] == "Acme Ibérica S.L."
         assert await odoo.verify_login("hm-restored", LOGIN, PASSWORD) == uid
         assert _param(real, "hm-restored", "database.uuid") != _param(real, DB, "database.uuid")
+        assert _param(real, "hm-restored", "web.base.url") == f"http://localhost:{real.port}"
         assert real.filestore("hm-restored").is_dir()
         with pytest.raises(PermanentDriverError):
             await odoo.restore_from_file("hm-restored", archive)  # never over a live one
+
+        # Restore NOT as a copy (what an in-place restore asks for): db load still copies,
+        # and Odoo reset web.base.url to http://localhost:<port> (frozen) and made a new
+        # uuid/secret; the driver puts the backup's own values back.
+        t0 = time.monotonic()
+        await odoo.restore_from_file("hm-inplace", archive, copy=False)
+        timings["restore_not_copy"] = time.monotonic() - t0
+        for key in ("web.base.url", "database.uuid", "database.secret"):
+            assert _param(real, "hm-inplace", key) == _param(real, DB, key), key
+        assert await odoo.verify_login("hm-inplace", LOGIN, PASSWORD) == uid
+        assert await odoo.drop_database("hm-inplace") is True
 
         # Duplicate and rename: database and filestore follow.
         t0 = time.monotonic()

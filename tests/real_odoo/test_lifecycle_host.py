@@ -124,6 +124,7 @@ async def test_host_mode_lifecycle_through_the_api(
     assert any(n.startswith("filestore/") for n in names)
 
     # Restore in place (odoo-bin db load): the change made after the backup is undone.
+    uuid_before = _param(real, sub, "database.uuid")
     real.sql(sub, "UPDATE res_company SET name = 'Cambiado' WHERE id = 1")
     t0 = time.monotonic()
     restored = await client.post(
@@ -138,6 +139,9 @@ async def test_host_mode_lifecycle_through_the_api(
     assert job["status"] == "succeeded", job["error"]
     assert _company(real, sub)["name"] == f"Empresa {sub}"
     assert isinstance(await _login(real, sub, login, password), int)
+    # odoo-bin db load restores as a copy: Odoo had reset these to localhost / new ones.
+    assert _param(real, sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert _param(real, sub, "database.uuid") == uuid_before
 
     # Delete: a verified backup first, then database and filestore gone.
     t0 = time.monotonic()

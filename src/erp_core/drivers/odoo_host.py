@@ -26,10 +26,13 @@ contract and the operator set-up are in ``docs/host-mode.md``.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import re
 import time
+import zipfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -126,6 +129,21 @@ else:
     "list_languages": """
 from odoo.tools.misc import scan_languages
 print("ERP_CORE_LANGS=" + json.dumps([CODE for CODE, _NAME in scan_languages()]))
+""",
+    "set_params": """
+for KEY, VALUE in PARAMS["params"]:
+    env["ir.config_parameter"].set_param(KEY, VALUE)
+env.cr.commit()
+print("ERP_CORE_OK")
+""",
+    "set_param": _CHECK_LOGIN
+    + """
+if UID:
+    env["ir.config_parameter"].set_param(PARAMS["key"], PARAMS["value"])
+    env.cr.commit()
+    print("ERP_CORE_OK")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
 """,
     "check_login": _CHECK_LOGIN
     + 'print("ERP_CORE_UID=%d" % UID if UID else "ERP_CORE_LOGIN_FAILED")\n',
@@ -428,6 +446,25 @@ class OdooHostManager:
                 vendor_code="login_failed",
             )
 
+    async def set_config_param(
+        self, db: str, login: str, password: str, key: str, value: str
+    ) -> None:
+        """``ir.config_parameter.set_param`` as the tenant's administrator (custom domains
+        set ``web.base.url`` through it, as in RPC mode)."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        check_text(key, "el parámetro", 200)
+        check_text(value, "el valor del parámetro", 2000)
+        params = {"login": login, "password": password, "key": key, "value": value}
+        operation = f"asignar {key} en la base de datos '{db}'"
+        marker = await self._shell(db, "set_param", params, operation=operation, secrets=[password])
+        if marker != "ERP_CORE_OK":
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+
     async def personalize(
         self, db: str, login: str, password: str, profile: CompanyProfile
     ) -> None:
@@ -525,14 +562,17 @@ class OdooHostManager:
     ) -> None:
         """Upload ``path`` over stdin into a remote temporary file, then ``db load`` it.
 
-        ``odoo-bin db load`` always restores as a copy (new database UUID): ``copy=False``
-        cannot be honoured in host mode.
+        ``odoo-bin db load`` always restores as a copy: Odoo then rewrites
+        ``ir.config_parameter``'s defaults (``init(force=True)``: new ``database.uuid`` and
+        ``database.secret``, and ``web.base.url`` back to ``http://localhost:8069``, still
+        frozen). For ``copy=False`` (an in-place restore) the backup's own values of those
+        keys are read from its ``dump.sql`` and put back, so the tenant keeps its public
+        URL and identity as in RPC mode.
         """
         check_arg(DB_NAME_RE, name, "el nombre de la base de datos")
         operation = f"restaurar la base de datos '{name}'"
-        if not copy:
-            logger.info("host mode restores %s as a copy (odoo-bin db load always does)", name)
         await self._refuse_existing(name, operation)
+        kept = [] if copy else await asyncio.to_thread(dumped_params, path, RESET_BY_COPY)
         made = await self._run(
             ["mktemp", "--tmpdir", "erp-core-restore.XXXXXXXX"], operation=operation
         )
@@ -546,6 +586,16 @@ class OdooHostManager:
             )
             args = ["load", *(["-n"] if neutralize else []), name, remote]
             await self._run(self._odoo_db(*args), operation=operation, slow=True)
+            if kept:
+                marker = await self._shell(
+                    name,
+                    "set_params",
+                    {"params": kept},
+                    operation=operation,
+                    secrets=[value for _key, value in kept],
+                )
+                if marker != "ERP_CORE_OK":
+                    raise DriverError(f"Odoo no confirmó los parámetros restaurados de '{name}'")
         finally:
             try:
                 await self._run(["rm", "-f", "--", remote], operation=operation, check=False)
@@ -607,6 +657,53 @@ class OdooHostManager:
         line = next((row.strip() for row in result.stdout if row.strip()), "")
         users, files, size, last = ([*line.split("|"), "", "", "", ""])[:4]
         return int(users or 0), int(files or 0), int(size or 0), last or None
+
+
+RESET_BY_COPY = (
+    "database.uuid",
+    "database.secret",
+    "database.create_date",
+    "web.base.url",
+    "base.login_cooldown_after",
+    "base.login_cooldown_duration",
+)
+"""``ir.config_parameter`` keys Odoo regenerates when it restores or duplicates as a copy
+(``_default_parameters`` of ``base/models/ir_config_parameter.py``)."""
+_COPY_HEADER = re.compile(r"^COPY (?:public\.)?ir_config_parameter \(([^)]*)\) FROM stdin;$")
+_COPY_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _copy_field(text: str) -> str | None:
+    """One field of pg_dump's COPY text format (``\\N`` is NULL; backslash escapes)."""
+    if text == "\\N":
+        return None
+    return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def dumped_params(path: Path, keys: Sequence[str]) -> list[list[str]]:
+    """``[key, value]`` of ``keys`` in the ``ir_config_parameter`` rows of an Odoo backup
+    zip's ``dump.sql`` (read as a stream: the dump may be large). Empty when absent."""
+    wanted = set(keys)
+    found: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("dump.sql") as raw:
+            columns: list[str] | None = None
+            for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
+                line = line.rstrip("\n")
+                if columns is None:
+                    match = _COPY_HEADER.match(line)
+                    if match:
+                        columns = [c.strip().strip('"') for c in match.group(1).split(",")]
+                    continue
+                if line == "\\.":
+                    break
+                row = dict(zip(columns, line.split("\t"), strict=False))
+                key, value = row.get("key"), _copy_field(row.get("value", "\\N"))
+                if key in wanted and value is not None:
+                    found[key] = value
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        logger.warning("could not read ir_config_parameter from %s: %s", path.name, exc)
+    return [[key, found[key]] for key in keys if key in found]
 
 
 _USAGE_SQL = (

@@ -487,6 +487,11 @@ def _shell(state: State, argv: list[str]) -> None:
             _no_database(args.database)
         meta = state.read(args.database)
         admin = meta["users"]["2"]
+        if op == "set_params":  # restore_from_file(copy=False) puts these back
+            meta.setdefault("params", {}).update(dict(params["params"]))
+            state.write(args.database, meta)
+            print("ERP_CORE_OK")
+            return
         if op == "set_admin":
             admin.update(login=params["login"], password=_hash(params["password"]))
             if params.get("country"):
@@ -517,6 +522,15 @@ def _shell(state: State, argv: list[str]) -> None:
                 admin_lang=plan["admin"]["lang"],
                 web_base_url=config["web.base.url"],
             )
+            state.write(args.database, meta)
+            print("ERP_CORE_OK")
+        elif op == "set_param":
+            if not uid:
+                print("ERP_CORE_LOGIN_FAILED")
+                return
+            meta.setdefault("params", {})[params["key"]] = params["value"]
+            if params["key"] == "web.base.url":
+                meta["web_base_url"] = params["value"]
             state.write(args.database, meta)
             print("ERP_CORE_OK")
         elif op == "set_company":
