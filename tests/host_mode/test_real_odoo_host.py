@@ -79,7 +79,7 @@ async def test_host_mode_lifecycle_on_real_odoo(
         # Create: base in Spanish, no demo data and no deprecated flag on the way.
         t0 = time.monotonic()
         await odoo.create_database(
-            DB, admin_login=LOGIN, admin_password=PASSWORD, lang="es_ES", country_code="ES"
+            DB, admin_login=LOGIN, admin_password=PASSWORD, lang="es_ES", country_code="DO"
         )
         timings["create"] = time.monotonic() - t0
         log = output.text()
@@ -89,6 +89,19 @@ async def test_host_mode_lifecycle_on_real_odoo(
         assert await odoo.database_exists(DB)
         uid = await odoo.verify_login(DB, LOGIN, PASSWORD)
         assert uid == 2
+        # What Odoo's create_database (RPC mode) sets too: admin e-mail, country + currency,
+        # and the time zone of a country that has only one.
+        assert real.sql(
+            DB,
+            "SELECT p.email, p.tz FROM res_users u JOIN res_partner p ON p.id = u.partner_id "
+            "WHERE u.id = 2",
+        ) == [(LOGIN, "America/Santo_Domingo")]
+        assert {k: v for k, v in _company(real, DB).items() if k != "name"} == {
+            "email": LOGIN,
+            "country": "DO",
+            "currency": "DOP",
+            "active": True,
+        }
         with pytest.raises(PermanentDriverError) as denied:
             await odoo.verify_login(DB, LOGIN, "otra-clave")
         assert denied.value.vendor_code == "login_failed"

@@ -92,13 +92,31 @@ CTX = env["res.users"]._crypt_context()
 UID = ROW[0] if ROW and ROW[1] and CTX.verify(PARAMS["password"], ROW[1]) else 0
 """
 _SCRIPTS = {
+    # What Odoo's own create_database (service/db.py _initialize_db, RPC mode) does after
+    # installing base, so a host-mode database starts out identical: admin login, password
+    # and e-mail, the company's country and currency, the country's time zone when it has
+    # only one.
     "set_admin": """
+from pytz import country_timezones
+from odoo.tools import email_split
 ADMIN = env.ref("base.user_admin")
-ADMIN.write({"login": PARAMS["login"], "password": PARAMS["password"]})
+VALUES = {"login": PARAMS["login"], "password": PARAMS["password"]}
+EMAILS = email_split(PARAMS["login"])
+if EMAILS:
+    VALUES["email"] = EMAILS[0]
+ADMIN.write(VALUES)
+if EMAILS:
+    env["res.company"].browse(1).email = PARAMS["login"]
 if PARAMS.get("country"):
     COUNTRY = env["res.country"].search([("code", "=", PARAMS["country"])], limit=1)
     if COUNTRY:
-        env.ref("base.main_company").country_id = COUNTRY.id
+        COMPANY = {"country_id": COUNTRY.id}
+        if COUNTRY.currency_id:
+            COMPANY["currency_id"] = COUNTRY.currency_id.id
+        env["res.company"].browse(1).write(COMPANY)
+        ZONES = country_timezones.get(PARAMS["country"], [])
+        if len(ZONES) == 1:
+            env["res.users"].search([]).write({"tz": ZONES[0]})
 env.cr.commit()
 print("ERP_CORE_OK")
 """,
