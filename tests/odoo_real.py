@@ -9,6 +9,11 @@ dependencies come from the venv ``make odoo-deps`` builds (``ODOO_PYTHON`` overr
 When the tree or the venv is missing the tests FAIL, saying how to provide them: CI never
 skips the real-Odoo suite silently.
 
+Host mode (:func:`running_host_odoo`): the same tree and configuration, no HTTP server, and a
+real OpenSSH server on loopback whose sessions run the REAL ``odoo-bin`` (the venv's python
+and the tree's ``odoo-bin``, as ``odoo_bin`` of the server row) and the real ``psql``; only
+``pct`` stays a stand-in (it hands its argv over to the command, as ``pct exec`` does).
+
 Shared by several test folders (``tests/real_odoo``, ``tests/vendors``, ``tests/host_mode``):
 a conftest imports what it needs, as with ``control_plane_lab``.
 """
@@ -33,6 +38,11 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from erp_core.drivers.odoo_host import OdooHostManager, SshTarget
+from erp_core.lab.host.sshd import BIN_DIR as STANDIN_BIN
+from erp_core.lab.host.sshd import SYSTEM_PATH, LabSshd, sshd_missing_reason, start_lab_sshd
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path.home() / ".cache" / "erp-core"
@@ -289,6 +299,85 @@ def running_odoo(extra: dict[str, str] | None = None, *, start: bool = True) -> 
                 odoo.process.wait(5)
         drop_role(pg_url, role)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+HOST_VMID = 105
+
+
+@dataclass
+class RealHostOdoo:
+    """A real Odoo 19 reached in host mode: ``pct exec`` → real ``odoo-bin``/``psql``."""
+
+    odoo: RealOdoo
+    sshd: LabSshd
+    vmid: int = HOST_VMID
+
+    @property
+    def odoo_bin(self) -> str:
+        """What an operator would register as ``odoo_bin``: ``python /path/odoo-bin``."""
+        return f"{self.odoo.python} {self.odoo.source / '19.0' / 'odoo-bin'}"
+
+    def target(self) -> SshTarget:
+        return SshTarget(
+            host=self.sshd.host,
+            port=self.sshd.port,
+            user=self.sshd.user,
+            private_key=self.sshd.client_private_key,
+            known_hosts=self.sshd.known_hosts,
+        )
+
+    def manager(self, **options: Any) -> OdooHostManager:
+        """A host-mode driver for this server (close it with ``aclose``)."""
+        values: dict[str, Any] = {
+            "odoo_bin": self.odoo_bin,
+            "odoo_conf": str(self.odoo.config),
+            "pct_vmid": self.vmid,
+            "timeout": 120,
+            "slow_timeout": 600,
+        }
+        values.update(options)
+        return OdooHostManager(self.target(), **values)
+
+
+@contextlib.contextmanager
+def running_host_odoo() -> Iterator[RealHostOdoo]:
+    """A real Odoo 19 behind a loopback sshd: databases are managed by ``odoo-bin`` per
+    command over SSH, and the HTTP server of the same ``odoo.conf`` serves the tenants'
+    login pages (provisioning's last check); everything is removed afterwards."""
+    reason = sshd_missing_reason()
+    if reason:
+        pytest.fail(f"Host mode on real Odoo needs the lab sshd: {reason}.", pytrace=False)
+    with (
+        running_odoo() as odoo,
+        tempfile.TemporaryDirectory(prefix="real-host-odoo-") as tmp,
+    ):
+        bin_dir = Path(tmp) / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "pct").symlink_to(STANDIN_BIN / "pct")
+        pg = conninfo_to_dict(odoo.pg_url)
+        env = {
+            "PATH": f"{bin_dir}:{SYSTEM_PATH}",
+            "PGHOST": str(pg.get("host") or "127.0.0.1"),
+            "PGPORT": str(pg.get("port") or 5432),
+            "PGUSER": odoo.role,  # psql lists what Odoo's own role owns
+            "PYTHONPYCACHEPREFIX": str(CACHE / "odoo-pycache"),  # the tree is read-only
+        }
+        sshd = start_lab_sshd(Path(tmp) / "sshd", env=env)
+        sshd.add_container(HOST_VMID)
+        try:
+            yield RealHostOdoo(odoo=odoo, sshd=sshd)
+        finally:
+            sshd.stop()
+
+
+@pytest.fixture(scope="session")
+def real_host_odoo() -> Iterator[RealHostOdoo]:
+    """The shared real Odoo 19 of the test session in host mode."""
+    from leakguard import register_secret
+
+    with running_host_odoo() as host:
+        register_secret(host.odoo.master_password)
+        yield host
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 
 from erp_core.drivers.base import (
     DriverError,
+    OdooConfigWriter,
     OdooDatabaseManager,
     PermanentDriverError,
     TransientDriverError,
@@ -66,7 +67,7 @@ async def test_create_then_login_company_exists_and_list(
     init = next(a for a in _odoo_argvs(host_state) if "-i" in a)
     assert init == [
         "-c", "/etc/odoo/odoo.conf", "-d", "acme", "-i", "base",
-        "--load-language=es_ES", "--stop-after-init",
+        "--load-language=es_ES", "--logfile=", "--stop-after-init",
     ]  # fmt: skip
     pct = [i["argv"] for i in host_state.invocations() if i["tool"] == "pct"]
     assert pct and all(a[:3] == ["exec", str(VMID), "--"] for a in pct)
@@ -77,6 +78,33 @@ async def test_create_then_login_company_exists_and_list(
     with pytest.raises(PermanentDriverError) as again:
         await _create(manager)
     assert again.value.vendor_code == "odoo.service.db.DatabaseExists"
+
+
+async def test_languages_listed_and_a_failed_create_leaves_no_database(
+    manager: OdooHostManager, host_state: State, output: OutputLog
+) -> None:
+    """As real Odoo 19 does (tests/host_mode/test_real_odoo_host.py): a bad language exits
+    255 after the database was created; the driver removes it and shows Odoo's reason."""
+    languages = await manager.list_languages()
+    assert "es_ES" in languages and "es" not in languages
+    with pytest.raises(DriverError) as failed:
+        await _create(manager, "badlang", lang="es")
+    assert "install_lang" in failed.value.message
+    assert not host_state.exists("badlang")
+    drops = [a for a in _odoo_argvs(host_state) if a[:1] == ["db"] and "drop" in a]
+    assert drops and drops[-1][-1] == "badlang"
+
+
+async def test_config_param_as_the_admin(manager: OdooHostManager, host_state: State) -> None:
+    """Custom domains set web.base.url through OdooConfigWriter, in host mode too."""
+    assert isinstance(manager, OdooConfigWriter)
+    await _create(manager)
+    url = "https://erp.acme.example"
+    await manager.set_config_param("acme", "dueno@acme.example", PASSWORD, "web.base.url", url)
+    assert host_state.read("acme")["params"]["web.base.url"] == url
+    with pytest.raises(PermanentDriverError):
+        await manager.set_config_param("acme", "dueno@acme.example", "mala", "web.base.url", url)
+    assert PASSWORD not in str(host_state.invocations())
 
 
 async def test_duplicate_neutralize_and_drop(manager: OdooHostManager, host_state: State) -> None:

@@ -119,6 +119,47 @@ class CompanyProfile(TypedDict):
     base_url: str
 
 
+@dataclass(frozen=True)
+class Personalization:
+    """What personalising a fresh database writes, decided once for both drivers.
+
+    RPC mode applies it with ``execute_kw`` calls, host mode with one ``odoo-bin shell``
+    script; only the transport differs, so a tenant ends up identical on either (host mode
+    once set the country alone: a Spanish tenant kept USD and no company e-mail). The one
+    rule both transports implement: ``country_code`` sets the company's country *and* that
+    country's currency, activated first (Odoo ships most currencies inactive).
+    """
+
+    company: dict[str, str]
+    """``res.company`` values of the main company (id 1)."""
+    country_code: str | None
+    admin: dict[str, str]
+    """``res.users`` values of the tenant's administrator."""
+    config: tuple[tuple[str, str], ...]
+    """``ir.config_parameter.set_param`` calls, in order: ``web.base.url`` is frozen, or the
+    first admin login through another address rewrites it."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The plan as plain JSON (host mode sends it on stdin to its shell script)."""
+        return {
+            "company": self.company,
+            "country_code": self.country_code,
+            "admin": self.admin,
+            "config": [list(pair) for pair in self.config],
+        }
+
+
+def personalization(profile: CompanyProfile) -> Personalization:
+    """The writes that make a fresh database the customer's (see :class:`Personalization`)."""
+    country = profile.get("country_code")
+    return Personalization(
+        company={"name": profile["company_name"], "email": profile["email"]},
+        country_code=str(country).upper() if country else None,
+        admin={"lang": profile["lang"]},
+        config=(("web.base.url", profile["base_url"]), ("web.base.url.freeze", "True")),
+    )
+
+
 @runtime_checkable
 class OdooDatabaseManager(Protocol):
     """Manage the databases of one Odoo server (RPC today, SSH/CLI for Odoo ≥ 20).

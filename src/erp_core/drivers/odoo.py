@@ -30,6 +30,7 @@ from erp_core.drivers.base import (
     OdooHealth,
     PermanentDriverError,
     TransientDriverError,
+    personalization,
 )
 
 __all__ = ["OdooRpcManager"]
@@ -361,13 +362,14 @@ class OdooRpcManager:
         currency (activated), the admin's language and ``web.base.url`` (frozen, or the
         first admin login through another address rewrites it)."""
         uid = await self.verify_login(db, login, password)
+        plan = personalization(profile)
 
         async def call(model: str, method: str, *args: Any) -> Any:
             return await self._execute(db, uid, password, model, method, *args, login=login)
 
-        company: dict[str, Any] = {"name": profile["company_name"], "email": profile["email"]}
-        if profile.get("country_code"):
-            code = str(profile["country_code"]).upper()
+        company: dict[str, Any] = dict(plan.company)
+        if plan.country_code:
+            code = plan.country_code
             rows = await call("res.country", "search_read", [["code", "=", code]], ["currency_id"])
             if not rows:
                 raise PermanentDriverError(
@@ -385,9 +387,9 @@ class OdooRpcManager:
                 f"Odoo no confirmó los datos de la empresa en '{db}'",
                 vendor_detail=f"res.company.write returned {result!r}",
             )
-        await call("res.users", "write", [uid], {"lang": profile["lang"]})
-        await call("ir.config_parameter", "set_param", "web.base.url", profile["base_url"])
-        await call("ir.config_parameter", "set_param", "web.base.url.freeze", "True")
+        await call("res.users", "write", [uid], plan.admin)
+        for key, value in plan.config:
+            await call("ir.config_parameter", "set_param", key, value)
 
     async def read_company(self, db: str, login: str, password: str) -> dict[str, Any]:
         """What the tenant's company looks like inside Odoo (checks and the UI)."""

@@ -26,10 +26,13 @@ contract and the operator set-up are in ``docs/host-mode.md``.
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
 import re
 import time
+import zipfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -42,6 +45,8 @@ from erp_core.drivers.base import (
     DriverError,
     OdooHealth,
     PermanentDriverError,
+    TransientDriverError,
+    personalization,
 )
 from erp_core.drivers.ssh import (
     CHUNK,
@@ -65,6 +70,12 @@ DB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_\d{3})?(@[A-Za-z]+)?$")  # es_419, sr@Cyrl
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _TEMP_RE = re.compile(r"^/[A-Za-z0-9_./-]+$")
+LOG_TO_STDERR = "--logfile="
+"""An empty ``logfile`` overrides ``odoo.conf``'s: Odoo then logs to stderr, so its errors
+reach the job log and the failure message. With the operator's log file in place a real
+``odoo-bin -i base`` that failed on a bad language showed only "Running as user 'root' is a
+security risk." (``/dev/stderr`` instead would fail under ``runuser``: the SSH channel's
+pipes belong to the login user and cannot be reopened by Odoo's.)"""
 _DB_EXISTS = "odoo.service.db.DatabaseExists"
 EXIT_EXISTS = 3
 _LIST_SQL = (
@@ -81,23 +92,42 @@ CTX = env["res.users"]._crypt_context()
 UID = ROW[0] if ROW and ROW[1] and CTX.verify(PARAMS["password"], ROW[1]) else 0
 """
 _SCRIPTS = {
+    # What Odoo's own create_database (service/db.py _initialize_db, RPC mode) does after
+    # installing base, so a host-mode database starts out identical: admin login, password
+    # and e-mail, the company's country and currency, the country's time zone when it has
+    # only one.
     "set_admin": """
+from pytz import country_timezones
+from odoo.tools import email_split
 ADMIN = env.ref("base.user_admin")
-ADMIN.write({"login": PARAMS["login"], "password": PARAMS["password"]})
+VALUES = {"login": PARAMS["login"], "password": PARAMS["password"]}
+EMAILS = email_split(PARAMS["login"])
+if EMAILS:
+    VALUES["email"] = EMAILS[0]
+ADMIN.write(VALUES)
+if EMAILS:
+    env["res.company"].browse(1).email = PARAMS["login"]
 if PARAMS.get("country"):
     COUNTRY = env["res.country"].search([("code", "=", PARAMS["country"])], limit=1)
     if COUNTRY:
-        env.ref("base.main_company").country_id = COUNTRY.id
+        COMPANY = {"country_id": COUNTRY.id}
+        if COUNTRY.currency_id:
+            COMPANY["currency_id"] = COUNTRY.currency_id.id
+        env["res.company"].browse(1).write(COMPANY)
+        ZONES = country_timezones.get(PARAMS["country"], [])
+        if len(ZONES) == 1:
+            env["res.users"].search([]).write({"tz": ZONES[0]})
 env.cr.commit()
 print("ERP_CORE_OK")
 """,
     "personalize": _CHECK_LOGIN
     + """
 if UID:
-    COMPANY = env.ref("base.main_company")
-    VALUES = {"name": PARAMS["company_name"], "email": PARAMS["email"]}
-    if PARAMS.get("country"):
-        COUNTRY = env["res.country"].search([("code", "=", PARAMS["country"])], limit=1)
+    # Applies erp_core.drivers.base.Personalization (the plan RPC mode applies too).
+    PLAN = PARAMS["plan"]
+    VALUES = dict(PLAN["company"])
+    if PLAN["country_code"]:
+        COUNTRY = env["res.country"].search([("code", "=", PLAN["country_code"])], limit=1)
         if not COUNTRY:
             print("ERP_CORE_UNKNOWN_COUNTRY")
             raise SystemExit(0)
@@ -105,10 +135,29 @@ if UID:
         if COUNTRY.currency_id:
             COUNTRY.currency_id.active = True
             VALUES["currency_id"] = COUNTRY.currency_id.id
-    COMPANY.write(VALUES)
-    env["res.users"].browse(UID).write({"lang": PARAMS["lang"]})
-    env["ir.config_parameter"].set_param("web.base.url", PARAMS["base_url"])
-    env["ir.config_parameter"].set_param("web.base.url.freeze", "True")
+    env["res.company"].browse(1).write(VALUES)
+    env["res.users"].browse(UID).write(PLAN["admin"])
+    for KEY, VALUE in PLAN["config"]:
+        env["ir.config_parameter"].set_param(KEY, VALUE)
+    env.cr.commit()
+    print("ERP_CORE_OK")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
+""",
+    "list_languages": """
+from odoo.tools.misc import scan_languages
+print("ERP_CORE_LANGS=" + json.dumps([CODE for CODE, _NAME in scan_languages()]))
+""",
+    "set_params": """
+for KEY, VALUE in PARAMS["params"]:
+    env["ir.config_parameter"].set_param(KEY, VALUE)
+env.cr.commit()
+print("ERP_CORE_OK")
+""",
+    "set_param": _CHECK_LOGIN
+    + """
+if UID:
+    env["ir.config_parameter"].set_param(PARAMS["key"], PARAMS["value"])
     env.cr.commit()
     print("ERP_CORE_OK")
 else:
@@ -221,11 +270,19 @@ class OdooHostManager:
         return error
 
     async def _shell(
-        self, db: str, op: str, params: dict[str, Any], *, operation: str, secrets: list[str]
+        self,
+        db: str | None,
+        op: str,
+        params: dict[str, Any],
+        *,
+        operation: str,
+        secrets: list[str],
     ) -> str:
-        """Run one of :data:`_SCRIPTS` through ``odoo-bin shell``; returns its marker line."""
+        """Run one of :data:`_SCRIPTS` through ``odoo-bin shell`` (in ``db``, or with no
+        database for server-wide questions); returns its marker line."""
         header = f"import json\nOP = {op!r}\nPARAMS = json.loads({json.dumps(params)!r})\n"
-        argv = [*self._odoo, "shell", "-c", self._conf, "-d", db, "--no-http", "--log-level=warn"]
+        argv = [*self._odoo, "shell", "-c", self._conf, *(["-d", db] if db else [])]
+        argv += [LOG_TO_STDERR, "--no-http", "--log-level=warn"]
         result = await self._run(
             argv,
             operation=operation,
@@ -253,6 +310,26 @@ class OdooHostManager:
             [*argv, "-c", _LIST_SQL], operation="listar las bases de datos", emit_stdout=False
         )
         return [line.strip() for line in result.stdout if line.strip()]
+
+    async def list_languages(self) -> list[str]:
+        """Language codes the server can install: ``db.list_lang``'s answer, read with
+        ``odoo-bin shell`` (no database). A real ``odoo-bin -i base --load-language=xx_XX``
+        succeeds with en_US's locale data, and ``es`` leaves a broken database behind, so
+        provisioning checks the language against this list first (as in RPC mode)."""
+        marker = await self._shell(
+            None, "list_languages", {}, operation="listar los idiomas", secrets=[]
+        )
+        if not marker.startswith("ERP_CORE_LANGS="):
+            raise DriverError(
+                "Odoo no devolvió la lista de idiomas", vendor_detail=f"shell answered {marker!r}"
+            )
+        try:
+            codes = json.loads(marker.partition("=")[2])
+        except ValueError:
+            raise DriverError(
+                "Odoo no devolvió la lista de idiomas", vendor_detail=marker[:300]
+            ) from None
+        return [str(code) for code in codes]
 
     async def database_exists(self, name: str) -> bool:
         check_arg(DB_NAME_RE, name, "el nombre de la base de datos")
@@ -283,6 +360,39 @@ class OdooHostManager:
         check_text(admin_password, "la contraseña del administrador", 256)
         operation = f"crear la base de datos '{name}'"
         await self._refuse_existing(name, operation)
+        try:
+            await self._initialise(name, admin_login, admin_password, lang, country_code)
+        except TransientDriverError:
+            raise  # Odoo may still be finishing: the step's retry adopts the database
+        except DriverError as exc:
+            if exc.vendor_code != _DB_EXISTS:
+                await self._drop_leftover(name, exc)
+            raise
+
+    async def _drop_leftover(self, name: str, cause: DriverError) -> None:
+        """A create that failed (not timed out) leaves what real Odoo made of it: with
+        ``--load-language=es`` an empty database, and after a failed admin step one still
+        at admin/admin. We checked the name was free first, so it is ours to remove."""
+        try:
+            if await self.database_exists(name):
+                logger.warning("dropping %s left by a failed create: %s", name, cause.message)
+                await self._run(
+                    self._odoo_db("drop", name),
+                    operation=f"eliminar la base de datos '{name}' incompleta",
+                    slow=True,
+                )
+        except DriverError as exc:
+            logger.warning("could not drop %s left by a failed create: %s", name, exc.message)
+
+    async def _initialise(
+        self,
+        name: str,
+        admin_login: str,
+        admin_password: str,
+        lang: str,
+        country_code: str | None,
+    ) -> None:
+        operation = f"crear la base de datos '{name}'"
         secrets = [admin_password]
         if self._script:
             payload = {
@@ -304,7 +414,7 @@ class OdooHostManager:
             argv = [*self._odoo, "-c", self._conf, "-d", name, "-i", "base"]
             # No demo flag: Odoo 19 installs demo data only with --with-demo (and warns
             # that --without-demo is deprecated); 17/18 need demo disabled in odoo.conf.
-            argv += [f"--load-language={lang}", "--stop-after-init"]
+            argv += [f"--load-language={lang}", LOG_TO_STDERR, "--stop-after-init"]
             await self._run(argv, operation=operation, slow=True)
         params = {"login": admin_login, "password": admin_password, "country": country_code}
         marker = await self._shell(
@@ -354,6 +464,25 @@ class OdooHostManager:
                 vendor_code="login_failed",
             )
 
+    async def set_config_param(
+        self, db: str, login: str, password: str, key: str, value: str
+    ) -> None:
+        """``ir.config_parameter.set_param`` as the tenant's administrator (custom domains
+        set ``web.base.url`` through it, as in RPC mode)."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        check_text(key, "el parámetro", 200)
+        check_text(value, "el valor del parámetro", 2000)
+        params = {"login": login, "password": password, "key": key, "value": value}
+        operation = f"asignar {key} en la base de datos '{db}'"
+        marker = await self._shell(db, "set_param", params, operation=operation, secrets=[password])
+        if marker != "ERP_CORE_OK":
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+
     async def personalize(
         self, db: str, login: str, password: str, profile: CompanyProfile
     ) -> None:
@@ -368,21 +497,17 @@ class OdooHostManager:
         if country:
             check_arg(COUNTRY_RE, country, "el país")
         check_text(profile["base_url"], "la URL pública", 300)
-        params = {
-            "login": login,
-            "password": password,
-            "company_name": profile["company_name"],
-            "email": profile["email"],
-            "country": country,
-            "lang": profile["lang"],
-            "base_url": profile["base_url"],
-        }
+        plan = personalization(profile)
+        params = {"login": login, "password": password, "plan": plan.as_json()}
         operation = f"personalizar la base de datos '{db}'"
         marker = await self._shell(
             db, "personalize", params, operation=operation, secrets=[password]
         )
         if marker == "ERP_CORE_UNKNOWN_COUNTRY":
-            raise PermanentDriverError(f"Odoo no conoce el país «{country}» (base de datos '{db}')")
+            raise PermanentDriverError(
+                f"Odoo no conoce el país «{plan.country_code}» (base de datos '{db}')",
+                vendor_detail=f"res.country {plan.country_code} not found",
+            )
         if marker != "ERP_CORE_OK":
             raise PermanentDriverError(
                 f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
@@ -455,14 +580,17 @@ class OdooHostManager:
     ) -> None:
         """Upload ``path`` over stdin into a remote temporary file, then ``db load`` it.
 
-        ``odoo-bin db load`` always restores as a copy (new database UUID): ``copy=False``
-        cannot be honoured in host mode.
+        ``odoo-bin db load`` always restores as a copy: Odoo then rewrites
+        ``ir.config_parameter``'s defaults (``init(force=True)``: new ``database.uuid`` and
+        ``database.secret``, and ``web.base.url`` back to ``http://localhost:8069``, still
+        frozen). For ``copy=False`` (an in-place restore) the backup's own values of those
+        keys are read from its ``dump.sql`` and put back, so the tenant keeps its public
+        URL and identity as in RPC mode.
         """
         check_arg(DB_NAME_RE, name, "el nombre de la base de datos")
         operation = f"restaurar la base de datos '{name}'"
-        if not copy:
-            logger.info("host mode restores %s as a copy (odoo-bin db load always does)", name)
         await self._refuse_existing(name, operation)
+        kept = [] if copy else await asyncio.to_thread(dumped_params, path, RESET_BY_COPY)
         made = await self._run(
             ["mktemp", "--tmpdir", "erp-core-restore.XXXXXXXX"], operation=operation
         )
@@ -476,6 +604,16 @@ class OdooHostManager:
             )
             args = ["load", *(["-n"] if neutralize else []), name, remote]
             await self._run(self._odoo_db(*args), operation=operation, slow=True)
+            if kept:
+                marker = await self._shell(
+                    name,
+                    "set_params",
+                    {"params": kept},
+                    operation=operation,
+                    secrets=[value for _key, value in kept],
+                )
+                if marker != "ERP_CORE_OK":
+                    raise DriverError(f"Odoo no confirmó los parámetros restaurados de '{name}'")
         finally:
             try:
                 await self._run(["rm", "-f", "--", remote], operation=operation, check=False)
@@ -537,6 +675,53 @@ class OdooHostManager:
         line = next((row.strip() for row in result.stdout if row.strip()), "")
         users, files, size, last = ([*line.split("|"), "", "", "", ""])[:4]
         return int(users or 0), int(files or 0), int(size or 0), last or None
+
+
+RESET_BY_COPY = (
+    "database.uuid",
+    "database.secret",
+    "database.create_date",
+    "web.base.url",
+    "base.login_cooldown_after",
+    "base.login_cooldown_duration",
+)
+"""``ir.config_parameter`` keys Odoo regenerates when it restores or duplicates as a copy
+(``_default_parameters`` of ``base/models/ir_config_parameter.py``)."""
+_COPY_HEADER = re.compile(r"^COPY (?:public\.)?ir_config_parameter \(([^)]*)\) FROM stdin;$")
+_COPY_ESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _copy_field(text: str) -> str | None:
+    """One field of pg_dump's COPY text format (``\\N`` is NULL; backslash escapes)."""
+    if text == "\\N":
+        return None
+    return re.sub(r"\\(.)", lambda m: _COPY_ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def dumped_params(path: Path, keys: Sequence[str]) -> list[list[str]]:
+    """``[key, value]`` of ``keys`` in the ``ir_config_parameter`` rows of an Odoo backup
+    zip's ``dump.sql`` (read as a stream: the dump may be large). Empty when absent."""
+    wanted = set(keys)
+    found: dict[str, str] = {}
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("dump.sql") as raw:
+            columns: list[str] | None = None
+            for line in io.TextIOWrapper(raw, encoding="utf-8", errors="replace"):
+                line = line.rstrip("\n")
+                if columns is None:
+                    match = _COPY_HEADER.match(line)
+                    if match:
+                        columns = [c.strip().strip('"') for c in match.group(1).split(",")]
+                    continue
+                if line == "\\.":
+                    break
+                row = dict(zip(columns, line.split("\t"), strict=False))
+                key, value = row.get("key"), _copy_field(row.get("value", "\\N"))
+                if key in wanted and value is not None:
+                    found[key] = value
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        logger.warning("could not read ir_config_parameter from %s: %s", path.name, exc)
+    return [[key, found[key]] for key in keys if key in found]
 
 
 _USAGE_SQL = (

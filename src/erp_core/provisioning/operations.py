@@ -218,7 +218,7 @@ async def _check_language(odoo: OdooDatabaseManager, tenant: Tenant, server: Odo
     """Refuse a language the chosen server cannot install before creating anything: Odoo
     answers true and leaves an uninitialised database otherwise."""
     list_languages = getattr(odoo, "list_languages", None)
-    if list_languages is None:  # host mode: odoo-bin fails loudly on a bad language
+    if list_languages is None:  # a driver that cannot list them (both Odoo drivers can)
         return
     languages = await list_languages()
     if tenant.language not in languages:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +26,8 @@ from erp_core.lab.host.standins import STATE_ENV
 SSHD = "/usr/sbin/sshd"
 BIN_DIR = Path(__file__).resolve().parent / "bin"
 LOOPBACK = "127.0.0.1"
-_SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
 def sshd_missing_reason(sshd: str = SSHD) -> str | None:
@@ -98,8 +101,14 @@ class LabSshd:
         self.stop()
 
 
-def _config(directory: Path, state_dir: Path, port: int, host_key: Path) -> str:
-    path = os.pathsep.join([str(BIN_DIR), str(Path(sys.executable).parent), _SYSTEM_PATH])
+def _config(
+    directory: Path, state_dir: Path, port: int, host_key: Path, env: Mapping[str, str]
+) -> str:
+    path = os.pathsep.join([str(BIN_DIR), str(Path(sys.executable).parent), SYSTEM_PATH])
+    values = {"PATH": path, STATE_ENV: str(state_dir), **env}
+    for name, value in values.items():
+        if not _ENV_NAME.match(name) or '"' in value or "\n" in value:
+            raise ValueError(f"lab sshd: unusable session variable {name}")
     return "\n".join(
         [
             f"Port {port}",
@@ -119,14 +128,25 @@ def _config(directory: Path, state_dir: Path, port: int, host_key: Path) -> str:
             "MaxSessions 64",
             "MaxStartups 64:30:128",
             "LogLevel ERROR",
-            f'SetEnv PATH="{path}" {STATE_ENV}="{state_dir}"',
+            "SetEnv " + " ".join(f'{name}="{value}"' for name, value in values.items()),
             "",
         ]
     )
 
 
-def start_lab_sshd(directory: Path, *, state_dir: Path | None = None, sshd: str = SSHD) -> LabSshd:
-    """Start sshd on a free loopback port; wait until it accepts connections."""
+def start_lab_sshd(
+    directory: Path,
+    *,
+    state_dir: Path | None = None,
+    sshd: str = SSHD,
+    env: Mapping[str, str] | None = None,
+) -> LabSshd:
+    """Start sshd on a free loopback port; wait until it accepts connections.
+
+    ``env`` adds (or, for ``PATH``, replaces) session variables: the real-Odoo host-mode
+    fixture puts only ``pct`` from the stand-ins on ``PATH`` and gives ``psql`` its ``PG*``
+    variables, as an operator's Odoo user would have them.
+    """
     reason = sshd_missing_reason(sshd)
     if reason:
         raise RuntimeError(reason)
@@ -142,7 +162,7 @@ def start_lab_sshd(directory: Path, *, state_dir: Path | None = None, sshd: str 
     for _attempt in range(5):
         port = _free_port()
         config = directory / "sshd_config"
-        config.write_text(_config(directory, state, port, host_key))
+        config.write_text(_config(directory, state, port, host_key, env or {}))
         process = subprocess.Popen(
             [sshd, "-D", "-e", "-f", str(config), "-E", str(log)],
             stdin=subprocess.DEVNULL,

@@ -40,7 +40,10 @@ STATE_ENV = "LAB_ODOO_STATE_DIR"
 DEFAULT_VERSION = "18.0"
 _CHUNK = 64 * 1024
 _DB_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_LANG = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?(@[a-z]+)?$")
+LANGUAGES = frozenset(
+    {"en_US", "es_ES", "es_DO", "es_MX", "es_419", "es_AR", "es_CO", "pt_BR", "fr_FR"}
+)
+"""What the stand-in's ``scan_languages()`` knows: full locale codes, like Odoo (no ``es``)."""
 _PG_SOCKET = '"/var/run/postgresql/.s.PGSQL.5432"'
 
 
@@ -269,6 +272,7 @@ def _config_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config")
     parser.add_argument("-d", "--database")
     parser.add_argument("--log-level")
+    parser.add_argument("--logfile")  # empty: log to stderr (what the stand-ins always do)
     parser.add_argument("--no-http", action="store_true")
     return parser
 
@@ -287,8 +291,18 @@ def _server(state: State, argv: list[str]) -> None:
     name = args.database
     if name and not _DB_NAME.match(name):
         _die(f"Invalid database name {name!r}")
-    if args.load_language and not _LANG.match(args.load_language):
-        _die(f'odoo.exceptions.UserError: No language with code "{args.load_language}" found')
+    if args.load_language and args.load_language not in LANGUAGES:
+        if name and args.init:
+            with state.lock():  # like Odoo 19: the database exists before base fails
+                if not state.exists(name):
+                    meta = _new_meta(name, "en_US", False, state.version())
+                    state.write(name, {**meta, "initialized": False})
+        _die(
+            "odoo.tools.convert.ParseError: while parsing base/data/res_lang_data.xml:11, "
+            f'somewhere inside <function name="install_lang" model="res.lang"/> '
+            f"(language {args.load_language!r})",
+            255,
+        )
     if name and args.init:
         with state.lock():
             if not state.exists(name):
@@ -462,14 +476,22 @@ def _shell(state: State, argv: list[str]) -> None:
     parser.add_argument("--shell-interface")
     args = parser.parse_args(argv)
     state.apply_fault("odoo-bin shell")
+    op, params = _script_parts(sys.stdin.read())
+    if op == "list_languages":  # no database: scan_languages()
+        print("ERP_CORE_LANGS=" + json.dumps(sorted(LANGUAGES)))
+        return
     if not args.database:
         _die("odoo-bin shell: the lab needs -d")
-    op, params = _script_parts(sys.stdin.read())
     with state.lock():
         if not state.exists(args.database):
             _no_database(args.database)
         meta = state.read(args.database)
         admin = meta["users"]["2"]
+        if op == "set_params":  # restore_from_file(copy=False) puts these back
+            meta.setdefault("params", {}).update(dict(params["params"]))
+            state.write(args.database, meta)
+            print("ERP_CORE_OK")
+            return
         if op == "set_admin":
             admin.update(login=params["login"], password=_hash(params["password"]))
             if params.get("country"):
@@ -491,13 +513,24 @@ def _shell(state: State, argv: list[str]) -> None:
             if not uid:
                 print("ERP_CORE_LOGIN_FAILED")
                 return
+            plan = params["plan"]  # erp_core.drivers.base.Personalization.as_json()
+            config = dict(plan["config"])
             meta.update(
-                company_name=params["company_name"],
-                company_email=params["email"],
-                country=params.get("country") or meta.get("country"),
-                admin_lang=params["lang"],
-                web_base_url=params["base_url"],
+                company_name=plan["company"]["name"],
+                company_email=plan["company"]["email"],
+                country=plan["country_code"] or meta.get("country"),
+                admin_lang=plan["admin"]["lang"],
+                web_base_url=config["web.base.url"],
             )
+            state.write(args.database, meta)
+            print("ERP_CORE_OK")
+        elif op == "set_param":
+            if not uid:
+                print("ERP_CORE_LOGIN_FAILED")
+                return
+            meta.setdefault("params", {})[params["key"]] = params["value"]
+            if params["key"] == "web.base.url":
+                meta["web_base_url"] = params["value"]
             state.write(args.database, meta)
             print("ERP_CORE_OK")
         elif op == "set_company":
