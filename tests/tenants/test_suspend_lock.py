@@ -205,3 +205,37 @@ async def test_delete_of_a_suspended_tenant_backs_up_and_drops_the_locked_databa
     assert [(r.kind, r.status, r.database_name) for r in rows] == [
         ("pre-delete", "succeeded", suspended_database_name("impaga"))
     ]
+
+
+async def test_restore_in_place_of_a_suspended_tenant_keeps_it_locked(
+    client: httpx.AsyncClient,
+    admin: dict[str, Any],
+    lab_stack: LabStack,
+    worker: None,
+    wait: Any,
+    body: Any,
+) -> None:
+    h = admin["headers"]
+    data = await _create(client, h, wait, body, "restaurada")
+    locked = suspended_database_name("restaurada")
+    await client.put(f"/api/tenants/{data['id']}/suspend", headers=h)
+    assert (await wait(client, h, data["id"], "suspended", "failed"))["status"] == "suspended"
+    backup = await client.post(f"/api/tenants/{data['id']}/backups", headers=h)
+    assert (await wait_job(client, h, backup.json()["data"]["job_id"]))["status"] == "succeeded"
+    listed = (await client.get(f"/api/tenants/{data['id']}/backups", headers=h)).json()["data"]
+    lab_stack.odoo_state.get(locked).company_name = "Cambiada"
+    restored = await client.post(
+        f"/api/tenants/{data['id']}/restore",
+        json={"backup_id": listed[0]["id"], "mode": "in_place"},
+        headers=h,
+    )
+    assert restored.status_code == 202, restored.text
+    job = await wait_job(client, h, restored.json()["data"]["job_id"])
+    assert job["status"] == "succeeded", job["error"]
+    steps = {s["name"]: s["status"] for s in job["steps"]}
+    assert steps["swap"] == "succeeded" and steps["verify_http"] == "skipped"
+    names = lab_stack.odoo_state.names()
+    assert locked in names and "restaurada" not in names
+    assert lab_stack.odoo_state.get(locked).company_name == "Empresa restaurada"
+    tenant = (await client.get(f"/api/tenants/{data['id']}", headers=h)).json()["data"]
+    assert tenant["status"] == "suspended"

@@ -28,8 +28,13 @@ LOCKED_STATUSES = frozenset({"suspended"})
 
 
 class NamedTenant(Protocol):
-    subdomain: str
-    status: str
+    """A tenant row or a read-only snapshot of one (the audit's TenantRow)."""
+
+    @property
+    def subdomain(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
 
 
 def suspended_database_name(subdomain: str) -> str:
