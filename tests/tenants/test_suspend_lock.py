@@ -239,3 +239,12 @@ async def test_restore_in_place_of_a_suspended_tenant_keeps_it_locked(
     assert lab_stack.odoo_state.get(locked).company_name == "Empresa restaurada"
     tenant = (await client.get(f"/api/tenants/{data['id']}", headers=h)).json()["data"]
     assert tenant["status"] == "suspended"
+
+
+def test_suspended_name_fits_postgres_and_stays_unique() -> None:
+    assert suspended_database_name("acme") == "__susp_acme"
+    long_a, long_b = "a" * 62 + "b", "a" * 62 + "c"
+    names = {suspended_database_name(long_a), suspended_database_name(long_b)}
+    assert len(names) == 2 and all(len(n.encode()) <= 63 for n in names)
+    assert suspended_database_name(long_a) == suspended_database_name(long_a)
+    assert suspended_database_name("x" * 56) == "__susp_" + "x" * 56  # exactly 63: kept
