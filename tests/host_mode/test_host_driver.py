@@ -21,6 +21,7 @@ from erp_core.drivers.base import (
 from erp_core.drivers.odoo_host import OdooHostManager
 from erp_core.lab.host.sshd import LabSshd
 from erp_core.lab.host.standins import State
+from erp_core.provisioning.naming import suspended_database_name
 
 from .conftest import VMID, OutputLog, target_for
 
@@ -161,6 +162,24 @@ async def test_dump_and_restore(
     with pytest.raises(PermanentDriverError, match="no existe"):
         async with manager.backup_stream("nadie"):
             pass
+
+
+async def test_rename_to_the_suspended_name_and_back(
+    manager: OdooHostManager, host_state: State
+) -> None:
+    """Suspension in host mode: ``odoo-bin db rename`` to ``__susp_<sub>`` (the argument
+    check admits that one underscore-led form) and back, credentials unchanged."""
+    await _create(manager)
+    locked = suspended_database_name("acme")
+    await manager.rename_database("acme", locked)
+    assert await manager.list_databases() == [locked]
+    assert not await manager.database_exists("acme")
+    await manager.rename_database(locked, "acme")
+    assert await manager.list_databases() == ["acme"]
+    assert await manager.verify_login("acme", "dueno@acme.example", PASSWORD) == 2
+    for bad in ("_acme", "__susp_", "__susp_a;id", "__tpl_acme"):
+        with pytest.raises(PermanentDriverError):
+            await manager.rename_database("acme", bad)
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,8 @@ async def test_create_suspend_reactivate_delete(
     assert suspended["status"] == "suspended" and suspended["suspension_reason"] == "manual"
     page = await _edge_get(lab_stack, "acme.sajet.us")
     assert page.status_code == 503 and "Servicio suspendido" in page.text
-    assert "acme" in lab_stack.odoo_state.names()  # data intact
+    # data intact, locked away under the reserved name (tests/tenants/test_suspend_lock.py)
+    assert "__susp_acme" in lab_stack.odoo_state.names()
 
     resp = await client.put(f"/api/tenants/{tenant_id}/reactivate", headers=h)
     assert resp.status_code == 202

@@ -64,7 +64,9 @@ async def record_verification(run: StepRun, backup_id: int, error: str | None) -
             row.verified_at = now_utc()
 
 
-async def _open_row(run: StepRun, tenant: Tenant, kind: str, store_name: str) -> Backup:
+async def _open_row(
+    run: StepRun, tenant: Tenant, kind: str, store_name: str, database: str
+) -> Backup:
     """This job's unfinished row of this kind (a resumed step reuses it), or a new one."""
     async with run.session() as session:
         row = await session.scalar(
@@ -78,7 +80,7 @@ async def _open_row(run: StepRun, tenant: Tenant, kind: str, store_name: str) ->
                 job_id=run.job_id,
                 kind=kind,
                 status="running",
-                database_name=tenant.subdomain,
+                database_name=database,
                 store=store_name,
             )
             session.add(row)
@@ -99,14 +101,23 @@ async def fail_row(run: StepRun, backup_id: int, error: str) -> None:
 
 
 async def store_backup(
-    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, kind: str, settings: Settings
+    run: StepRun,
+    odoo: OdooDatabaseManager,
+    tenant: Tenant,
+    kind: str,
+    settings: Settings,
+    database: str,
 ) -> TakenBackup:
-    """Stream ``tenant``'s database into the store; the row stays ``running`` until verified."""
+    """Stream ``tenant``'s database into the store; the row stays ``running`` until verified.
+
+    ``database`` is the physical name (``__susp_…`` while suspended: a tenant suspended for
+    non-payment is still backed up, and backed up again before retention deletes it); the
+    store key keeps the subdomain so a tenant's backups sit together whatever its state."""
     store = store_for(settings)
-    row = await _open_row(run, tenant, kind, store.name)
+    row = await _open_row(run, tenant, kind, store.name, database)
     assert row.location is not None
     try:
-        async with odoo.backup_stream(tenant.subdomain) as chunks:
+        async with odoo.backup_stream(database) as chunks:
             put = await store.put(row.location, chunks)
     except (DriverError, StoreError) as exc:
         await fail_row(run, row.id, exc.message)
@@ -148,8 +159,8 @@ async def verify_and_finish(run: StepRun, backup_id: int, settings: Settings) ->
 
 
 async def take_verified_backup(
-    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, kind: str
+    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, kind: str, database: str
 ) -> TakenBackup:
     """Stream, store and verify in one go (pre-delete and pre-restore backups)."""
-    taken = await store_backup(run, odoo, tenant, kind, run.ctx.settings)
+    taken = await store_backup(run, odoo, tenant, kind, run.ctx.settings, database)
     return await verify_and_finish(run, taken.id, run.ctx.settings)

@@ -29,9 +29,11 @@ from erp_core.drivers.factory import public_hostname, store_for
 from erp_core.drivers.store import StoreError
 from erp_core.models import Backup
 from erp_core.provisioning.backup import BackupInvalid
+from erp_core.provisioning.naming import tenant_database
 from erp_core.provisioning.operations import (
     create_succeeded,
     load_tenant,
+    locate_database,
     mark_failed,
     place,
     remove_route,
@@ -62,9 +64,12 @@ async def _backup_row(run: StepRun) -> Backup:
 async def stream_to_store(run: StepRun) -> dict[str, Any]:
     tenant, _server, odoo = await tenant_odoo(run)
     try:
-        if not await odoo.database_exists(tenant.subdomain):
+        database = await locate_database(odoo, tenant)
+        if database is None:
             raise StepFailed(f"La base de datos «{tenant.subdomain}» no existe en Odoo.")
-        taken = await store_backup(run, odoo, tenant, run.params["kind"], run.ctx.settings)
+        taken = await store_backup(
+            run, odoo, tenant, run.params["kind"], run.ctx.settings, database
+        )
     finally:
         await odoo.aclose()
     return taken.as_output()
@@ -159,9 +164,7 @@ async def drop_scratch_if_unused(run: StepRun) -> None:
     try:
         if not await odoo.database_exists(name):
             return
-        if run.params.get("mode") == "in_place" and not await odoo.database_exists(
-            tenant.subdomain
-        ):
+        if run.params.get("mode") == "in_place" and await locate_database(odoo, tenant) is None:
             await run.log(
                 "error",
                 f"Se conserva la base {name}: contiene los datos restaurados y la base "
@@ -193,30 +196,35 @@ async def _rename(odoo: OdooDatabaseManager, old: str, new: str) -> None:
 
 
 async def swap_in(run: StepRun) -> dict[str, Any]:
-    """Replace the tenant's database with the checked scratch copy (drop, then rename)."""
+    """Replace the tenant's database with the checked scratch copy (drop, then rename).
+
+    The copy takes the name the current database has (a suspended tenant's stays locked
+    under ``__susp_…``), or the one the tenant's state says if it is already gone."""
     tenant, _server, odoo = await tenant_odoo(run)
     name = run.outputs["restore_scratch"]["scratch"]
     try:
-        scratch_there = await odoo.database_exists(name)
-        if not scratch_there:
-            if await odoo.database_exists(tenant.subdomain):
+        current = await locate_database(odoo, tenant)
+        if not await odoo.database_exists(name):
+            if current is not None:
                 return {"swapped": True, "resumed": True}  # an earlier run finished the rename
             raise StepFailed("La base temporal restaurada ya no existe.")
-        if await odoo.database_exists(tenant.subdomain):
-            await odoo.drop_database(tenant.subdomain)
-        await _rename(odoo, name, tenant.subdomain)
+        target = current or tenant_database(tenant)
+        if current is not None:
+            await odoo.drop_database(current)
+        await _rename(odoo, name, target)
     finally:
         await odoo.aclose()
-    await run.log("info", f"La base {tenant.subdomain} ahora contiene el respaldo restaurado.")
-    return {"swapped": True}
+    await run.log("info", f"La base {target} ahora contiene el respaldo restaurado.")
+    return {"swapped": True, "database": target}
 
 
 async def pre_restore_backup(run: StepRun) -> dict[str, Any]:
     tenant, _server, odoo = await tenant_odoo(run)
     try:
-        if not await odoo.database_exists(tenant.subdomain):
+        database = await locate_database(odoo, tenant)
+        if database is None:
             raise StepSkipped("El tenant no tiene base de datos que respaldar antes de restaurar.")
-        taken = await take_verified_backup(run, odoo, tenant, "pre-restore")
+        taken = await take_verified_backup(run, odoo, tenant, "pre-restore", database)
     finally:
         await odoo.aclose()
     return taken.as_output()

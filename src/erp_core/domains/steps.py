@@ -18,6 +18,7 @@ from erp_core.context import AppContext
 from erp_core.drivers.base import CustomHostnameManager, OdooConfigWriter
 from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
 from erp_core.models import OdooServer, Tenant, TenantDomain
+from erp_core.provisioning.naming import tenant_database
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
 _T = TypeVar("_T")
@@ -211,14 +212,13 @@ async def _set_base_url(run: StepRun, url: str) -> None:
                 "cámbielo en Ajustes técnicos › Parámetros del sistema."
             )
         password = run.secret("admin_password")
-        await odoo.set_config_param(
-            tenant.subdomain, tenant.admin_login, password, "web.base.url", url
-        )
+        database = tenant_database(tenant)  # a suspended tenant's sits under __susp_…
+        await odoo.set_config_param(database, tenant.admin_login, password, "web.base.url", url)
         # Odoo rewrites web.base.url with the URL of every administrator's web login
         # (res.users.authenticate) unless frozen; behind the Host rewrite that URL is the
         # subdomain, which would silently undo the primary domain.
         await odoo.set_config_param(
-            tenant.subdomain, tenant.admin_login, password, "web.base.url.freeze", "True"
+            database, tenant.admin_login, password, "web.base.url.freeze", "True"
         )
     finally:
         await odoo.aclose()

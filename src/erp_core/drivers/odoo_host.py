@@ -66,7 +66,9 @@ __all__ = ["OdooHostManager", "OutputCallback", "SshTarget", "key_fingerprint"]
 
 logger = logging.getLogger(__name__)
 
-DB_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+# A tenant's subdomain, a scratch name, or a suspended tenant's locked name (``__susp_`` +
+# subdomain, ``_<digest>`` when shortened to PostgreSQL's 63 bytes): nothing a shell reads.
+DB_NAME_RE = re.compile(r"^(?=.{3,63}$)(?:__susp_)?[a-z0-9][a-z0-9_-]*[a-z0-9]$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_\d{3})?(@[A-Za-z]+)?$")  # es_419, sr@Cyrl
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _TEMP_RE = re.compile(r"^/[A-Za-z0-9_./-]+$")

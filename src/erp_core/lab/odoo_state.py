@@ -192,12 +192,18 @@ class OdooLabState:
         if not self.list_db:
             raise OdooFault(_ACCESS_DENIED, "Access Denied")
 
-    def reserve(self, name: str) -> None:
-        """Claim a name before slow work, so a concurrent create sees it as taken."""
-        if not _DBNAME.match(name):
+    def reserve(self, name: str, *, check_name: bool = True) -> None:
+        """Claim a name before slow work, so a concurrent create sees it as taken.
+
+        ``check_name=False`` for ``db.rename``: Odoo's RPC rename (``exp_rename``) quotes
+        the new name and never applies the web manager's DBNAME_PATTERN, so ``__susp_…``
+        (a suspended tenant's database) is accepted there and only there."""
+        if check_name and not _DBNAME.match(name):
             raise OdooFault("odoo.exceptions.UserError", f"Invalid database name {name!r}")
         with self.lock:
-            if name in self.databases or name in self._reserved:
+            # The cluster's other databases (FOREIGN_DATABASES) block the name too:
+            # PostgreSQL refuses CREATE/ALTER ... RENAME onto any existing database.
+            if name in self.databases or name in self._reserved or name in FOREIGN_DATABASES:
                 raise OdooFault(
                     "odoo.service.db.DatabaseExists", f"database {name!r} already exists!"
                 )
@@ -283,7 +289,7 @@ class OdooLabState:
 
     def rename(self, old: str, new: str) -> bool:
         db = self.get(old)
-        self.reserve(new)
+        self.reserve(new, check_name=False)
         with self.lock:
             self.databases.pop(old, None)
         db.name = new

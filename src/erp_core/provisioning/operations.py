@@ -27,6 +27,7 @@ from erp_core.drivers.base import (
 from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname, public_url
 from erp_core.mail.lifecycle import tenant_status_mail
 from erp_core.models import OdooServer, Tenant, TenantDeployment
+from erp_core.provisioning.naming import database_candidates, suspended_database_name
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,16 @@ async def tenant_odoo(run: StepRun) -> tuple[Tenant, OdooServer, OdooDatabaseMan
     tenant = await load_tenant(run)
     server = await _server(run, tenant)
     return tenant, server, odoo_for(run.ctx, server, on_output=_command_output(run))
+
+
+async def locate_database(odoo: OdooDatabaseManager, tenant: Tenant) -> str | None:
+    """The tenant's database as it is on the server now: the name its state says
+    (``naming.tenant_database``) or, for a job in flight or a failed tenant, the other one an
+    earlier attempt may have left; None when neither exists."""
+    for name in database_candidates(tenant):
+        if await odoo.database_exists(name):
+            return name
+    return None
 
 
 def _command_output(run: StepRun) -> Callable[[str, str], Awaitable[None]]:
@@ -321,6 +332,9 @@ async def remove_route(run: StepRun) -> None:
 
 async def verify_http(run: StepRun) -> dict[str, Any]:
     tenant, _server_row, odoo = await tenant_odoo(run)
+    if tenant.status == "suspended":  # e.g. a restore: its database stays locked
+        await odoo.aclose()
+        raise StepSkipped("El tenant está suspendido: su base de datos sigue bloqueada en Odoo.")
     hostname = public_hostname(run.ctx, tenant.subdomain)
     settings = run.ctx.settings
     routed = "tunnel_id" in run.outputs.get("route", {})
@@ -391,6 +405,63 @@ async def route_suspended(run: StepRun) -> dict[str, Any]:
     return await _route_to(run, run.ctx.settings.erp_core_public_url.rstrip("/"))
 
 
+async def _move_database(run: StepRun, *, lock: bool) -> dict[str, Any]:
+    """Rename the tenant's database to its suspended name (``lock``) or back.
+
+    Idempotent: a retried job finds the rename already done and goes on. Both names
+    present means someone else made one of them: nothing is touched. Odoo's rename drops
+    the database's connections and moves its filestore; credentials and data stay."""
+    tenant, server, odoo = await tenant_odoo(run)
+    plain, locked = tenant.subdomain, suspended_database_name(tenant.subdomain)
+    source, target = (plain, locked) if lock else (locked, plain)
+    try:
+        source_there = await odoo.database_exists(source)
+        target_there = await odoo.database_exists(target)
+        if source_there and target_there:
+            raise StepFailed(
+                f"En {server.name} existen a la vez «{plain}» y «{locked}»; no se toca ninguna."
+            )
+        if target_there:
+            await run.log("info", f"La base de datos ya se llamaba {target} (intento anterior).")
+            return {"database": target, "renamed": False}
+        if not source_there:
+            raise StepFailed(f"La base de datos «{source}» no existe en {server.name}.")
+        await odoo.rename_database(source, target)
+    finally:
+        await odoo.aclose()
+    await run.log(
+        "info",
+        f"Base de datos renombrada {source} → {target}: "
+        + ("Odoo ya no admite sus inicios de sesión." if lock else "Odoo vuelve a admitirlos."),
+    )
+    return {"database": target, "renamed": True}
+
+
+async def lock_database(run: StepRun) -> dict[str, Any]:
+    return await _move_database(run, lock=True)
+
+
+async def unlock_database(run: StepRun) -> dict[str, Any]:
+    return await _move_database(run, lock=False)
+
+
+async def suspend_failed(run: StepRun, reason: str) -> None:
+    """Rename not done: the tenant stays active (nothing changed), the error shown. Done
+    but a later step failed: ``failed``, and a retry rolls forward from the rename."""
+    if "lock_database" in run.outputs:
+        await update_tenant(run, status="failed", last_error=reason)
+    else:
+        await update_tenant(run, status="active", last_error=reason)
+
+
+async def reactivate_failed(run: StepRun, reason: str) -> None:
+    """Mirror of ``suspend_failed``: an unrenamed database keeps the tenant suspended."""
+    if "unlock_database" in run.outputs:
+        await update_tenant(run, status="failed", last_error=reason)
+    else:
+        await update_tenant(run, status="suspended", last_error=reason)
+
+
 async def suspend_succeeded(run: StepRun) -> None:
     await update_tenant(
         run,
@@ -423,9 +494,10 @@ async def backup_before_delete(run: StepRun) -> dict[str, Any]:
 
     tenant, _server_row, odoo = await tenant_odoo(run)
     try:
-        if not await odoo.database_exists(tenant.subdomain):
+        database = await locate_database(odoo, tenant)
+        if database is None:
             raise StepSkipped("No hay base de datos que respaldar.")
-        taken = await take_verified_backup(run, odoo, tenant, "pre-delete")
+        taken = await take_verified_backup(run, odoo, tenant, "pre-delete", database)
     finally:
         await odoo.aclose()
     return taken.as_output()
@@ -435,14 +507,15 @@ async def drop_database(run: StepRun) -> dict[str, Any]:
     backup = run.outputs.get("backup", {})
     tenant, _server_row, odoo = await tenant_odoo(run)
     try:
-        if not await odoo.database_exists(tenant.subdomain):
+        database = await locate_database(odoo, tenant)
+        if database is None:
             return {"dropped": False}
         if "backup_id" not in backup:
             raise StepFailed("No se elimina una base de datos sin un respaldo verificado.")
-        await odoo.drop_database(tenant.subdomain)
+        await odoo.drop_database(database)
     finally:
         await odoo.aclose()
-    return {"dropped": True}
+    return {"dropped": True, "database": database}
 
 
 async def unroute(run: StepRun) -> dict[str, Any]:
@@ -488,6 +561,8 @@ SUSPEND = Operation(
     kind="suspend",
     label="Suspender tenant",
     steps=(
+        # The rename first: if Odoo refuses it, nothing has changed yet.
+        Step("lock_database", "Bloquear la base de datos en Odoo", lock_database),
         Step("route", "Dirigir el dominio a la página de suspensión", route_suspended),
         Step(
             "custom_domains",
@@ -497,12 +572,13 @@ SUSPEND = Operation(
     ),
     compensate_on_failure=False,
     on_success=suspend_succeeded,
-    on_failure=mark_failed,
+    on_failure=suspend_failed,
 )
 REACTIVATE = Operation(
     kind="reactivate",
     label="Reactivar tenant",
     steps=(
+        Step("unlock_database", "Desbloquear la base de datos en Odoo", unlock_database),
         Step("route", "Restaurar la ruta hacia Odoo", route_active),
         Step(
             "custom_domains",
@@ -513,7 +589,7 @@ REACTIVATE = Operation(
     ),
     compensate_on_failure=False,
     on_success=reactivate_succeeded,
-    on_failure=mark_failed,
+    on_failure=reactivate_failed,
 )
 DELETE = Operation(
     kind="delete",

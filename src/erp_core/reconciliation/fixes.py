@@ -20,6 +20,7 @@ from erp_core.drivers.stripe import StripeGateway, cancel_subscription, retrieve
 from erp_core.models import DedicatedContainer, Job, OdooServer, ReconciliationFinding, Tenant
 from erp_core.provisioning import operations as tenant_ops
 from erp_core.provisioning.backup import BackupInvalid
+from erp_core.provisioning.naming import suspended_database_name
 from erp_core.reconciliation import ORPHAN_BACKUP_PREFIX
 from erp_core.reconciliation.checks import odoo as odoo_check
 from erp_core.reconciliation.checks import proxmox as proxmox_check
@@ -72,14 +73,13 @@ async def _orphan_server(run: StepRun) -> tuple[OdooServer, str]:
         if server is None:
             raise StepFailed("El servidor Odoo del desajuste ya no existe.")
         database = str(finding.detail["database"])
-        owner = await session.scalar(
-            select(Tenant.id).where(
-                Tenant.subdomain == database,
-                Tenant.odoo_server_id == server.id,
-                Tenant.status != "deleted",
+        live = await session.scalars(
+            select(Tenant.subdomain).where(
+                Tenant.odoo_server_id == server.id, Tenant.status != "deleted"
             )
         )
-        if owner is not None:
+        # Under either of its names (a suspended tenant's database is renamed).
+        if any(database in (sub, suspended_database_name(sub)) for sub in live):
             raise StepFailed(f"La base de datos «{database}» ya pertenece a un tenant; no se toca.")
         session.expunge(server)
     return server, database

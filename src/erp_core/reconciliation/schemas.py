@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 KIND_LABELS: dict[str, str] = {
     "orphan_database": "Base de datos huérfana",
     "missing_database": "Base de datos ausente",
+    "locked_database": "Base de datos bloqueada de un tenant activo",
+    "unlocked_database": "Base de datos sin bloquear de un tenant suspendido",
     "orphan_ingress": "Regla de túnel huérfana",
     "missing_ingress": "Ruta de túnel ausente",
     "wrong_service": "Ruta con destino incorrecto",

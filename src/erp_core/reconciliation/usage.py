@@ -31,6 +31,7 @@ from erp_core.context import AppContext
 from erp_core.drivers.base import DriverError
 from erp_core.drivers.factory import odoo_for
 from erp_core.models import OdooServer, Plan, Tenant, TenantUsage, TenantUsageAccess
+from erp_core.provisioning.naming import tenant_database
 from erp_core.reconciliation.checks.base import Observation
 from erp_core.reconciliation.service import persist
 
@@ -113,12 +114,12 @@ async def read_tenant_usage(
     odoo = odoo_for(ctx, server)
     try:
         if server.mode == "host":
-            users, files, size, last = await cast(Any, odoo).usage_row(tenant.subdomain)
+            users, files, size, last = await cast(Any, odoo).usage_row(tenant_database(tenant))
             return UsageReading(users, files, size, parse_odoo_datetime(last))
         if access is None:
             return UsageReading(error=NO_ACCESS)
         secret = ctx.secret_box.decrypt(access.secret_enc)
-        return await read_rpc_usage(odoo, tenant.subdomain, access.login, secret)
+        return await read_rpc_usage(odoo, tenant_database(tenant), access.login, secret)
     except DriverError as exc:
         return UsageReading(error=exc.message)
     finally:

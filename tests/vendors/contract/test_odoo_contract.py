@@ -20,6 +20,7 @@ import pytest
 from erp_core.drivers.base import DriverError, PermanentDriverError
 from erp_core.drivers.odoo import OdooRpcManager
 from erp_core.lab import LabStack
+from erp_core.provisioning.naming import suspended_database_name
 from odoo_real import RealOdoo
 
 ADMIN = "admin@acme.example.com"
@@ -261,3 +262,39 @@ async def test_create_with_an_unknown_country_leaves_admin_admin(odoo: OdooRpcMa
         assert await odoo.verify_login("ct-badcountry", "admin", "admin") > 1
     finally:
         await odoo.drop_database("ct-badcountry")
+
+
+async def test_rename_moves_the_database_and_its_logins_away_from_the_old_name(
+    target: Target, odoo: OdooRpcManager, acme: str, tmp_path: Path
+) -> None:
+    """What suspension relies on: after ``db.rename`` to the reserved ``__susp_`` name the
+    old name logs nobody in (``/jsonrpc`` included) and no tenant hostname selects the
+    database; the database still backs up under its new name, and renaming back restores
+    the same credentials. ``/jsonrpc`` naming the NEW name still logs in (it ignores
+    dbfilter): that is why /jsonrpc must never be exposed publicly (docs/odoo-servers.md)."""
+    locked = suspended_database_name(acme)
+    try:
+        await odoo.rename_database(acme, locked)
+        listed = await odoo.list_databases()
+        assert locked in listed and acme not in listed
+        assert not await odoo.database_exists(acme)
+        assert await odoo.database_exists(locked)
+        with pytest.raises(DriverError):
+            await odoo.verify_login(acme, ADMIN, PASSWORD)
+        assert not await odoo.login_page_ok(f"{acme}.{DOMAIN}")
+        if target.real is not None:  # Odoo moves the filestore with the database
+            assert target.real.filestore(locked).is_dir()
+            assert not target.real.filestore(acme).exists()
+        path = tmp_path / "locked.zip"
+        assert await odoo.backup_to_file(locked, path) > 0
+        with zipfile.ZipFile(path) as archive:
+            assert json.loads(archive.read("manifest.json"))["db_name"] == locked
+        assert await odoo.verify_login(locked, ADMIN, PASSWORD) > 1
+        with pytest.raises(DriverError):  # never over an existing database
+            await odoo.rename_database(locked, "postgres")
+    finally:
+        if await odoo.database_exists(locked):
+            await odoo.rename_database(locked, acme)
+    assert not await odoo.database_exists(locked)
+    assert await odoo.verify_login(acme, ADMIN, PASSWORD) > 1
+    assert await odoo.login_page_ok(f"{acme}.{DOMAIN}")
