@@ -65,7 +65,7 @@ def _bytes(n: float) -> str:
 
 
 FACT_LABELS: dict[str, str] = {
-    "workers": "Workers activos",
+    "workers": "Procesos de trabajo activos",
     "depth": "Trabajos en cola",
     "oldest_waiting_at": "Trabajo más antiguo en espera desde",
     "oldest_waiting_seconds": "Espera del trabajo más antiguo",
@@ -187,7 +187,7 @@ async def check_queue(ctx: AppContext) -> list[CheckResult]:
                 "queue",
                 "Cola de trabajos",
                 "down",
-                "Ningún worker ha dado señales en el último minuto.",
+                "Ningún proceso de trabajo ha dado señales en el último minuto.",
                 latency,
                 details,
             )
@@ -208,7 +208,7 @@ async def check_queue(ctx: AppContext) -> list[CheckResult]:
             "queue",
             "Cola de trabajos",
             "ok",
-            f"{_plural(row.workers, 'worker activo', 'workers activos')}, "
+            f"{_plural(row.workers, 'proceso de trabajo activo', 'procesos de trabajo activos')}, "
             f"{_plural(row.depth, 'trabajo', 'trabajos')} en cola.",
             latency,
             details,
