@@ -37,6 +37,8 @@ export const DATA_PATTERNS = [
 /** The page's visible text without `<code>` / `[data-raw]` elements (identifiers shown on purpose). */
 export async function visibleText(page: Page): Promise<string> {
 	const text = await page.evaluate(() => {
+		// Collapsed <details> are text a click away: judge them too.
+		for (const details of Array.from(document.querySelectorAll('details'))) details.open = true;
 		let all = document.body.innerText;
 		for (const el of Array.from(document.querySelectorAll<HTMLElement>('code, [data-raw]'))) {
 			const raw = el.innerText.trim();

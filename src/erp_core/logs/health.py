@@ -98,6 +98,9 @@ def _fact_value(key: str, value: Any) -> str:
         return "—" if not key.endswith("_at") else "Nunca"
     if isinstance(value, bool):
         return "Sí" if value else "No"
+    if isinstance(value, list | tuple):
+        # Names of tunnels or nodes: "Ninguno" rather than "[]".
+        return ", ".join(str(v) for v in value) if value else "Ninguno"
     if key.endswith("_bytes") and isinstance(value, int | float):
         return _bytes(value)
     if key.endswith("_seconds") and isinstance(value, int | float):
