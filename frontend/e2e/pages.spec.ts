@@ -65,7 +65,7 @@ test.describe('Páginas', () => {
 		await expect(page.getByRole('tab', { name: 'Auditoría' })).toHaveAttribute('aria-selected', 'true');
 		await expect(page.getByRole('tab', { name: 'Auditoría' })).toBeFocused();
 		await expect(page.getByRole('table', { name: 'Auditoría' })).toBeVisible();
-		await expect(page.getByText('auth.login').first()).toBeVisible();
+		await expect(page.getByRole('button', { name: 'Inicio de sesión' }).first()).toBeVisible();
 		await screenshot(page, 'page-settings-audit');
 
 		// Last, so a billing failure does not hide the other pages' screenshots.

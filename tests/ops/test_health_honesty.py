@@ -10,6 +10,7 @@ import httpx
 import psycopg
 
 from erp_core.context import AppContext
+from erp_core.logs.health import facts
 
 
 def _tenant(conn: psycopg.Connection, sub: str, server: int, created: datetime) -> int:
@@ -102,3 +103,17 @@ async def test_health_facts_are_labelled_human_values(
             assert "_" not in fact["label"] and fact["value"] not in ("null", "None", "")
         assert not re.search(r"\d\.\d+ ms", check["message"]), check["message"]
         assert "(s)" not in check["message"], check["message"]
+
+
+def test_facts_read_lists_and_the_queue_in_spanish() -> None:
+    """Lists of names read as words ("Ninguno", not "[]"); the queue counts "procesos de
+    trabajo", never "workers" (the tour fails on English words shown as text)."""
+    shown = {
+        f["label"]: f["value"]
+        for f in facts({"without_connections": [], "offline": ["pve2"], "workers": 2})
+    }
+    assert shown == {
+        "Túneles sin conexión": "Ninguno",
+        "Nodos sin conexión": "pve2",
+        "Procesos de trabajo activos": "2",
+    }

@@ -280,3 +280,32 @@ export function formatAbsoluteChange(figure: Figure, c: Change | undefined, curr
 	const sign = c.absolute > 0 ? '+' : c.absolute < 0 ? '−' : '';
 	return `${sign}${formatFigure(figure, Math.abs(c.absolute), currency)}`;
 }
+
+/** Spanish names of the Stripe webhook events the control plane handles (the code stays as data). */
+export const STRIPE_EVENT_LABELS: Record<string, string> = {
+	'charge.refunded': 'Cargo reembolsado',
+	'checkout.session.completed': 'Pago de alta completado',
+	'customer.created': 'Cliente creado',
+	'customer.updated': 'Cliente actualizado',
+	'customer.discount.created': 'Descuento aplicado',
+	'customer.discount.updated': 'Descuento modificado',
+	'customer.discount.deleted': 'Descuento retirado',
+	'customer.subscription.created': 'Suscripción creada',
+	'customer.subscription.updated': 'Suscripción actualizada',
+	'customer.subscription.deleted': 'Suscripción cancelada',
+	'customer.subscription.paused': 'Suscripción en pausa',
+	'customer.subscription.resumed': 'Suscripción reanudada',
+	'customer.subscription.trial_will_end': 'Fin de la prueba próximo',
+	'invoice.created': 'Factura creada',
+	'invoice.finalized': 'Factura emitida',
+	'invoice.paid': 'Factura pagada',
+	'invoice.payment_succeeded': 'Pago de factura correcto',
+	'invoice.payment_failed': 'Pago de factura fallido',
+	'invoice.marked_uncollectible': 'Factura incobrable',
+	'invoice.updated': 'Factura actualizada',
+	'invoice.voided': 'Factura anulada'
+};
+
+export function stripeEventLabel(type: string): string {
+	return STRIPE_EVENT_LABELS[type] ?? 'Otro evento de Stripe';
+}

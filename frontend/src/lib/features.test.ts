@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { filenameFromDisposition } from './api/billing';
-import { logQuery, positiveInt } from './api/logs';
+import { groupByOperation, logQuery, positiveInt } from './api/logs';
+import type { JobLogLine } from './api/types';
 import {
 	FIGURES,
 	KPI_FIGURES,
@@ -95,6 +96,29 @@ describe('log filters', () => {
 		expect(query.page).toBeUndefined();
 		expect(query.per_page).toBe(50);
 		expect(logQuery({ level: '' })).toEqual({});
+		expect(logQuery({ tenant: '  Acme ' })).toEqual({ tenant: 'Acme' });
+	});
+
+	it('groups consecutive log lines by operation, named by tenant', () => {
+		const line = (id: number, job_id: number, tenant_name: string | null): JobLogLine => ({
+			id,
+			job_id,
+			tenant_id: tenant_name ? 3 : null,
+			tenant_name,
+			tenant_subdomain: tenant_name ? 'acme' : null,
+			job_title: job_id === 9 ? 'Creación' : 'Respaldo',
+			step: null,
+			step_label: null,
+			level: 'info',
+			message: 'ok',
+			at: '2026-11-24T10:00:00Z'
+		});
+		const groups = groupByOperation([line(5, 9, 'Acme'), line(4, 9, 'Acme'), line(3, 8, null), line(2, 9, 'Acme')]);
+		expect(groups.map((g) => [g.jobId, g.title, g.tenantName, g.lines.length])).toEqual([
+			[9, 'Creación', 'Acme', 2],
+			[8, 'Respaldo', null, 1],
+			[9, 'Creación', 'Acme', 1]
+		]);
 	});
 });
 

@@ -65,7 +65,7 @@ def _bytes(n: float) -> str:
 
 
 FACT_LABELS: dict[str, str] = {
-    "workers": "Workers activos",
+    "workers": "Procesos de trabajo activos",
     "depth": "Trabajos en cola",
     "oldest_waiting_at": "Trabajo más antiguo en espera desde",
     "oldest_waiting_seconds": "Espera del trabajo más antiguo",
@@ -98,6 +98,9 @@ def _fact_value(key: str, value: Any) -> str:
         return "—" if not key.endswith("_at") else "Nunca"
     if isinstance(value, bool):
         return "Sí" if value else "No"
+    if isinstance(value, list | tuple):
+        # Names of tunnels or nodes: "Ninguno" rather than "[]".
+        return ", ".join(str(v) for v in value) if value else "Ninguno"
     if key.endswith("_bytes") and isinstance(value, int | float):
         return _bytes(value)
     if key.endswith("_seconds") and isinstance(value, int | float):
@@ -187,7 +190,7 @@ async def check_queue(ctx: AppContext) -> list[CheckResult]:
                 "queue",
                 "Cola de trabajos",
                 "down",
-                "Ningún worker ha dado señales en el último minuto.",
+                "Ningún proceso de trabajo ha dado señales en el último minuto.",
                 latency,
                 details,
             )
@@ -208,7 +211,7 @@ async def check_queue(ctx: AppContext) -> list[CheckResult]:
             "queue",
             "Cola de trabajos",
             "ok",
-            f"{_plural(row.workers, 'worker activo', 'workers activos')}, "
+            f"{_plural(row.workers, 'proceso de trabajo activo', 'procesos de trabajo activos')}, "
             f"{_plural(row.depth, 'trabajo', 'trabajos')} en cola.",
             latency,
             details,

@@ -7,6 +7,8 @@ export type { ServiceCheck, ServiceStatusReport } from './types';
 
 export interface LogFilters {
 	tenant_id?: number | string | null;
+	/** Subdomain or company name (part of it): how people name a tenant. */
+	tenant?: string | null;
 	job_id?: number | string | null;
 	level?: LogLevel | '';
 	/** `datetime-local` value or ISO instant. */
@@ -35,6 +37,7 @@ export function logQuery(filters: LogFilters): LogQuery {
 	const tenant = positiveInt(filters.tenant_id);
 	const job = positiveInt(filters.job_id);
 	if (tenant) query.tenant_id = tenant;
+	if (filters.tenant?.trim()) query.tenant = filters.tenant.trim().slice(0, 100);
 	if (job) query.job_id = job;
 	if (filters.level) query.level = filters.level;
 	const since = toInstant(filters.since);
@@ -51,3 +54,34 @@ export const logsApi = {
 		unwrap<JobLogLine[], ListMeta>(api.GET('/api/logs/provisioning', { params: { query: logQuery(filters) }, signal })),
 	status: (signal?: AbortSignal) => unwrap<ServiceStatusReport>(api.GET('/api/logs/status', { signal }))
 };
+
+/** Consecutive log lines of one operation (job), newest first as the API lists them. */
+export interface LogGroup {
+	jobId: number;
+	title: string | null;
+	tenantId: number | null;
+	tenantName: string | null;
+	tenantSubdomain: string | null;
+	lines: JobLogLine[];
+}
+
+/** Groups a page of lines by operation so the log reads as "what happened to whom". */
+export function groupByOperation(lines: readonly JobLogLine[]): LogGroup[] {
+	const groups: LogGroup[] = [];
+	for (const line of lines) {
+		const last = groups.at(-1);
+		if (last && last.jobId === line.job_id) {
+			last.lines.push(line);
+			continue;
+		}
+		groups.push({
+			jobId: line.job_id,
+			title: line.job_title ?? null,
+			tenantId: line.tenant_id ?? null,
+			tenantName: line.tenant_name ?? null,
+			tenantSubdomain: line.tenant_subdomain ?? null,
+			lines: [line]
+		});
+	}
+	return groups;
+}

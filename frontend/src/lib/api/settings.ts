@@ -14,6 +14,8 @@ export const settingsApi = {
 	list: (signal?: AbortSignal) => unwrap<SettingsData>(api.GET('/api/settings', { signal })),
 	update: (key: string, value: string | null) =>
 		unwrap<Setting>(api.PUT('/api/settings/{key}', { params: { path: { key } }, body: { value } })),
+	/** Drops the stored override (DELETE): the environment's or the built-in value applies again. */
+	restoreDefault: (key: string) => unwrap<Setting>(api.DELETE('/api/settings/{key}', { params: { path: { key } } })),
 	test: (integration: Integration) =>
 		unwrap<ConnectionTest>(api.POST('/api/settings/test/{integration}', { params: { path: { integration } } }))
 };

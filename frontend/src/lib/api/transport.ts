@@ -2,8 +2,8 @@
  * Authenticated HTTP for the whole app: attaches the bearer token, and when a request comes
  * back 401 renews the session once with the rotating refresh token (sent by the browser as
  * an httpOnly cookie, see tokens.ts) and replays the request. A new tab (or a reload) starts
- * with no access token but with the session hint: it renews first, before its first request,
- * so restoring the session costs one POST /auth/refresh and never a 401 the page caused.
+ * with no access token but knows the cookie holds a session: it refreshes before its first
+ * request instead of sending it unauthenticated, so a reload never causes a 401 of its own.
  *
  * Refresh is single-flight: the refresh token rotates and reusing a spent one revokes the
  * whole family, so ten requests failing together must cause exactly one POST /auth/refresh,
@@ -119,6 +119,20 @@ export class AuthTransport {
 		return !NO_RETRY_PATHS.includes(path) && this.tokens.refresh !== null;
 	}
 
+	/**
+	 * A tab that holds a session but no access token yet (a reload, a new tab) renews it
+	 * before sending: the request would only come back 401. A refused or unreachable refresh
+	 * leaves the request to go out as is, so its answer decides, as before.
+	 */
+	async #ensureAccess(request: Request): Promise<void> {
+		if (this.tokens.access || !this.#eligibleForRetry(request)) return;
+		try {
+			await this.refresh();
+		} catch {
+			// Unreachable server: the request itself reports it.
+		}
+	}
+
 	#authorize(request: Request): void {
 		const path = new URL(request.url, 'http://localhost').pathname;
 		if (NO_RETRY_PATHS.includes(path)) return;
@@ -147,25 +161,9 @@ export class AuthTransport {
 		}
 	}
 
-	/**
-	 * A tab that knows a session exists (cookie hint) but holds no access token renews before
-	 * sending, instead of sending a request bound to fail with 401. A network failure here is
-	 * left to the request itself, which then reports it.
-	 */
-	async #restoreSession(request: Request): Promise<void> {
-		const path = new URL(request.url, 'http://localhost').pathname;
-		if (NO_RETRY_PATHS.includes(path) || request.headers.has('Authorization')) return;
-		if (this.tokens.access !== null || this.tokens.refresh === null) return;
-		try {
-			await this.refresh();
-		} catch {
-			/* unreachable server: the request below fails with the same cause */
-		}
-	}
-
 	/** A fetch with bearer + refresh-and-replay, for streams and non-JSON downloads. */
 	fetch = async (request: Request): Promise<Response> => {
-		await this.#restoreSession(request);
+		await this.#ensureAccess(request);
 		this.#authorize(request);
 		const retry = this.#eligibleForRetry(request) ? request.clone() : null;
 		let response: Response;
@@ -184,7 +182,7 @@ export class AuthTransport {
 	/** The same behaviour as openapi-fetch middleware, for the typed client. */
 	readonly middleware: Middleware = {
 		onRequest: async ({ request, id }) => {
-			await this.#restoreSession(request);
+			await this.#ensureAccess(request);
 			this.#authorize(request);
 			if (this.#eligibleForRetry(request)) this.#pending.set(id, request.clone());
 			return request;
