@@ -1,5 +1,8 @@
 """Browser tests: `erp-core serve --lab` on a scratch database, Playwright (Debian's chromium)
-against it, then everything stopped. Exit code is Playwright's. Used by `make test-e2e`."""
+against it, then everything stopped. Exit code is Playwright's. Used by `make test-e2e`.
+
+Arguments go to `playwright test` unchanged, so one spec or one test runs alone:
+`.venv/bin/python tests/e2e_runner.py e2e/portal.spec.ts` or `… -g "Portal del cliente"`."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from erp_core.lab.process import running_server, scratch_database
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def main() -> int:
+def main(args: list[str]) -> int:
     with (
         scratch_database("erp_e2e") as url,
         running_server(url, lab=True, LOGIN_RATE_LIMIT_PER_IP="500") as server,
@@ -26,7 +29,7 @@ def main() -> int:
             "CI": "1",
         }
         result = subprocess.run(
-            ["npx", "playwright", "test", "--reporter=line"],
+            ["npx", "playwright", "test", "--reporter=line", *args],
             cwd=ROOT / "frontend",
             env=env,
             timeout=900,
@@ -37,4 +40,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -17,6 +17,7 @@ from erp_core.models import Backup, Customer, Invoice, Job, Tenant, User
 from erp_core.security import hash_password, issue_access_token
 
 PUBLIC = {
+    "/api/portal/plans",
     "/api/portal/signup",
     "/api/portal/verify",
     "/api/portal/password-reset",

@@ -52,7 +52,9 @@ def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
-def _set_refresh_cookie(response: Response, request: Request, ctx: Ctx, raw: str) -> None:
+def set_refresh_cookie(response: Response, request: Request, ctx: Ctx, raw: str) -> None:
+    """Give the browser its refresh token in the session cookie (login, refresh, and the
+    portal's e-mail verification, which signs the customer in)."""
     response.set_cookie(
         REFRESH_COOKIE,
         raw,
@@ -83,7 +85,7 @@ async def login(
     body: LoginIn, request: Request, response: Response, ctx: Ctx, session: Session
 ) -> object:
     tokens = await service.login(session, ctx, anonymous_actor(request), body.email, body.password)
-    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
+    set_refresh_cookie(response, request, ctx, tokens.refresh_token)
     return ok(tokens)
 
 
@@ -111,7 +113,7 @@ async def refresh(
         if from_cookie:
             exc.headers = {**(exc.headers or {}), "Set-Cookie": _cleared_cookie(request)}
         raise
-    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
+    set_refresh_cookie(response, request, ctx, tokens.refresh_token)
     return ok(tokens)
 
 

@@ -12,8 +12,8 @@ import type { Credentials, PlanChange, PortalBackup, PortalPlan, PortalTenant, P
 const tenantPath = (id: number | string) => ({ path: { tenant_id: Number(id) } });
 
 export const portalApi = {
-	/** Plans and prices (GET /api/billing/plans; the backend asks for a session there). */
-	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/billing/plans', { signal })),
+	/** Plans on sale and their prices: public (no login), for /registro and the change-plan dialog. */
+	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/portal/plans', { signal })),
 	availability: (name: string, signal?: AbortSignal) =>
 		unwrap(api.GET('/api/portal/subdomains/{name}/availability', { params: { path: { name } }, signal })),
 	/** Always the same 202 whether or not the e-mail exists (no enumeration). */
