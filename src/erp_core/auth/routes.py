@@ -28,7 +28,6 @@ from erp_core.deps import (
     Admin,
     Ctx,
     Session,
-    Viewer,
     anonymous_actor,
     current_actor,
     forget_user,
@@ -141,7 +140,9 @@ async def logout(
 
 
 @router.get("/auth/me", response_model=Envelope[UserOut], responses=error_responses(401))
-async def me(actor: Viewer, session: Session) -> object:
+async def me(actor: Annotated[Actor, Depends(current_actor)], session: Session) -> object:
+    """Any signed-in user, customers included: the SPA reads the role here to know whether
+    to open the operators' panel or the customer portal (one's own user only)."""
     assert actor.user_id is not None
     return ok(UserOut.model_validate(await service.get_user(session, actor.user_id)))
 

@@ -24,6 +24,8 @@ export const portalApi = {
 	passwordResetConfirm: (token: string, password: string) =>
 		unwrap(api.POST('/api/portal/password-reset/confirm', { body: { token, password } })),
 
+	/** Who is logged in, and the sign-ups still waiting for payment or for the webhook. */
+	me: (signal?: AbortSignal) => unwrap(api.GET('/api/portal/me', { signal })),
 	tenants: (signal?: AbortSignal) => unwrap<PortalTenant[]>(api.GET('/api/portal/tenants', { signal })),
 	tenant: (id: number | string, signal?: AbortSignal) =>
 		unwrap<PortalTenantDetail>(api.GET('/api/portal/tenants/{tenant_id}', { params: tenantPath(id), signal })),
