@@ -146,17 +146,17 @@ test.describe.serial('Portal del cliente', () => {
 		expect(download.suggestedFilename()).toMatch(/\.(zip|dump|gz|tar)/);
 		expect((await download.path()) ?? '').not.toBe('');
 
-		// 6. Upgrade: the quote (proration) first, then the next invoice shows the proration line.
+		// 6. Upgrade: the dialog states old → new price and the proration before confirming;
+		// Stripe's proration (create_preview) shows on the page once the change is made.
 		await page.getByRole('button', { name: 'Cambiar de plan' }).click();
 		const dialog = page.getByRole('dialog', { name: 'Cambiar de plan' });
 		await dialog.getByTestId('plan-pro').click();
-		await dialog.getByRole('button', { name: 'Ver el importe' }).click();
-		await expect(dialog.getByTestId('plan-quote')).toBeVisible();
-		await expect(dialog.getByTestId('quote-proration')).not.toHaveText('—');
+		await expect(dialog.getByTestId('plan-quote')).toContainText('→');
+		await expect(dialog.getByTestId('plan-quote')).toContainText(/prorratea/);
 		await screenshot(page, 'portal-cambio-plan');
 		await dialog.getByRole('button', { name: 'Confirmar el cambio' }).click();
 		await expect(page.getByTestId('current-plan')).toContainText('Pro', { timeout: 60_000 });
-		await expect(page.getByTestId('next-invoice-lines')).toContainText(/prorrat|proration|Unused|Remaining|tiempo/i, { timeout: 30_000 });
+		await expect(page.getByTestId('plan-proration')).toContainText(/Prorrateo en la próxima factura: \d/);
 
 		// 7. The billing portal (Stripe Customer Portal session) from the portal's home.
 		await page.goto('/portal');
