@@ -65,7 +65,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description Any signed-in user, customers included: the SPA reads the role here to know whether
+         *     to open the operators' panel or the customer portal (one's own user only).
+         */
         get: operations["me_api_auth_me_get"];
         put?: never;
         post?: never;
@@ -992,7 +996,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify */
+        /**
+         * Verify
+         * @description Signs the customer in like a login does, refresh cookie included: the browser goes
+         *     to Stripe Checkout next and comes back to /portal in a fresh page load, which restores
+         *     the session from that cookie.
+         */
         post: operations["verify_api_portal_verify_post"];
         delete?: never;
         options?: never;
