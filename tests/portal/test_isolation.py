@@ -17,6 +17,7 @@ from erp_core.models import Backup, Customer, Invoice, Job, Tenant, User
 from erp_core.security import hash_password, issue_access_token
 
 PUBLIC = {
+    "/api/portal/plans",
     "/api/portal/signup",
     "/api/portal/verify",
     "/api/portal/password-reset",
@@ -142,9 +143,11 @@ async def test_operators_and_customers_stay_on_their_side(
         f"/api/backups/{alice['backup']}/download",
         "/api/customers",
         "/api/billing/invoices",
-        "/api/auth/me",
     ):
         answer = await client.get(path, headers=alice["headers"])
         assert answer.status_code == 403, (path, answer.status_code)
+    # "Who am I" answers every signed-in user (the SPA routes a customer to /portal by it).
+    whoami = await client.get("/api/auth/me", headers=alice["headers"])
+    assert whoami.status_code == 200 and whoami.json()["data"]["role"] == "customer"
     logout = await client.post("/api/auth/logout", json={}, headers=alice["headers"])
     assert logout.status_code == 200

@@ -86,6 +86,9 @@ async def test_customer_signs_up_pays_and_manages_the_instance(
     )
     verified = await client.post("/api/portal/verify", json={"token": link_token(verification[0])})
     assert verified.status_code == 200, verified.text
+    # Signed in like a login: the browser keeps the refresh token in the session cookie,
+    # so /portal still knows the customer after the round trip through Stripe Checkout.
+    assert verified.cookies.get("jc_refresh") == verified.json()["data"]["tokens"]["refresh_token"]
     data = verified.json()["data"]
     assert data["checkout"]["subdomain"] == "acme" and data["checkout"]["url"]
     headers = {"Authorization": f"Bearer {data['tokens']['access_token']}"}

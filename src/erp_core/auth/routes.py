@@ -28,7 +28,6 @@ from erp_core.deps import (
     Admin,
     Ctx,
     Session,
-    Viewer,
     anonymous_actor,
     current_actor,
     forget_user,
@@ -52,7 +51,9 @@ def _is_https(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
 
 
-def _set_refresh_cookie(response: Response, request: Request, ctx: Ctx, raw: str) -> None:
+def set_refresh_cookie(response: Response, request: Request, ctx: Ctx, raw: str) -> None:
+    """Give the browser its refresh token in the session cookie (login, refresh, and the
+    portal's e-mail verification, which signs the customer in)."""
     response.set_cookie(
         REFRESH_COOKIE,
         raw,
@@ -83,7 +84,7 @@ async def login(
     body: LoginIn, request: Request, response: Response, ctx: Ctx, session: Session
 ) -> object:
     tokens = await service.login(session, ctx, anonymous_actor(request), body.email, body.password)
-    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
+    set_refresh_cookie(response, request, ctx, tokens.refresh_token)
     return ok(tokens)
 
 
@@ -111,7 +112,7 @@ async def refresh(
         if from_cookie:
             exc.headers = {**(exc.headers or {}), "Set-Cookie": _cleared_cookie(request)}
         raise
-    _set_refresh_cookie(response, request, ctx, tokens.refresh_token)
+    set_refresh_cookie(response, request, ctx, tokens.refresh_token)
     return ok(tokens)
 
 
@@ -139,7 +140,9 @@ async def logout(
 
 
 @router.get("/auth/me", response_model=Envelope[UserOut], responses=error_responses(401))
-async def me(actor: Viewer, session: Session) -> object:
+async def me(actor: Annotated[Actor, Depends(current_actor)], session: Session) -> object:
+    """Any signed-in user, customers included: the SPA reads the role here to know whether
+    to open the operators' panel or the customer portal (one's own user only)."""
     assert actor.user_id is not None
     return ok(UserOut.model_validate(await service.get_user(session, actor.user_id)))
 

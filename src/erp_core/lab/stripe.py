@@ -659,8 +659,15 @@ class StripeLab:
         if session["status"] == "complete":
             return session
         meta = session.get("metadata") or {}
+        # Checkout collects a card and saves it on the customer, so the first invoice is
+        # charged at once (no failed attempt before the payment) and renewals charge it too.
         customer = self.customer(
-            {"email": session["customer_email"], "name": meta.get("company"), "metadata": {}}
+            {
+                "email": session["customer_email"],
+                "name": meta.get("company"),
+                "metadata": {},
+                "invoice_settings": {"default_payment_method": "pm_card_visa"},
+            }
         )
         items = [{"price": li["price"], "quantity": li.get("quantity", 1)}
                  for li in session["_line_items"]]  # fmt: skip

@@ -9,7 +9,6 @@ preview invoice's `line_item`s with `parent.subscription_item_details.proration`
 from __future__ import annotations
 
 import copy
-import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from erp_core.lab.stripe import StripeFailure, StripeLab
+from erp_core.lab.stripe_checkout import billing_portal_page
 
 Handler = Callable[[Request, dict[str, Any]], Any]
 Api = Callable[[str, Handler], Callable[[Request], Awaitable[Response]]]
@@ -170,17 +170,9 @@ def portal_routes(lab: StripeLab, api: Api) -> list[BaseRoute]:
         try:
             session = s.get("billing_portal.session", str(request.path_params["id"]))
         except StripeFailure:
-            return HTMLResponse("<h1>Session not found</h1>", 404)
-        customer = s.get("customer", session["customer"])
-        back = html.escape(str(session.get("return_url") or ""), quote=True)
-        body = (
-            "<!doctype html><html lang='en'><head><title>Billing portal (lab)</title></head>"
-            "<body><h1>Customer portal (Stripe lab)</h1>"
-            f"<p data-testid='portal-customer'>{html.escape(str(customer.get('email') or ''))}</p>"
-            "<p>Payment method: •••• 4242</p>"
-            f"<a data-testid='portal-return' href='{back}'>Return</a></body></html>"
-        )
-        return HTMLResponse(body)
+            return HTMLResponse("<h1>Sesión no encontrada</h1>", 404)
+        with s.lock:
+            return billing_portal_page(lab, session)
 
     return [
         Route("/v1/subscriptions/{id}", api("subscriptions.update", update), methods=["POST"]),

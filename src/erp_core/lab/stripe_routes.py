@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from erp_core.lab.faults import FaultPlan
 from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form, sign_payload
+from erp_core.lab.stripe_checkout import checkout_routes
 from erp_core.lab.stripe_portal import portal_routes
 
 log = logging.getLogger(__name__)
@@ -206,7 +207,8 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
             "invoice": None, "livemode": False, "metadata": params.get("metadata") or {},
             "mode": params.get("mode", "payment"), "payment_status": "unpaid",
             "status": "open", "subscription": None, "success_url": params.get("success_url"),
-            "url": f"https://checkout.stripe.lab/c/pay/{sid}",
+            # Served by this emulator (lab/stripe_checkout.py), so a browser can pay on it.
+            "url": f"{str(r.base_url).rstrip('/')}/c/pay/{sid}",
             "_line_items": items, "_subscription_data": params.get("subscription_data") or {},
         }  # fmt: skip
         state.table("checkout.session")[sid] = obj
@@ -320,6 +322,7 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         ),
     )
     routes += _control_routes(lab, after_change)
+    routes += checkout_routes(lab, after_change)  # the Checkout page a browser pays on
     return routes
 
 

@@ -1,6 +1,6 @@
 """`/api/portal/…`: the customer's own API (sign-up, verification, reset, and the portal).
 
-Public routes (no login): signup, availability, verify, password-reset(+confirm). Every
+Public routes (no login): plans, signup, availability, verify, password-reset(+confirm). Every
 other route needs a `customer` session (`CurrentCustomer`) and passes its customer id to the
 service, which filters on it in SQL.
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Header, Path, Request
+from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from erp_core.api import Envelope, Forbidden, NotFound, error_responses, ok
+from erp_core.auth.routes import set_refresh_cookie
 from erp_core.backups import service as backup_service
 from erp_core.deps import Ctx, Session, client_ip
 from erp_core.portal import billing, service
@@ -43,6 +44,7 @@ from erp_core.portal.schemas import (
     PortalMe,
     PortalTenant,
     PortalTenantDetail,
+    PublicPlan,
     SignupIn,
     UrlOut,
     VerifyIn,
@@ -70,6 +72,12 @@ async def signup(body: SignupIn, request: Request, ctx: Ctx, session: Session) -
     return _accepted(await service.signup(session, ctx, body, client_ip(request)))
 
 
+@router.get("/plans", response_model=Envelope[list[PublicPlan]], responses=error_responses(429))
+async def plans(request: Request, ctx: Ctx, session: Session) -> object:
+    """Plans on sale with their prices, for /registro (no login: a visitor compares plans)."""
+    return ok(await service.public_plans(session, ctx, client_ip(request)))
+
+
 @router.get(
     "/subdomains/{name}/availability",
     response_model=Envelope[Availability],
@@ -85,8 +93,15 @@ async def subdomain_availability(
 @router.post(
     "/verify", response_model=Envelope[VerifyOut], responses=error_responses(400, 409, 422, 503)
 )
-async def verify(body: VerifyIn, request: Request, ctx: Ctx, session: Session) -> object:
-    return ok(await service.verify(session, ctx, body.token, client_ip(request)))
+async def verify(
+    body: VerifyIn, request: Request, response: Response, ctx: Ctx, session: Session
+) -> object:
+    """Signs the customer in like a login does, refresh cookie included: the browser goes
+    to Stripe Checkout next and comes back to /portal in a fresh page load, which restores
+    the session from that cookie."""
+    verified = await service.verify(session, ctx, body.token, client_ip(request))
+    set_refresh_cookie(response, request, ctx, verified.tokens.refresh_token)
+    return ok(verified)
 
 
 @router.post(

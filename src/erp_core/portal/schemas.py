@@ -43,6 +43,25 @@ class SignupIn(BaseModel):
     _subdomain = field_validator("subdomain")(_clean_subdomain)
 
 
+class PublicPlan(BaseModel):
+    """A plan as /registro shows it before anyone logs in: price and resources only (no
+    Stripe ids, no internal policy), and the billing intervals it can be bought for."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    currency: str
+    monthly_price: int = Field(description="Precio mensual en unidades menores (céntimos)")
+    yearly_price: int = Field(description="Precio anual en unidades menores (céntimos)")
+    cpu_cores: int
+    ram_mb: int
+    disk_gb: int
+    max_users: int | None
+    dedicated: bool
+    intervals: list[Interval] = Field(description="Periodos con precio en Stripe")
+
+
 class Accepted(BaseModel):
     """The same answer whether or not the e-mail is registered (no enumeration)."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +48,7 @@ from erp_core.portal.schemas import (
     PortalMe,
     PortalTenant,
     PortalTenantDetail,
+    PublicPlan,
     SignupIn,
     VerifyOut,
 )
@@ -164,6 +166,45 @@ async def _sellable_price(session: AsyncSession, plan_code: str, interval: str) 
             code="PLAN_NOT_CONFIGURED",
         )
     return plan
+
+
+async def public_plans(session: AsyncSession, ctx: AppContext, ip: str | None) -> list[PublicPlan]:
+    """Active plans that can be bought (a Stripe price for at least one interval), cheapest
+    first. Public for /registro, so rate-limited per IP like the availability check."""
+    await _limit(
+        ctx,
+        f"rl:plans:ip:{ip}",
+        ctx.settings.portal_availability_rate_limit_per_ip,
+        60,
+        "Demasiadas consultas. Espere un minuto.",
+    )
+    plans = await session.scalars(
+        select(Plan).where(Plan.active).order_by(Plan.monthly_price, Plan.code)
+    )
+    out: list[PublicPlan] = []
+    for plan in plans:
+        intervals: list[Literal["month", "year"]] = []
+        if plan.stripe_price_monthly_id:
+            intervals.append("month")
+        if plan.stripe_price_yearly_id:
+            intervals.append("year")
+        if intervals:
+            out.append(
+                PublicPlan(
+                    code=plan.code,
+                    name=plan.name,
+                    currency=plan.currency,
+                    monthly_price=plan.monthly_price,
+                    yearly_price=plan.yearly_price,
+                    cpu_cores=plan.cpu_cores,
+                    ram_mb=plan.ram_mb,
+                    disk_gb=plan.disk_gb,
+                    max_users=plan.max_users,
+                    dedicated=plan.dedicated,
+                    intervals=intervals,
+                )
+            )
+    return out
 
 
 async def signup(

@@ -12,8 +12,8 @@ import type { Credentials, PlanChange, PortalBackup, PortalPlan, PortalTenant, P
 const tenantPath = (id: number | string) => ({ path: { tenant_id: Number(id) } });
 
 export const portalApi = {
-	/** Plans and prices (GET /api/billing/plans; the backend asks for a session there). */
-	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/billing/plans', { signal })),
+	/** Plans on sale and their prices: public (no login), for /registro and the change-plan dialog. */
+	plans: (signal?: AbortSignal) => unwrap<PortalPlan[]>(api.GET('/api/portal/plans', { signal })),
 	availability: (name: string, signal?: AbortSignal) =>
 		unwrap(api.GET('/api/portal/subdomains/{name}/availability', { params: { path: { name } }, signal })),
 	/** Always the same 202 whether or not the e-mail exists (no enumeration). */
@@ -24,6 +24,8 @@ export const portalApi = {
 	passwordResetConfirm: (token: string, password: string) =>
 		unwrap(api.POST('/api/portal/password-reset/confirm', { body: { token, password } })),
 
+	/** Who is logged in, and the sign-ups still waiting for payment or for the webhook. */
+	me: (signal?: AbortSignal) => unwrap(api.GET('/api/portal/me', { signal })),
 	tenants: (signal?: AbortSignal) => unwrap<PortalTenant[]>(api.GET('/api/portal/tenants', { signal })),
 	tenant: (id: number | string, signal?: AbortSignal) =>
 		unwrap<PortalTenantDetail>(api.GET('/api/portal/tenants/{tenant_id}', { params: tenantPath(id), signal })),

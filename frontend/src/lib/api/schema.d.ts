@@ -65,7 +65,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Me
+         * @description Any signed-in user, customers included: the SPA reads the role here to know whether
+         *     to open the operators' panel or the customer portal (one's own user only).
+         */
         get: operations["me_api_auth_me_get"];
         put?: never;
         post?: never;
@@ -821,6 +825,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/portal/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plans
+         * @description Plans on sale with their prices, for /registro (no login: a visitor compares plans).
+         */
+        get: operations["plans_api_portal_plans_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/portal/signup": {
         parameters: {
             query?: never;
@@ -972,7 +996,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Verify */
+        /**
+         * Verify
+         * @description Signs the customer in like a login does, refresh cookie included: the browser goes
+         *     to Stripe Checkout next and comes back to /portal in a fresh page load, which restores
+         *     the session from that cookie.
+         */
         post: operations["verify_api_portal_verify_post"];
         delete?: never;
         options?: never;
@@ -3092,6 +3121,20 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[list[PublicPlan]] */
+        Envelope_list_PublicPlan__: {
+            /** Data */
+            data: components["schemas"]["PublicPlan"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[list[TopTenantOut]] */
         Envelope_list_TopTenantOut__: {
             /** Data */
@@ -4305,6 +4348,44 @@ export interface components {
              * @description Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)
              */
             admin_password: string;
+        };
+        /**
+         * PublicPlan
+         * @description A plan as /registro shows it before anyone logs in: price and resources only (no
+         *     Stripe ids, no internal policy), and the billing intervals it can be bought for.
+         */
+        PublicPlan: {
+            /** Code */
+            code: string;
+            /** Cpu Cores */
+            cpu_cores: number;
+            /** Currency */
+            currency: string;
+            /** Dedicated */
+            dedicated: boolean;
+            /** Disk Gb */
+            disk_gb: number;
+            /**
+             * Intervals
+             * @description Periodos con precio en Stripe
+             */
+            intervals: ("month" | "year")[];
+            /** Max Users */
+            max_users: number | null;
+            /**
+             * Monthly Price
+             * @description Precio mensual en unidades menores (céntimos)
+             */
+            monthly_price: number;
+            /** Name */
+            name: string;
+            /** Ram Mb */
+            ram_mb: number;
+            /**
+             * Yearly Price
+             * @description Precio anual en unidades menores (céntimos)
+             */
+            yearly_price: number;
         };
         /** Queued */
         Queued: {
@@ -8364,6 +8445,53 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    plans_api_portal_plans_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_PublicPlan__"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

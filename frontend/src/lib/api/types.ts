@@ -105,7 +105,7 @@ export type ConnectionTest = OkData<paths['/api/settings/test/{integration}']['p
 export type ConnectionCheck = ConnectionTest['checks'][number];
 
 // Customer portal (issue 16): public sign-up and the customer's own objects.
-export type PortalPlan = OkData<paths['/api/billing/plans']['get']>[number];
+export type PortalPlan = OkData<paths['/api/portal/plans']['get']>[number];
 export type SignupRequest = NonNullable<paths['/api/portal/signup']['post']['requestBody']>['content']['application/json'];
 export type PortalTenant = OkData<paths['/api/portal/tenants']['get']>[number];
 export type PortalTenantDetail = OkData<paths['/api/portal/tenants/{tenant_id}']['get']>;
