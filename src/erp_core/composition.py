@@ -56,6 +56,8 @@ from erp_core.settings import routes as settings_routes
 from erp_core.settings.connection_tests import register_tester
 from erp_core.settings.encrypted import register_column
 from erp_core.settings.service import apply_overrides
+from erp_core.templates import operations as template_operations
+from erp_core.templates import routes as template_routes
 from erp_core.tenants import routes as tenant_routes
 
 # Every operation kind a job may have, by owning domain.
@@ -66,6 +68,7 @@ OPERATION_MODULES: tuple[ModuleType, ...] = (
     simulation_job,
     domain_operations,
     reconciliation_operations,
+    template_operations,
 )
 
 # Domains' periodic and one-off queue tasks: each adds its tasks to one procrastinate App.
@@ -96,6 +99,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     lab_routes.router,
     domain_routes.router,
     reconciliation_routes.router,
+    template_routes.router,
 )
 
 
@@ -115,6 +119,7 @@ def register_hooks() -> None:
     register_column("mail_outbox", "id", "body_enc")
     register_column("checkout_sessions", "id", "admin_password_enc")
     register_column("tenant_usage_access", "tenant_id", "secret_enc")
+    register_column("odoo_templates", "id", "admin_password_enc")
 
 
 def build_queue(database_url: str) -> procrastinate.App:

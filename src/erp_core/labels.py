@@ -81,6 +81,7 @@ FIELD_LABELS: dict[str, str] = {
     "refresh_token": "Token de renovación",
     "role": "Rol",
     "server_id": "Servidor",
+    "template_id": "Plantilla",
     "session_id": "Sesión",
     "since": "Desde",
     "sort": "Orden",

@@ -42,7 +42,14 @@ async def test_failed_provisioning_logs_error_with_tenant_job_and_step(
     assert "Publicar en Cloudflare" in line["error"]
     step = [r for r in caplog.records if r.getMessage() == "job step failed"]
     assert step and step[0].levelno == logging.WARNING and step[0].__dict__["step"] == "route"
-    ours = [r for r in caplog.records if r.getMessage().startswith("Job erp.run_job")]
+    # this create's queue job only: the create also queues a template build (issue 15)
+    ours = [
+        r
+        for r in caplog.records
+        if r.getMessage().startswith("Job erp.run_job")
+        and (getattr(r, "job", None) or {}).get("task_kwargs", {}).get("job_id")
+        == created["job_id"]
+    ]
     outcomes = [r for r in ours if getattr(r, "action", None) == "job_success"]
     assert outcomes == [], "the queue reported a failed operation as a success"
     errors = [r for r in ours if getattr(r, "action", None) == "job_error"]

@@ -62,6 +62,14 @@ export const BILLING_STATUS: Record<string, { label: string; tone: Tone }> = {
 	completed: { label: 'Completado', tone: 'success' }
 };
 
+/** Odoo templates of a server (issue 15): only `ready` ones are cloned. */
+export const TEMPLATE_STATUS: Record<string, { label: string; tone: Tone }> = {
+	building: { label: 'Construyendo', tone: 'progress' },
+	ready: { label: 'Lista', tone: 'success' },
+	broken: { label: 'Dañada', tone: 'error' },
+	stale: { label: 'Obsoleta', tone: 'warning' }
+};
+
 /** A job step's state in words (screen readers read it next to the step's icon). */
 export const STEP_STATUS: Record<StepStatus, string> = {
 	pending: 'pendiente',
@@ -84,7 +92,8 @@ export function statusInfo(status: string): { label: string; tone: Tone } {
 		TENANT_STATUS[status as TenantStatus] ??
 		SERVICE_STATUS[status as ServiceStatus] ??
 		BILLING_STATUS[status.toLowerCase()] ??
-		INFRA_STATUS[status.toLowerCase()] ?? { label: status, tone: 'neutral' }
+		INFRA_STATUS[status.toLowerCase()] ??
+		TEMPLATE_STATUS[status] ?? { label: status, tone: 'neutral' }
 	);
 }
 

@@ -83,6 +83,8 @@ class OdooRpcManager:
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
         self._ids = count(1)
+        # (db, login) -> (session id, uid): see _session_call
+        self._sessions: dict[tuple[str, str], tuple[str, int]] = {}
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -289,6 +291,106 @@ class OdooRpcManager:
         self._master_password = new_password
 
     # --- common / object services ---------------------------------------------------
+    # --- web session (one password check, then cheap calls) ------------------------
+    async def _web(
+        self,
+        path: str,
+        params: dict[str, Any],
+        *,
+        db: str,
+        operation: str,
+        secrets: Iterable[str],
+        session_id: str | None = None,
+        login: str | None = None,
+    ) -> tuple[Any, httpx.Response]:
+        payload = {"jsonrpc": "2.0", "method": "call", "params": params, "id": next(self._ids)}
+        headers = self.host_headers(db)
+        if session_id:
+            headers["Cookie"] = f"session_id={session_id}"
+        try:
+            response = await self._client.post(
+                f"{self.base_url}{path}", json=payload, headers=headers, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, operation) from None
+        finally:
+            self._client.cookies.clear()  # sessions travel explicitly, never in the jar
+        if response.status_code != 200:
+            raise self._status_error(response, operation)
+        try:
+            body = response.json()
+        except ValueError:
+            raise DriverError(
+                f"Odoo devolvió una respuesta no válida al {operation}",
+                vendor_detail=f"non-JSON body: {response.text[:200]!r}",
+            ) from None
+        error = body.get("error") if isinstance(body, dict) else None
+        if error:
+            raise self._rpc_error(error, "object", operation, login, [*secrets])
+        return body.get("result"), response
+
+    async def _session(self, db: str, login: str, password: str) -> tuple[str, int]:
+        """Log in once through ``/web/session/authenticate`` (the web client's way): every
+        ``object.execute_kw`` re-checks the password (PBKDF2, 600,000 rounds: ~0.25 s of
+        Odoo's CPU each), a session is checked with an HMAC. Needs the tenant's Host
+        (``base_domain``) where dbfilter is set."""
+        cached = self._sessions.get((db, login))
+        if cached:
+            return cached
+        operation = f"iniciar sesión con '{login}' en la base de datos '{db}'"
+        result, response = await self._web(
+            "/web/session/authenticate",
+            {"db": db, "login": login, "password": password},
+            db=db,
+            operation=operation,
+            secrets=[password],
+            login=login,
+        )
+        session_id = response.cookies.get("session_id")
+        uid = (result or {}).get("uid") if isinstance(result, dict) else None
+        if not session_id or not isinstance(uid, int) or isinstance(uid, bool) or uid <= 0:
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"session/authenticate uid={uid!r}",
+                vendor_code="login_failed",
+            )
+        self._sessions[(db, login)] = (session_id, uid)
+        return session_id, uid
+
+    async def _session_call(
+        self,
+        db: str,
+        login: str,
+        password: str,
+        model: str,
+        method: str,
+        *args: Any,
+        secrets: Iterable[str] = (),
+    ) -> Any:
+        """``model.method(*args)`` as ``login`` through a web session when the server can be
+        addressed by Host (``base_domain``), else through ``object.execute_kw``."""
+        if not self.base_domain:
+            uid = await self.verify_login(db, login, password)
+            return await self._call(
+                "object",
+                "execute_kw",
+                [db, uid, password, model, method, list(args)],
+                operation=f"configurar {model} en la base de datos '{db}'",
+                secrets=[password, *secrets],
+                login=login,
+            )
+        session_id, _uid = await self._session(db, login, password)
+        result, _response = await self._web(
+            f"/web/dataset/call_kw/{model}.{method}",
+            {"model": model, "method": method, "args": list(args), "kwargs": {}},
+            db=db,
+            operation=f"configurar {model} en la base de datos '{db}'",
+            secrets=[password, *secrets],
+            session_id=session_id,
+            login=login,
+        )
+        return result
+
     async def verify_login(self, db: str, login: str, password: str) -> int:
         """Log in through ``common.login``: the uid, or :class:`PermanentDriverError`."""
         operation = f"iniciar sesión con '{login}' en la base de datos '{db}'"
@@ -360,12 +462,12 @@ class OdooRpcManager:
     ) -> None:
         """Make a fresh database the customer's: company name, e-mail, country with its
         currency (activated), the admin's language and ``web.base.url`` (frozen, or the
-        first admin login through another address rewrites it)."""
-        uid = await self.verify_login(db, login, password)
+        first admin login through another address rewrites it). One login, then cheap
+        session calls (see :meth:`_session`)."""
         plan = personalization(profile)
 
         async def call(model: str, method: str, *args: Any) -> Any:
-            return await self._execute(db, uid, password, model, method, *args, login=login)
+            return await self._session_call(db, login, password, model, method, *args)
 
         company: dict[str, Any] = dict(plan.company)
         if plan.country_code:
@@ -387,9 +489,84 @@ class OdooRpcManager:
                 f"Odoo no confirmó los datos de la empresa en '{db}'",
                 vendor_detail=f"res.company.write returned {result!r}",
             )
+        uid = await self._uid(db, login, password)
         await call("res.users", "write", [uid], plan.admin)
         for key, value in plan.config:
             await call("ir.config_parameter", "set_param", key, value)
+
+    async def _uid(self, db: str, login: str, password: str) -> int:
+        if self.base_domain:
+            return (await self._session(db, login, password))[1]
+        return await self.verify_login(db, login, password)
+
+    async def take_over_admin(
+        self, db: str, login: str, password: str, new_login: str, new_password: str
+    ) -> int:
+        """Give a freshly cloned database its own administrator: as the template's admin,
+        set the tenant's login (and e-mail, as ``create_database`` does) and password on
+        that same user. Returns the admin's uid. The template's credentials stop working
+        here, so this is the last call they allow (personalise first)."""
+        uid = await self._uid(db, login, password)
+        values: dict[str, Any] = {"login": new_login, "password": new_password}
+        if "@" in new_login:
+            values["email"] = new_login
+        result = await self._session_call(
+            db, login, password, "res.users", "write", [uid], values, secrets=[new_password]
+        )
+        self._sessions.pop((db, login), None)
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó el administrador de '{db}'",
+                vendor_detail=f"res.users.write returned {result!r}",
+            )
+        return int(uid)
+
+    async def install_modules(
+        self, db: str, login: str, password: str, modules: list[str]
+    ) -> list[str]:
+        """Install ``modules`` (and their dependencies) with ``button_immediate_install``;
+        returns the ones that are installed afterwards. An unknown module fails."""
+        if not modules:
+            return []
+        uid = await self.verify_login(db, login, password)
+        rows = await self._execute(
+            db,
+            uid,
+            password,
+            "ir.module.module",
+            "search_read",
+            [["name", "in", list(modules)]],
+            ["name", "state"],
+            login=login,
+        )
+        unknown = sorted(set(modules) - {str(r["name"]) for r in rows})
+        if unknown:
+            raise PermanentDriverError(
+                f"Odoo no conoce los módulos {', '.join(unknown)} (base de datos '{db}')",
+                vendor_detail=f"ir.module.module lacks {unknown}",
+            )
+        pending = [int(r["id"]) for r in rows if r["state"] != "installed"]
+        if pending:
+            await self._call(
+                "object",
+                "execute_kw",
+                [db, uid, password, "ir.module.module", "button_immediate_install", [pending]],
+                operation=f"instalar módulos en la base de datos '{db}'",
+                secrets=[password],
+                login=login,
+                slow=True,
+            )
+        rows = await self._execute(
+            db,
+            uid,
+            password,
+            "ir.module.module",
+            "search_read",
+            [["name", "in", list(modules)], ["state", "=", "installed"]],
+            ["name"],
+            login=login,
+        )
+        return sorted(str(r["name"]) for r in rows)
 
     async def read_company(self, db: str, login: str, password: str) -> dict[str, Any]:
         """What the tenant's company looks like inside Odoo (checks and the UI)."""

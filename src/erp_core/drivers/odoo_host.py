@@ -66,9 +66,11 @@ __all__ = ["OdooHostManager", "OutputCallback", "SshTarget", "key_fingerprint"]
 
 logger = logging.getLogger(__name__)
 
-# A tenant's subdomain, a scratch name, or a suspended tenant's locked name (``__susp_`` +
-# subdomain, ``_<digest>`` when shortened to PostgreSQL's 63 bytes): nothing a shell reads.
-DB_NAME_RE = re.compile(r"^(?=.{3,63}$)(?:__susp_)?[a-z0-9][a-z0-9_-]*[a-z0-9]$")
+# A tenant's subdomain, a scratch name, a suspended tenant's locked name (``__susp_`` +
+# subdomain, ``_<digest>`` when shortened to PostgreSQL's 63 bytes) or a template's
+# (``__tpl_``): names no hostname can select, and nothing a shell reads.
+DB_NAME_RE = re.compile(r"^(?=.{3,63}$)(?:__susp_|__tpl_)?[a-z0-9][a-z0-9_-]*[a-z0-9]$")
+MODULE_RE = re.compile(r"^[a-z0-9_]{1,64}$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2}|_\d{3})?(@[A-Za-z]+)?$")  # es_419, sr@Cyrl
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 _TEMP_RE = re.compile(r"^/[A-Za-z0-9_./-]+$")
@@ -516,6 +518,40 @@ class OdooHostManager:
                 vendor_detail=f"shell answered {marker!r}",
                 vendor_code="login_failed",
             )
+
+    async def take_over_admin(
+        self, db: str, login: str, password: str, new_login: str, new_password: str
+    ) -> int:
+        """Give a cloned database the tenant's administrator (the template's admin,
+        ``base.user_admin``, gets the new login and password), like ``create_database``."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(new_login, "el usuario administrador", 254)
+        check_text(new_password, "la contraseña del administrador", 256)
+        await self.verify_login(db, login, password)
+        marker = await self._shell(
+            db,
+            "set_admin",
+            {"login": new_login, "password": new_password, "country": None},
+            operation=f"asignar el administrador de '{db}'",
+            secrets=[password, new_password],
+        )
+        if marker != "ERP_CORE_OK":
+            raise DriverError(f"Odoo no confirmó el administrador de '{db}'")
+        return await self.verify_login(db, new_login, new_password)
+
+    async def install_modules(
+        self, db: str, login: str, password: str, modules: list[str]
+    ) -> list[str]:
+        """``odoo-bin -d DB -i m1,m2 --stop-after-init`` (host mode has no RPC)."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        if not modules:
+            return []
+        names = [check_arg(MODULE_RE, m, "el módulo") for m in modules]
+        argv = [*self._odoo, "-c", self._conf, "-d", db, "-i", ",".join(names)]
+        await self._run(
+            [*argv, "--stop-after-init"], operation=f"instalar módulos en '{db}'", slow=True
+        )
+        return sorted(names)
 
     async def drop_database(self, name: str) -> bool:
         """Drop ``name``; ``False`` means it did not exist (already dropped: idempotent)."""

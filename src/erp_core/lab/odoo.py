@@ -14,6 +14,7 @@ import asyncio
 import base64
 import html
 import io
+import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any
@@ -127,6 +128,7 @@ class _OdooLab:
     def __init__(self, state: OdooLabState, faults: FaultPlan) -> None:
         self.state = state
         self.faults = faults
+        self.sessions: dict[str, tuple[str, int, str]] = {}  # sid -> (db, uid, password)
 
     # --- JSON-RPC -------------------------------------------------------------------
     async def jsonrpc(self, request: Request) -> Response:
@@ -212,6 +214,60 @@ class _OdooLab:
             state.install(restored)
             return True
         raise OdooFault("werkzeug.exceptions.NotFound", f"Method not found: db.{method}")
+
+    # --- web session (what the driver personalises through) --------------------------
+    async def session_authenticate(self, request: Request) -> Response:
+        """``/web/session/authenticate``: the database must be the one the Host selects
+        (dbfilter), then a password login; the session id comes back as a cookie."""
+        try:
+            payload = await request.json()
+            params = payload.get("params") or {}
+            db, login, password = str(params["db"]), str(params["login"]), str(params["password"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _rpc_error(None, "werkzeug.exceptions.BadRequest", "Invalid JSON-RPC call")
+        req_id = payload.get("id")
+        failure = await self.faults.apply("web.session_authenticate")
+        if failure is not None:
+            return _failure_response(failure, req_id)
+        selected = self.state.database_for_host(self._request_host(request))
+        if selected is None or selected.name != db:
+            return _rpc_error(req_id, "odoo.exceptions.AccessError", "Database not found.")
+        try:
+            uid = self.state.login(db, login, password)
+        except OdooFault as fault:
+            return _rpc_error(req_id, fault.name, fault.message)
+        if not uid:
+            return _rpc_error(req_id, "odoo.exceptions.AccessDenied", "Access Denied")
+        sid = secrets.token_hex(20)
+        self.sessions[sid] = (db, int(uid), password)
+        response = _rpc_result(req_id, {"uid": uid, "db": db})
+        response.set_cookie("session_id", sid, httponly=True)
+        return response
+
+    async def call_kw(self, request: Request) -> Response:
+        """``/web/dataset/call_kw``: ``execute_kw`` as the session's user (same faults)."""
+        try:
+            payload = await request.json()
+            params = payload.get("params") or {}
+            model, method = str(params["model"]), str(params["method"])
+            args, kwargs = list(params.get("args") or []), dict(params.get("kwargs") or {})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return _rpc_error(None, "werkzeug.exceptions.BadRequest", "Invalid JSON-RPC call")
+        req_id = payload.get("id")
+        failure = await self.faults.apply("object.execute_kw")
+        if failure is not None:
+            return _failure_response(failure, req_id)
+        session = self.sessions.get(request.cookies.get("session_id", ""))
+        if session is None:
+            return _rpc_error(req_id, "odoo.http.SessionExpiredException", "Session expired")
+        db, uid, password = session
+        try:
+            result = self.state.execute_kw(db, uid, password, model, method, args, kwargs)
+        except OdooFault as fault:
+            return _rpc_error(req_id, fault.name, fault.message)
+        except (IndexError, TypeError, ValueError) as exc:
+            return _rpc_error(req_id, "builtins.TypeError", f"{method}() bad arguments: {exc}")
+        return _rpc_result(req_id, result)
 
     # --- web routes -----------------------------------------------------------------
     async def health(self, request: Request) -> Response:
@@ -357,6 +413,8 @@ def create_odoo_lab(
         Route("/web/health", lab.health, methods=["GET"]),
         Route("/web/webclient/version_info", lab.version_info, methods=["POST"]),
         Route("/web/login", lab.login, methods=["GET"]),
+        Route("/web/session/authenticate", lab.session_authenticate, methods=["POST"]),
+        Route("/web/dataset/call_kw/{path:path}", lab.call_kw, methods=["POST"]),
         Route("/web/database/backup", lab.backup, methods=["POST"]),
         Route("/web/database/restore", lab.restore, methods=["POST"]),
         Route("/_lab/config", lab.lab_config, methods=["POST"]),

@@ -45,7 +45,7 @@ LANGUAGES = (
 COUNTRIES = {"DO": "DOP", "ES": "EUR", "US": "USD", "MX": "MXN", "CO": "COP", "PE": "PEN"}
 """Countries the emulator knows, with the currency Odoo gives each."""
 
-_DBNAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_DBNAME = re.compile(r"^([a-zA-Z0-9]|__tpl_)[a-zA-Z0-9_.-]+$")  # __tpl_: issue 15 templates
 _ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 
 
@@ -81,6 +81,7 @@ class LabDatabase:
     users: dict[int, tuple[str, str]] = field(default_factory=dict)  # uid -> (login, hash)
     filestore: dict[str, bytes] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
+    module_ids: dict[str, int] = field(default_factory=dict)  # ir.module.module ids handed out
     large_files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, seed)
     config_params: dict[str, str] = field(default_factory=dict)  # ir.config_parameter
     login_dates: dict[int, str] = field(default_factory=dict)  # uid -> "YYYY-MM-DD HH:MM:SS"
@@ -318,6 +319,41 @@ class OdooLabState:
                 return uid
         return False
 
+    def _modules_answer(self, db: LabDatabase, method: str, args: list[Any]) -> Any:
+        """``ir.module.module``: every module name is known (the lab has no addons path);
+        ``button_immediate_install`` installs the ids a ``search_read`` handed out."""
+        names = sorted({"base", "web", *db.modules})
+        if method == "search_read":
+            wanted: list[str] = names
+            only_installed = False
+            for term in args[0] if args else []:
+                if isinstance(term, list | tuple) and term[0] == "name" and term[1] == "in":
+                    wanted = [str(n) for n in term[2]]
+                if isinstance(term, list | tuple) and term[0] == "state":
+                    only_installed = True
+            with self.lock:
+                for name in wanted:
+                    db.module_ids.setdefault(name, len(db.module_ids) + 1)
+                rows = [
+                    {
+                        "id": db.module_ids[name],
+                        "name": name,
+                        "state": "installed"
+                        if name in ("base", "web") or name in db.modules
+                        else "uninstalled",
+                    }
+                    for name in wanted
+                ]
+            return [r for r in rows if not only_installed or r["state"] == "installed"]
+        if method == "button_immediate_install":
+            by_id = {v: k for k, v in db.module_ids.items()}
+            with self.lock:
+                for module_id in args[0]:
+                    if int(module_id) in by_id:
+                        db.modules[by_id[int(module_id)]] = f"{self.version}.1.0"
+            return {"type": "ir.actions.client", "tag": "reload"}
+        raise OdooFault("odoo.exceptions.UserError", f"ir.module.module.{method} not in the lab")
+
     def execute_kw(
         self,
         db_name: str,
@@ -355,7 +391,16 @@ class OdooLabState:
                             db.inactive_uids.add(int(target))
                     if "lang" in args[1] and int(target) == int(uid):
                         db.lang = str(args[1]["lang"])
+                    if ("login" in args[1] or "password" in args[1]) and int(target) in db.users:
+                        # A clone's new administrator (issue 15): login and password.
+                        login_, hashed = db.users[int(target)]
+                        db.users[int(target)] = (
+                            str(args[1].get("login", login_)),
+                            _hash(str(args[1]["password"])) if "password" in args[1] else hashed,
+                        )
             return True
+        if model == "ir.module.module":
+            return self._modules_answer(db, method, args)
         if model == "res.company":
             record = {
                 "id": 1,

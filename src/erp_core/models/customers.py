@@ -83,6 +83,11 @@ class Plan(Timestamps, Base):
     # Custom domains a tenant of this plan may have (issue 17); NULL means the plan code's
     # default in erp_core.domains.service.DEFAULT_MAX_CUSTOM_DOMAINS.
     max_custom_domains: Mapped[int | None] = mapped_column(Integer)
+    # Odoo modules a tenant of this plan starts with (issue 15): installed once into the
+    # server's template, never per tenant; empty means just `base` (and its auto-installs).
+    modules: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default=text("'[]'::jsonb")
+    )
 
 
 class Subscription(Timestamps, Base):

@@ -21,6 +21,7 @@ from erp_core.drivers.base import (
     CompanyProfile,
     DriverError,
     OdooDatabaseManager,
+    PermanentDriverError,
     TransientDriverError,
     TunnelRouter,
 )
@@ -29,6 +30,7 @@ from erp_core.mail.lifecycle import tenant_status_mail
 from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.naming import database_candidates, suspended_database_name
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
+from erp_core.templates import service as templates
 
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
@@ -212,7 +214,13 @@ async def create_database(run: StepRun) -> dict[str, Any]:
             await run.log("info", "La base de datos ya existía (creada en un intento anterior).")
             return {"created": True, "database": tenant.subdomain}
         await _check_language(odoo, tenant, server)
-        await run.log("info", f"Creando la base de datos {tenant.subdomain} en {server.name}…")
+        cloned = await templates.clone_for_tenant(run, odoo, tenant, password)
+        if cloned is not None:
+            return {"created": True, "database": tenant.subdomain, **cloned}
+        await run.log(
+            "info",
+            f"Creación completa en Odoo: base de datos {tenant.subdomain} en {server.name}…",
+        )
         await odoo.create_database(
             tenant.subdomain,
             admin_login=tenant.admin_login,
@@ -222,7 +230,7 @@ async def create_database(run: StepRun) -> dict[str, Any]:
         )
     finally:
         await odoo.aclose()
-    return {"created": True, "database": tenant.subdomain}
+    return {"created": True, "database": tenant.subdomain, "path": templates.PATH_FULL}
 
 
 async def _check_language(odoo: OdooDatabaseManager, tenant: Tenant, server: OdooServer) -> None:
@@ -280,12 +288,24 @@ async def drop_created_database(run: StepRun) -> None:
         await odoo.aclose()
 
 
+def _cloned(run: StepRun) -> int | None:
+    """The template id when this create cloned a template (else Odoo's own create)."""
+    created = run.outputs.get("create_database", {})
+    if created.get("path") == templates.PATH_TEMPLATE:
+        return int(created["template_id"])
+    return None
+
+
 async def verify_database(run: StepRun) -> dict[str, Any]:
-    """Odoo may report success while init failed: confirm it exists and a login works."""
+    """Odoo may report success while init failed: confirm it exists and a login works.
+    A clone's administrator is still the template's here: its login is verified at the
+    end of the personalisation, when the tenant's own credentials exist."""
     tenant, _server_row, odoo = await tenant_odoo(run)
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepFailed("Odoo informó éxito pero la base de datos no existe.")
+        if _cloned(run) is not None:
+            return {"verified_after": "set_company"}
         uid = await odoo.verify_login(
             tenant.subdomain, tenant.admin_login, run.secret("admin_password")
         )
@@ -296,8 +316,40 @@ async def verify_database(run: StepRun) -> dict[str, Any]:
 
 async def set_company(run: StepRun) -> dict[str, Any]:
     """Personalise the database: company name, e-mail, country and its currency, the
-    admin's language and ``web.base.url`` = the tenant's public address."""
+    admin's language and ``web.base.url`` = the tenant's public address. A clone is
+    personalised as the template's administrator, who then becomes the tenant's (login,
+    e-mail, new password) and must log in with those: the same end state as a full create."""
     tenant, _server_row, odoo = await tenant_odoo(run)
+    password = run.secret("admin_password")
+    template_id = _cloned(run)
+    login, secret = tenant.admin_login, password
+    if template_id is not None:
+        login, secret = await templates.template_credentials(run, template_id)
+    try:
+        try:
+            output = await personalize_database(run, odoo, tenant, login, secret)
+            if template_id is not None:
+                await odoo.take_over_admin(
+                    tenant.subdomain, login, secret, tenant.admin_login, password
+                )
+        except PermanentDriverError as exc:
+            if template_id is not None and exc.vendor_code == "login_failed":
+                await templates.report_broken(
+                    run, tenant, template_id, f"La copia no aceptó la plantilla: {exc.message}"
+                )
+            raise
+        if template_id is not None:
+            output["uid"] = await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+    finally:
+        await odoo.aclose()
+    return output
+
+
+async def personalize_database(
+    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, login: str, password: str
+) -> dict[str, Any]:
+    """The one personalisation of a tenant database, whichever way it came to be (Odoo's
+    own create or a cloned template), as ``login`` — an administrator of that database."""
     company = run.params["company_name"]
     profile: CompanyProfile = {
         "company_name": company,
@@ -306,12 +358,7 @@ async def set_company(run: StepRun) -> dict[str, Any]:
         "lang": tenant.language,
         "base_url": public_url(run.ctx, tenant.subdomain),
     }
-    try:
-        await odoo.personalize(
-            tenant.subdomain, tenant.admin_login, run.secret("admin_password"), profile
-        )
-    finally:
-        await odoo.aclose()
+    await odoo.personalize(tenant.subdomain, login, password, profile)
     return {"company_name": company, "base_url": profile["base_url"]}
 
 

@@ -11,6 +11,7 @@ KIND_ES = {
     "restore": "Restauración",
     "restore_copy": "Restauración como nuevo tenant",
     "backup_drill": "Simulacro de restauración",
+    "template_build": "Construcción de plantilla Odoo",
 }
 JOB_STATUS_ES = {
     "queued": "En cola",

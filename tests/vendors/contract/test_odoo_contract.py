@@ -298,3 +298,55 @@ async def test_rename_moves_the_database_and_its_logins_away_from_the_old_name(
     assert not await odoo.database_exists(locked)
     assert await odoo.verify_login(acme, ADMIN, PASSWORD) > 1
     assert await odoo.login_page_ok(f"{acme}.{DOMAIN}")
+
+
+async def test_clone_personalised_through_a_session_then_taken_over(
+    odoo: OdooRpcManager, target: Target, acme: str
+) -> None:
+    """Issue 15's clone path: duplicate, personalise as the source's admin through a web
+    session, hand the admin over (new login + password); the old credentials stop working."""
+    clone, login, password = "ct-clone", "dueno@clone.example.com", "Clave-nueva-5512"
+    await odoo.duplicate_database(acme, clone)
+    try:
+        await odoo.personalize(
+            clone,
+            ADMIN,
+            PASSWORD,
+            {
+                "company_name": "Clon, S.R.L.",
+                "email": login,
+                "country_code": "DO",
+                "lang": "es_ES",
+                "base_url": f"https://{clone}.{DOMAIN}",
+            },
+        )
+        uid = await odoo.take_over_admin(clone, ADMIN, PASSWORD, login, password)
+        assert await odoo.verify_login(clone, login, password) == uid
+        with pytest.raises(PermanentDriverError, match="rechazó el inicio de sesión"):
+            await odoo.verify_login(clone, ADMIN, PASSWORD)
+        company = await odoo.read_company(clone, login, password)
+        assert company["name"] == "Clon, S.R.L." and company["email"] == login
+        assert target.params(clone).get("web.base.url", f"https://{clone}.{DOMAIN}") == (
+            f"https://{clone}.{DOMAIN}"
+        )
+        assert await odoo.verify_login(acme, ADMIN, PASSWORD) > 1  # the source is untouched
+    finally:
+        await odoo.drop_database(clone)
+
+
+async def test_session_login_needs_the_host_of_its_database(target: Target, acme: str) -> None:
+    """dbfilter ``^%d$`` applies to ``/web/session/authenticate``: a Host selecting another
+    database (or none) is refused even with the right password."""
+    async with httpx.AsyncClient(base_url=target.url, timeout=60) as http:
+        answer = await http.post(
+            "/web/session/authenticate",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"db": acme, "login": ADMIN, "password": PASSWORD},
+                "id": 1,
+            },
+            headers={"Host": f"otro.{DOMAIN}", "X-Forwarded-Host": f"otro.{DOMAIN}"},
+        )
+    assert answer.status_code == 200
+    assert "error" in answer.json()

@@ -4,7 +4,7 @@
  */
 import { api, unwrap } from './client';
 import type { ListMeta } from './http';
-import type { Container, MetricSeries, MetricsQuery, OdooServer, OdooServerCreate, OdooServerUpdate, ProxmoxNode, Tunnel } from './types';
+import type { Container, MetricSeries, MetricsQuery, OdooServer, OdooServerCreate, OdooServerUpdate, OdooTemplate, ProxmoxNode, Tunnel } from './types';
 
 /**
  * `meta` of the Proxmox and Cloudflare reads. The OpenAPI document types envelope meta as
@@ -37,6 +37,18 @@ export const serversApi = {
 	update: (id: number, body: OdooServerUpdate) =>
 		unwrap(api.PUT('/api/tenants/servers/{server_id}', { params: serverPath(id), body })),
 	remove: (id: number) => unwrap(api.DELETE('/api/tenants/servers/{server_id}', { params: serverPath(id) }))
+};
+
+/** A server's Odoo templates (issue 15) and the operator's rebuild. */
+export const templatesApi = {
+	list: (serverId: number, signal?: AbortSignal) =>
+		unwrap<OdooTemplate[]>(api.GET('/api/servers/{server_id}/templates', { params: serverPath(serverId), signal })),
+	rebuild: (serverId: number, templateId: number) =>
+		unwrap(
+			api.POST('/api/servers/{server_id}/templates/{template_id}/rebuild', {
+				params: { path: { server_id: serverId, template_id: templateId } }
+			})
+		)
 };
 
 export const infraApi = {

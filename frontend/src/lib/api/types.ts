@@ -69,6 +69,7 @@ export type OdooServerCreate = NonNullable<paths['/api/tenants/servers']['post']
 export type OdooServerUpdate = NonNullable<
 	paths['/api/tenants/servers/{server_id}']['put']['requestBody']
 >['content']['application/json'];
+export type OdooTemplate = OkData<paths['/api/servers/{server_id}/templates']['get']>[number];
 
 /** Components by name, for shapes reached only through another (nested) schema. */
 type Schemas = components['schemas'];

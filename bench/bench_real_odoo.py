@@ -1,0 +1,224 @@
+"""Instant tenants on a REAL Odoo 19 (issue 15), in one run:
+
+- Odoo's own ``db.create_database`` median (what every create cost before templates);
+- our ``POST /api/tenants`` → ``active`` median once the server's template is ready (the
+  clone path), from the server's own record (``tenant_deployments.provision_ms``) and from
+  the client's clock; the ratio to Odoo's own create (goal: ≤ 1.5 s and ≤ 0.35 ×);
+- 20 creates at once: all active, no two tenants share ``database.uuid``,
+  ``database.secret`` or an admin password hash, every ``web.base.url`` is the tenant's
+  public URL.
+
+Odoo runs as in the tests (``tests/odoo_real.py``: own role, dbfilter ``^%d$``,
+proxy_mode) on the PostgreSQL of ``BENCH_DATABASE_URL``/``TEST_DATABASE_URL`` (default
+127.0.0.1:5432); the lab plays Cloudflare and the public edge. Loopback only.
+
+    .venv/bin/python bench/bench_real_odoo.py [--own 3] [--sequential 5] [--burst 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import time
+from typing import Any
+
+import httpx
+import psycopg
+from bench_provisioning import lab_env
+from common import ROOT, report, scratch_database, serve
+
+from erp_core.drivers.odoo import OdooRpcManager
+from erp_core.lab import start_lab_stack
+
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault(
+    "TEST_DATABASE_URL",
+    os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+)
+from odoo_real import RealOdoo, running_odoo
+
+DOMAIN = "sajet.us"
+
+
+def body(name: str) -> dict[str, str]:
+    return {
+        "company_name": f"Empresa {name}",
+        "email": f"ops@{name}.example.com",
+        "subdomain": name,
+        "plan": "basic",
+        "country": "DO",
+        "language": "es_ES",
+    }
+
+
+async def own_creates(odoo: RealOdoo, count: int) -> list[float]:
+    """Odoo's own create_database, sequentially, on databases dropped afterwards."""
+    times = []
+    async with OdooRpcManager(odoo.url, odoo.master_password, slow_timeout=600) as rpc:
+        for i in range(count):
+            name = f"bench-own-{i}"
+            started = time.perf_counter()
+            await rpc.create_database(
+                name,
+                admin_login="admin@example.com",
+                admin_password="x" * 12,
+                lang="es_ES",
+                country_code="DO",
+            )
+            times.append(time.perf_counter() - started)
+            await rpc.drop_database(name)
+    return times
+
+
+async def post(url: str, headers: dict[str, str], names: list[str]) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as http:
+        responses = await asyncio.gather(*(http.post("/api/tenants", json=body(n)) for n in names))
+    bad = [r.text for r in responses if r.status_code != 202]
+    assert not bad, bad[:2]
+
+
+def wait_active(database_url: str, names: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE status = 'active'), "
+                "count(*) FILTER (WHERE status = 'failed'), "
+                "string_agg(last_error, ' | ') FILTER (WHERE status = 'failed') "
+                "FROM tenants WHERE subdomain = ANY(%s)",
+                (names,),
+            ).fetchone()
+            assert row is not None
+            if row[1]:
+                raise RuntimeError(f"{row[1]} tenants failed: {row[2]}")
+            if row[0] == len(names):
+                return
+            time.sleep(0.02)
+    raise RuntimeError(f"not all active within {timeout} s")
+
+
+def wait_template(database_url: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT db_name FROM odoo_templates WHERE state = 'ready' LIMIT 1"
+            ).fetchone()
+            if row:
+                return str(row[0])
+            time.sleep(0.2)
+    raise RuntimeError("no template became ready")
+
+
+def provision_ms(database_url: str, names: list[str]) -> list[int]:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT d.provision_ms FROM tenant_deployments d JOIN tenants t ON t.id = d.tenant_id "
+            "WHERE t.subdomain = ANY(%s)",
+            (names,),
+        ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cloned(database_url: str, names: list[str]) -> int:
+    """How many of ``names`` were created by the clone path (from the job's step output)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM job_steps s JOIN jobs j ON j.id = s.job_id "
+            "JOIN tenants t ON t.id = j.tenant_id WHERE j.kind = 'create' "
+            "AND s.name = 'create_database' AND s.output->>'path' = 'template' "
+            "AND t.subdomain = ANY(%s)",
+            (names,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def identities(odoo: RealOdoo, names: list[str]) -> dict[str, Any]:
+    seen: dict[str, set[str]] = {"uuid": set(), "secret": set(), "password": set()}
+    wrong_url = []
+    for name in names:
+        params = dict(
+            odoo.sql(
+                name,
+                "SELECT key, value FROM ir_config_parameter WHERE key IN "
+                "('database.uuid', 'database.secret', 'web.base.url')",
+            )
+        )
+        seen["uuid"].add(str(params["database.uuid"]))
+        seen["secret"].add(str(params["database.secret"]))
+        seen["password"].add(
+            str(odoo.sql(name, "SELECT password FROM res_users WHERE id = 2")[0][0])
+        )
+        if params.get("web.base.url") != f"https://{name}.{DOMAIN}":
+            wrong_url.append(name)
+    return {k: len(v) for k, v in seen.items()} | {"wrong_base_url": wrong_url}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--own", type=int, default=3, help="Odoo's own creates to time")
+    parser.add_argument("--sequential", type=int, default=5, help="clones timed one by one")
+    parser.add_argument("--burst", type=int, default=20, help="creates at once")
+    args = parser.parse_args()
+    master, token = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
+    stack = start_lab_stack(master_password=master, cloudflare_token=token)
+    try:
+        with running_odoo() as odoo:
+            own = asyncio.run(own_creates(odoo, args.own))
+            env = lab_env(stack, master, token) | {
+                "ODOO_URL": odoo.url,
+                "ODOO_MASTER_PASSWORD": odoo.master_password,
+                "ODOO_TIMEOUT_SECONDS": "120",
+                "ERP_CORE_WORKER_CONCURRENCY": str(max(args.burst, 4)),
+            }
+            with scratch_database() as url, serve(url, **env) as server:
+                warm = ["bw-warm"]
+                asyncio.run(post(server.url, server.headers, warm))
+                wait_active(url, warm, 300)
+                wait_template(url, 300)
+                singles, client_s = [], []
+                for i in range(args.sequential):
+                    name = [f"bw-seq{i}"]
+                    started = time.perf_counter()
+                    asyncio.run(post(server.url, server.headers, name))
+                    wait_active(url, name, 120)
+                    client_s.append(time.perf_counter() - started)
+                    singles += name
+                burst = [f"bw-burst{i:02d}" for i in range(args.burst)]
+                started = time.perf_counter()
+                asyncio.run(post(server.url, server.headers, burst))
+                wait_active(url, burst, 600)
+                burst_s = time.perf_counter() - started
+                single_ms = provision_ms(url, singles)
+                clones = cloned(url, singles + burst)
+                ident = identities(odoo, burst)
+    finally:
+        stack.stop()
+    own_median = statistics.median(own)
+    ours = statistics.median(single_ms) / 1000 if single_ms else float("nan")
+    report(
+        "instant tenants on real Odoo 19",
+        {
+            f"Odoo's own create_database, median of {len(own)} (s)": round(own_median, 2),
+            "Odoo's own create_database, all (s)": [round(t, 2) for t in own],
+            f"POST -> active via template, median of {len(single_ms)} (s, server record)": round(
+                ours, 3
+            ),
+            "POST -> active via template, client clock (s)": [round(t, 2) for t in client_s],
+            "ratio ours / Odoo's own (goal <= 0.35)": round(ours / own_median, 3),
+            f"{args.burst} at once: s until all active": round(burst_s, 2),
+            "created by the clone path": f"{clones} of {len(singles) + len(burst)}",
+            "distinct uuid / secret / admin password": (
+                f"{ident['uuid']} / {ident['secret']} / {ident['password']} of {len(burst)}"
+            ),
+            "tenants with a wrong web.base.url": ident["wrong_base_url"] or "none",
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

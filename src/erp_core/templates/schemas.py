@@ -1,0 +1,30 @@
+"""API shapes of a server's templates (no credential ever leaves the server)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    odoo_server_id: int
+    key: str
+    lang: str
+    country: str
+    modules: list[str]
+    db_name: str | None
+    state: str
+    odoo_version: str | None
+    size_bytes: int | None
+    built_at: datetime | None
+    last_error: str | None
+    build_job_id: int | None
+
+
+class RebuildOut(BaseModel):
+    template_id: int
+    job_id: int
