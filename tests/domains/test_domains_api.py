@@ -112,6 +112,7 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
         "limit": 3,
         "plan": "pro",
         "base_url": "https://acme.sajet.us",
+        "service_user": True,
     }
     (domain,) = listing["data"]
     records = {(r["type"], r["purpose"]): r for r in domain["records"]}

@@ -21,6 +21,7 @@ from erp_core.domains.schemas import (
     PrimaryIn,
 )
 from erp_core.drivers.factory import public_url
+from erp_core.tenants.credentials import has_service_credential
 
 tenant_router = APIRouter(prefix="/api/tenants", tags=["domains"])
 lab_router = APIRouter(prefix="/api/lab", tags=["lab"])
@@ -45,6 +46,7 @@ async def list_domains(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session
             base_url=f"https://{primary.hostname}"
             if primary
             else public_url(ctx, tenant.subdomain),
+            service_user=has_service_credential(tenant),
         ),
     )
 

@@ -88,6 +88,10 @@ class DomainsMeta(BaseModel):
     limit: int
     plan: str
     base_url: str
+    service_user: bool = Field(
+        description="El tenant tiene usuario de servicio en Odoo: no se pide la contraseña "
+        "del administrador para cambiar web.base.url"
+    )
 
 
 class DomainList(BaseModel):
