@@ -120,6 +120,7 @@ def register_hooks() -> None:
     register_column("checkout_sessions", "id", "admin_password_enc")
     register_column("tenant_usage_access", "tenant_id", "secret_enc")
     register_column("odoo_templates", "id", "admin_password_enc")
+    register_column("tenants", "id", "service_password_enc")  # the tenant's Odoo service user
 
 
 def build_queue(database_url: str) -> procrastinate.App:

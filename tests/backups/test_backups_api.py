@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from erp_core.context import AppContext
 from erp_core.drivers.store import LocalBackupStore
 from erp_core.lab import ALWAYS, LabStack
-from erp_core.models import AuditLog, Backup
+from erp_core.models import AuditLog, Backup, Tenant
 
 from .conftest import active_tenant, backup_now, edge_login, wait_job, wait_tenant
 
@@ -197,6 +197,21 @@ async def test_restore_in_place_and_as_a_new_tenant(
     clone = odoo.get("acme-staging")
     assert clone.neutralized and clone.db_uuid != uuid_before
     assert clone.company_name == "Empresa acme"
+    # The copy's own admin password (returned once) and service user password; its
+    # web.base.url is its own address (a restore-as-copy resets it to localhost).
+    new_password = copy_data["admin_password"]
+    assert copy_data["admin_login"] == tenant["admin_login"] and len(new_password) >= 16
+    source = odoo.get("acme")
+    admin_uid = odoo.login("acme-staging", tenant["admin_login"], new_password)
+    assert isinstance(admin_uid, int) and admin_uid > 1
+    for uid in clone.users:
+        if uid != 1:
+            assert clone.users[uid][1] != source.users[uid][1], clone.users[uid][0]
+    assert clone.web_base_url == "https://acme-staging.sajet.us"
+    assert clone.config_params["web.base.url.freeze"] == "True"
+    assert new_password not in str(job)
+    staged_detail = (await client.get(f"/api/tenants/{copy_data['tenant_id']}", headers=h)).text
+    assert new_password not in staged_detail and "service_password" not in staged_detail
     page = await edge_login(lab_stack, "acme-staging.sajet.us")
     assert page.status_code == 200 and 'name="login"' in page.text
     assert not [n for n in odoo.names() if "-restore-" in n]
@@ -207,6 +222,23 @@ async def test_restore_in_place_and_as_a_new_tenant(
         headers=h,
     )
     assert taken.status_code == 409 and taken.json()["error"] == "SUBDOMAIN_TAKEN"
+
+    # A source created before the service user: the platform cannot give a copy its own
+    # admin password, so it refuses before restoring anything.
+    async with lab_ctx.db.sessionmaker() as session:
+        await session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant["id"])
+            .values(service_login=None, service_password_enc=None)
+        )
+        await session.commit()
+    old = await client.post(
+        f"/api/tenants/{tenant['id']}/restore",
+        json={"backup_id": original.id, "mode": "copy", "subdomain": "acme-otra"},
+        headers=h,
+    )
+    assert old.status_code == 409 and old.json()["error"] == "SERVICE_CREDENTIAL_MISSING"
+    assert "usuario de servicio" in old.json()["detail"]
 
 
 async def test_delete_leaves_a_verified_backup_and_a_failed_backup_stops_it(

@@ -11,13 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from erp_core.billing.service import ensure_plans
 from erp_core.context import AppContext
 from erp_core.domains.service import recheck_pending
 from erp_core.lab import LabStack
-from erp_core.models import Plan, TenantDomain
+from erp_core.models import JobLog, Plan, Tenant, TenantDomain
 
 PASSWORD = "Clave-admin-Domains-42"
 
@@ -42,6 +42,12 @@ async def _tenant(
     tenant_id = int(created.json()["data"]["id"])
     assert (await wait(client, h, tenant_id, "active", "failed"))["status"] == "active"
     return tenant_id
+
+
+async def _log(ctx: AppContext, job_id: int) -> list[str]:
+    async with ctx.db.sessionmaker() as session:
+        rows = await session.scalars(select(JobLog.message).where(JobLog.job_id == job_id))
+        return list(rows)
 
 
 async def _domains(client: httpx.AsyncClient, h: dict[str, str], tenant_id: int) -> Any:
@@ -106,6 +112,7 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
         "limit": 3,
         "plan": "pro",
         "base_url": "https://acme.sajet.us",
+        "service_user": True,
     }
     (domain,) = listing["data"]
     records = {(r["type"], r["purpose"]): r for r in domain["records"]}
@@ -161,21 +168,40 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
     assert taken.status_code == 409 and taken.json()["error"] == "DOMAIN_TAKEN"
     assert "otro tenant" in taken.json()["detail"]
 
-    # Primary: web.base.url in the tenant's Odoo follows it.
+    # Primary: web.base.url in the tenant's Odoo follows it, set as the tenant's service
+    # user (no password asked: the platform never kept the admin's).
     primary_url = f"/api/tenants/{tenant_id}/domains/{domain['id']}/primary"
-    resp = await client.put(primary_url, json={"admin_password": PASSWORD}, headers=h)
-    assert resp.status_code == 202, resp.text
-    assert (await _job(client, h, resp.json()["data"]["job_id"]))["status"] == "succeeded"
     odoo_db = lab_stack.odoo_state.get("acme")
+    assert odoo_db.config_params["web.base.url"] == "https://acme.sajet.us"
+    resp = await client.put(primary_url, headers=h)
+    assert resp.status_code == 202, resp.text
+    job = await _job(client, h, resp.json()["data"]["job_id"])
+    assert job["status"] == "succeeded", job["error"]
+    assert any("como usuario de servicio" in m for m in await _log(lab_ctx, job["id"]))
     assert odoo_db.config_params["web.base.url"] == "https://erp.cliente-acme.com"
     assert odoo_db.config_params["web.base.url.freeze"] == "True"
     listing = await _domains(client, h, tenant_id)
     assert listing["data"][0]["is_primary"] is True
     assert listing["meta"]["base_url"] == "https://erp.cliente-acme.com"
+
+    # A tenant created before the service user: the admin password is still the fallback.
+    async with lab_ctx.db.sessionmaker() as session:
+        row = await session.get(Tenant, tenant_id)
+        assert row is not None and row.service_login and row.service_password_enc
+        kept = (row.service_login, row.service_password_enc)
+        row.service_login = row.service_password_enc = None
+        await session.commit()
+    asked = await client.put(primary_url, headers=h)
+    assert asked.status_code == 422 and asked.json()["error"] == "ADMIN_PASSWORD_REQUIRED"
+    assert "usuario de servicio" in asked.json()["detail"]
     wrong = await client.put(primary_url, json={"admin_password": "no-es-esta"}, headers=h)
     failed = await _job(client, h, wrong.json()["data"]["job_id"])
     assert failed["status"] == "failed" and "rechazó el inicio de sesión" in failed["error"]
     assert "no-es-esta" not in str(failed)
+    right = await client.put(primary_url, json={"admin_password": PASSWORD}, headers=h)
+    job = await _job(client, h, right.json()["data"]["job_id"])
+    assert job["status"] == "succeeded", job["error"]
+    assert any("como administrador" in m for m in await _log(lab_ctx, job["id"]))
 
     # Suspend: the custom domain shows the suspended page like the subdomain; reactivate.
     assert (await client.put(f"/api/tenants/{tenant_id}/suspend", headers=h)).status_code == 202
@@ -187,17 +213,23 @@ async def test_domain_from_pending_to_active_primary_suspended_and_deleted(
     page = await _edge(lab_stack, "erp.cliente-acme.com")
     assert page.status_code == 200 and 'name="login"' in page.text
 
-    # Removing the primary needs the admin password (web.base.url goes back).
+    # Removing the primary of a tenant without service user needs the admin password
+    # (web.base.url goes back); with its service user back, nothing is asked.
     remove_url = f"/api/tenants/{tenant_id}/domains/{domain['id']}"
     refused = await client.request("DELETE", remove_url, headers=h)
     assert refused.status_code == 422 and refused.json()["error"] == "ADMIN_PASSWORD_REQUIRED"
+    async with lab_ctx.db.sessionmaker() as session:
+        await session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(service_login=kept[0], service_password_enc=kept[1])
+        )
+        await session.commit()
     second = await client.post(
         f"/api/tenants/{tenant_id}/domains", json={"hostname": "shop.cliente-acme.com"}, headers=h
     )
     assert (await _job(client, h, second.json()["data"]["job_id"]))["status"] == "succeeded"
-    removed = await client.request(
-        "DELETE", remove_url, json={"admin_password": PASSWORD}, headers=h
-    )
+    removed = await client.request("DELETE", remove_url, headers=h)
     assert removed.status_code == 202, removed.text
     assert (await _job(client, h, removed.json()["data"]["job_id"]))["status"] == "succeeded"
     assert odoo_db.config_params["web.base.url"] == "https://acme.sajet.us"

@@ -16,6 +16,7 @@ from erp_core.drivers.base import (
     OdooConfigWriter,
     OdooDatabaseManager,
     PermanentDriverError,
+    ServiceUser,
     TransientDriverError,
 )
 from erp_core.drivers.odoo_host import OdooHostManager
@@ -106,6 +107,37 @@ async def test_config_param_as_the_admin(manager: OdooHostManager, host_state: S
     with pytest.raises(PermanentDriverError):
         await manager.set_config_param("acme", "dueno@acme.example", "mala", "web.base.url", url)
     assert PASSWORD not in str(host_state.invocations())
+
+
+async def test_service_user_and_password_change_through_the_shell(
+    manager: OdooHostManager, host_state: State, output: OutputLog
+) -> None:
+    """Host mode creates the same service user as RPC mode (issues 13/17/18), and changes a
+    user's password; secrets stay on stdin."""
+    await _create(manager)
+    user: ServiceUser = {
+        "login": "erp-core-service@sajet.us",
+        "password": "Clave-de-servicio-1",
+        "name": "Jeturing Core (servicio)",
+    }
+    await manager.ensure_service_user("acme", "dueno@acme.example", PASSWORD, user)
+    service_uid = await manager.verify_login("acme", user["login"], user["password"])
+    assert service_uid > 2
+    user["password"] = "Clave-de-servicio-2"
+    await manager.ensure_service_user("acme", "dueno@acme.example", PASSWORD, user)
+    assert await manager.verify_login("acme", user["login"], user["password"]) == service_uid
+    await manager.set_user_password(
+        "acme", user["login"], user["password"], "dueno@acme.example", "Nueva-clave-admin"
+    )
+    assert await manager.verify_login("acme", "dueno@acme.example", "Nueva-clave-admin") == 2
+    with pytest.raises(PermanentDriverError):
+        await manager.verify_login("acme", "dueno@acme.example", PASSWORD)
+    with pytest.raises(PermanentDriverError) as denied:
+        await manager.ensure_service_user("acme", "dueno@acme.example", PASSWORD, user)
+    assert denied.value.vendor_code == "login_failed"
+    seen = json.dumps(host_state.invocations()) + output.text()
+    for secret in ("Clave-de-servicio-1", "Clave-de-servicio-2", "Nueva-clave-admin"):
+        assert secret not in seen
 
 
 async def test_duplicate_neutralize_and_drop(manager: OdooHostManager, host_state: State) -> None:

@@ -7,12 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.drivers.stripe import StripeGateway
 from erp_core.lab import LabStack, StripeLabHandle
-from erp_core.models import Plan
+from erp_core.models import Plan, Tenant
 from erp_core.reconciliation.usage import sample_usage
 
 
@@ -122,8 +123,33 @@ async def test_usage_read_from_odoo_object_api_and_limits_flagged(
     created = (await client.post("/api/tenants", json=body("delta"), headers=h)).json()["data"]
     assert (await wait(client, h, created["id"], "active", "failed"))["status"] == "active"
     tenant_id = created["id"]
+    db = lab_stack.odoo_state.get("delta")
+    service_uid = next(u for u, (login, _h) in db.users.items() if login.startswith("erp-core-"))
+    assert db.users[service_uid][0] == "erp-core-service@sajet.us"
 
-    # no credential yet: recorded as not available, never as zero
+    # read as the tenant's service user, which is not counted (it is ours, not the
+    # customer's) and whose own logins are not the customer's last login
+    counts = await sample_usage(lab_ctx)
+    assert counts == {"tenants": 1, "read": 1, "over_limit": 0}
+    usage = (await client.get(f"/api/tenants/{tenant_id}/usage", headers=h)).json()["data"]
+    assert usage["latest"]["error"] is None and usage["latest"]["active_users"] == 1
+    assert usage["latest"]["last_login_at"] is not None  # the admin's login at creation
+    assert db.login_dates[service_uid]  # the service user did log in
+    del db.login_dates[2]
+    await sample_usage(lab_ctx)
+    usage = (await client.get(f"/api/tenants/{tenant_id}/usage", headers=h)).json()["data"]
+    assert usage["latest"]["last_login_at"] is None
+
+    # a tenant created before the service user (none in Odoo, no credential): recorded as
+    # not available, never as zero
+    del db.users[service_uid]
+    async with lab_ctx.db.sessionmaker() as session:
+        await session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(service_login=None, service_password_enc=None)
+        )
+        await session.commit()
     counts = await sample_usage(lab_ctx)
     assert counts == {"tenants": 1, "read": 0, "over_limit": 0}
     usage = (await client.get(f"/api/tenants/{tenant_id}/usage", headers=h)).json()["data"]
@@ -137,11 +163,10 @@ async def test_usage_read_from_odoo_object_api_and_limits_flagged(
         headers=h,
     )
     assert resp.status_code == 200, resp.text
-    db = lab_stack.odoo_state.get("delta")
     expected_files = sum(len(b) for b in db.filestore.values())
     # one more internal user, who logged in once
-    db.users[3] = ("contable", db.users[2][1])
-    db.login_dates[3] = "2026-11-30 10:15:00"
+    db.users[9] = ("contable", db.users[2][1])
+    db.login_dates[9] = "2026-11-30 10:15:00"
     lab_stack.odoo_state.add_large_file("delta", "ab/big", 2 * 1024 * 1024)
 
     counts = await sample_usage(lab_ctx)
@@ -157,7 +182,7 @@ async def test_usage_read_from_odoo_object_api_and_limits_flagged(
     assert latest["last_login_at"].startswith("2026-11-30T10:15:00")  # the reader's own excluded
     assert usage["limits"] == {"max_users": 1, "max_storage_mb": 1}
     assert sorted(usage["over_limits"]) == ["over_storage_limit", "over_user_limit"]
-    assert len(usage["series"]) == 2
+    assert len(usage["series"]) == 4
     found = await _open(client, h, source="usage")
     assert set(found) == {"over_user_limit", "over_storage_limit"}
     assert not found["over_user_limit"]["fixable"]
@@ -166,7 +191,7 @@ async def test_usage_read_from_odoo_object_api_and_limits_flagged(
     assert [(t["subdomain"], t["active_users"]) for t in top] == [("delta", 2)]
 
     # back under the limits: the flags resolve on the next reading
-    del db.users[3]
+    del db.users[9]
     db.large_files.clear()
     counts = await sample_usage(lab_ctx)
     assert counts["over_limit"] == 0

@@ -24,10 +24,10 @@ from erp_core.backups.core import (
     verify_object,
 )
 from erp_core.backups.schedule import run_schedule
-from erp_core.drivers.base import OdooDatabaseManager
-from erp_core.drivers.factory import public_hostname, store_for
+from erp_core.drivers.base import DriverError, OdooDatabaseManager, TransientDriverError
+from erp_core.drivers.factory import public_hostname, public_url, store_for
 from erp_core.drivers.store import StoreError
-from erp_core.models import Backup
+from erp_core.models import Backup, Tenant
 from erp_core.provisioning.backup import BackupInvalid
 from erp_core.provisioning.naming import tenant_database
 from erp_core.provisioning.operations import (
@@ -43,6 +43,12 @@ from erp_core.provisioning.operations import (
     verify_http,
 )
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
+from erp_core.tenants.credentials import (
+    MISSING,
+    ServiceCredential,
+    new_service_user,
+    service_credential,
+)
 
 
 def scratch_name(subdomain: str, purpose: str, job_id: int) -> str:
@@ -272,6 +278,70 @@ async def drop_moved(run: StepRun) -> None:
         await odoo.aclose()
 
 
+async def _working_credential(
+    run: StepRun, odoo: OdooDatabaseManager, copy: Tenant
+) -> tuple[ServiceCredential, bool]:
+    """The service credential that logs into the copy now: the copy's own when an earlier
+    run of this step already rotated it (``True``), else the source's, which the restored
+    database still holds."""
+    async with run.session() as session:
+        source = await session.get(Tenant, int(run.params["source_tenant_id"]))
+    own = service_credential(run.ctx, copy)
+    from_source = service_credential(run.ctx, source) if source is not None else None
+    for credential, rotated in ((own, True), (from_source, False)):
+        if credential is None:
+            continue
+        try:
+            await odoo.verify_login(copy.subdomain, credential.login, credential.password)
+        except TransientDriverError:
+            raise
+        except DriverError:
+            continue
+        return credential, rotated
+    if from_source is None:
+        raise StepFailed(f"{MISSING} No se puede dar a la copia su propia contraseña.")
+    raise StepFailed(
+        "El usuario de servicio del tenant de origen no inicia sesión en la copia restaurada "
+        "(el respaldo es anterior a él o se cambió su contraseña)."
+    )
+
+
+async def own_credentials(run: StepRun) -> dict[str, Any]:
+    """Make the copy its own tenant inside Odoo: a new admin password (the one the API
+    returned once), ``web.base.url`` = the copy's public address (Odoo's restore-as-copy
+    resets it to ``http://localhost:<port>`` and keeps it frozen), and a new service user
+    password. Odoo's copy already gave it a new ``database.uuid`` and ``database.secret``."""
+    copy, _server, odoo = await tenant_odoo(run)
+    url = public_url(run.ctx, copy.subdomain)
+    try:
+        credential, rotated = await _working_credential(run, odoo, copy)
+        db, login, password = copy.subdomain, credential.login, credential.password
+        await odoo.set_user_password(
+            db, login, password, copy.admin_login, run.secret("admin_password")
+        )
+        writer = getattr(odoo, "set_config_param", None)
+        if writer is not None:
+            await writer(db, login, password, "web.base.url", url)
+            await writer(db, login, password, "web.base.url.freeze", "True")
+        if not rotated:
+            # Stored first, rotated second: a re-run finds the copy's own credential working.
+            user = new_service_user(run.ctx)
+            async with run.session() as session:
+                row = await session.get(Tenant, copy.id)
+                assert row is not None
+                row.service_login = user["login"]
+                row.service_password_enc = run.ctx.secret_box.encrypt(user["password"])
+            await odoo.ensure_service_user(db, login, password, user)
+            await odoo.verify_login(db, user["login"], user["password"])
+    finally:
+        await odoo.aclose()
+    await run.log(
+        "info",
+        "La copia tiene su propia contraseña de administrador y su propio usuario de servicio.",
+    )
+    return {"web_base_url": url if writer is not None else None}
+
+
 # --- restore drill, verification, deletion --------------------------------------------------
 
 
@@ -382,6 +452,11 @@ RESTORE_COPY = Operation(
         ),
         Step("check", "Comprobar que la base restaurada abre", check_scratch),
         Step("move", "Asignar la base al nuevo subdominio", move_into_place, drop_moved),
+        Step(
+            "own_credentials",
+            "Dar a la copia su propia contraseña de administrador",
+            own_credentials,
+        ),
         Step("route", "Publicar en Cloudflare (túnel y DNS)", route_active, remove_route),
         Step("verify_http", "Comprobar que la URL responde", verify_http),
     ),

@@ -76,9 +76,10 @@ async def create_backup(tenant_id: int, actor: Operator, ctx: Ctx, session: Sess
 async def restore_backup(
     tenant_id: int, body: RestoreIn, actor: Operator, ctx: Ctx, session: Session
 ) -> object:
+    admin_password = None
     if body.mode == "copy":
         assert body.subdomain is not None
-        job, tenant = await service.start_restore_copy(
+        job, tenant, admin_password = await service.start_restore_copy(
             session, ctx, actor, tenant_id, body.backup_id, body.subdomain
         )
     else:
@@ -91,6 +92,8 @@ async def restore_backup(
         backup_id=body.backup_id,
         tenant_id=tenant.id,
         subdomain=tenant.subdomain,
+        admin_login=tenant.admin_login if admin_password else None,
+        admin_password=admin_password,
     )
     return _accepted(out)
 

@@ -97,6 +97,9 @@ class RestoreStarted(BaseModel):
     tenant_id: int
     """The tenant the job works on: the same one (in place) or the new copy."""
     subdomain: str
+    admin_login: str | None = None
+    admin_password: str | None = None
+    """Copy only: the copy's own Odoo admin password, shown once and never stored."""
 
 
 class BackupListMeta(ListMeta):

@@ -24,6 +24,8 @@ from erp_core.drivers.factory import store_for
 from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, Job, Tenant
 from erp_core.runner.service import open_job, start_job
+from erp_core.security import generate_password
+from erp_core.tenants.credentials import MISSING, has_service_credential
 from erp_core.tenants.service import (
     STATUS_ES,
     get_view,
@@ -168,8 +170,12 @@ async def start_restore_copy(
     tenant_id: int,
     backup_id: int,
     subdomain: str,
-) -> tuple[Job, Tenant]:
-    """A new tenant (same customer and plan) from a backup, neutralised: mail and crons off."""
+) -> tuple[Job, Tenant, str]:
+    """A new tenant (same customer and plan) from a backup, neutralised: mail and crons off.
+
+    The copy gets its own admin password (returned here, shown once, like at create): the
+    restored database still holds the source's, which the copy's users must not share."""
+    admin_password = generate_password()
     source = (await get_view(session, tenant_id)).tenant
     backup = await get_backup(session, backup_id)
     if backup.tenant_id != source.id:
@@ -180,6 +186,11 @@ async def start_restore_copy(
     reason = await subdomain_availability(session, subdomain)
     if reason:
         raise Conflict(reason, code="SUBDOMAIN_TAKEN")
+    if not has_service_credential(source):
+        raise Conflict(
+            f"{MISSING} Restaure el respaldo en el mismo tenant o cree uno nuevo.",
+            code="SERVICE_CREDENTIAL_MISSING",
+        )
     copy = Tenant(
         customer_id=source.customer_id,
         subdomain=subdomain,
@@ -199,6 +210,8 @@ async def start_restore_copy(
         "copy": True,
         "neutralize": True,
     }
+    audited = dict(params)
+    params["admin_password_enc"] = ctx.secret_box.encrypt(admin_password)
     job = await start_job(session, ctx, "restore_copy", copy.id, params, actor.user_id)
     record(
         session,
@@ -206,10 +219,10 @@ async def start_restore_copy(
         "tenant.restore_copy",
         "tenant",
         copy.id,
-        {"job_id": job.id, "subdomain": subdomain, **params},
+        {"job_id": job.id, "subdomain": subdomain, **audited},
     )
     on_commit(session, lambda: invalidate_dashboard(ctx))
-    return job, copy
+    return job, copy, admin_password
 
 
 async def _backup_in_use(session: AsyncSession, backup_id: int) -> int | None:

@@ -21,6 +21,7 @@ from erp_core.domains.schemas import (
     PrimaryIn,
 )
 from erp_core.drivers.factory import public_url
+from erp_core.tenants.credentials import has_service_credential
 
 tenant_router = APIRouter(prefix="/api/tenants", tags=["domains"])
 lab_router = APIRouter(prefix="/api/lab", tags=["lab"])
@@ -45,6 +46,7 @@ async def list_domains(tenant_id: int, actor: Viewer, ctx: Ctx, session: Session
             base_url=f"https://{primary.hostname}"
             if primary
             else public_url(ctx, tenant.subdomain),
+            service_user=has_service_credential(tenant),
         ),
     )
 
@@ -104,11 +106,18 @@ async def check_domain(
     responses=error_responses(401, 403, 404, 409, 422),
 )
 async def make_primary(
-    tenant_id: int, domain_id: int, body: PrimaryIn, actor: Operator, ctx: Ctx, session: Session
+    tenant_id: int,
+    domain_id: int,
+    actor: Operator,
+    ctx: Ctx,
+    session: Session,
+    body: Annotated[PrimaryIn | None, Body()] = None,
 ) -> object:
-    """Make the domain the tenant's primary: a job sets Odoo's ``web.base.url``."""
+    """Make the domain the tenant's primary: a job sets Odoo's ``web.base.url`` as the
+    tenant's service user (no password needed; older tenants: the admin's password)."""
+    password = body.admin_password if body else None
     tenant, row, job = await service.make_primary(
-        session, ctx, actor, tenant_id, domain_id, body.admin_password
+        session, ctx, actor, tenant_id, domain_id, password
     )
     return _accepted(service.domain_out(ctx, tenant, row, job.id))
 

@@ -34,10 +34,13 @@ class DomainIn(BaseModel):
 
 
 class PrimaryIn(BaseModel):
-    admin_password: str = Field(
-        min_length=1,
+    admin_password: str | None = Field(
+        None,
         max_length=256,
-        description="Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)",
+        description=(
+            "Solo para tenants sin usuario de servicio (creados antes): contraseña del "
+            "administrador de Odoo, para cambiar web.base.url"
+        ),
     )
 
 
@@ -45,7 +48,10 @@ class DomainDeleteIn(BaseModel):
     admin_password: str | None = Field(
         None,
         max_length=256,
-        description="Solo si el dominio es el principal: contraseña del administrador de Odoo",
+        description=(
+            "Solo si el dominio es el principal y el tenant no tiene usuario de servicio: "
+            "contraseña del administrador de Odoo"
+        ),
     )
 
 
@@ -82,6 +88,10 @@ class DomainsMeta(BaseModel):
     limit: int
     plan: str
     base_url: str
+    service_user: bool = Field(
+        description="El tenant tiene usuario de servicio en Odoo: no se pide la contraseña "
+        "del administrador para cambiar web.base.url"
+    )
 
 
 class DomainList(BaseModel):

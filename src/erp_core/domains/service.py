@@ -34,6 +34,7 @@ from erp_core.drivers.base import CustomHostname, CustomHostnameManager, DriverE
 from erp_core.drivers.factory import cloudflare_for, public_hostname
 from erp_core.models import Job, Plan, Tenant, TenantDomain
 from erp_core.runner.service import start_job
+from erp_core.tenants.credentials import MISSING, has_service_credential
 
 log = logging.getLogger(__name__)
 
@@ -297,13 +298,15 @@ async def remove_domain(
         raise Conflict("El dominio ya se está eliminando.", code="DOMAIN_REMOVING")
     params: dict[str, Any] = {"domain_id": row.id, "hostname": row.hostname}
     if row.is_primary:
-        if not admin_password:
-            raise ValidationFailed(
+        params.update(
+            _odoo_login(
+                ctx,
+                tenant,
+                admin_password,
                 "Es el dominio principal: indique la contraseña del administrador de Odoo para "
                 f"devolver web.base.url a https://{public_hostname(ctx, tenant.subdomain)}.",
-                code="ADMIN_PASSWORD_REQUIRED",
             )
-        params["admin_password_enc"] = ctx.secret_box.encrypt(admin_password)
+        )
         params["reset_base_url"] = True
     job = await _start_job(session, ctx, actor, tenant, "domain_remove", params)
     row.status, row.status_reason = "removing", None
@@ -324,7 +327,7 @@ async def make_primary(
     actor: Actor,
     tenant_id: int,
     domain_id: int,
-    admin_password: str,
+    admin_password: str | None,
 ) -> tuple[Tenant, TenantDomain, Job]:
     tenant = await _tenant(session, tenant_id, lock=True)
     row = await _domain(session, tenant_id, domain_id)
@@ -340,7 +343,12 @@ async def make_primary(
     params = {
         "domain_id": row.id,
         "url": f"https://{row.hostname}",
-        "admin_password_enc": ctx.secret_box.encrypt(admin_password),
+        **_odoo_login(
+            ctx,
+            tenant,
+            admin_password,
+            "Indique la contraseña del administrador de Odoo para cambiar web.base.url.",
+        ),
     }
     job = await _start_job(session, ctx, actor, tenant, "domain_primary", params)
     record(
@@ -352,6 +360,20 @@ async def make_primary(
         {"hostname": row.hostname, "job_id": job.id},
     )
     return tenant, row, job
+
+
+def _odoo_login(
+    ctx: AppContext, tenant: Tenant, admin_password: str | None, ask: str
+) -> dict[str, Any]:
+    """How the job logs into the tenant's Odoo: its service user when it has one (nothing to
+    ask; a password typed anyway is kept as the fallback should the service user have been
+    removed inside Odoo), else the admin password the operator typed (tenants created
+    before the service user existed), else a 422 saying why it is needed."""
+    if admin_password:
+        return {"admin_password_enc": ctx.secret_box.encrypt(admin_password)}
+    if has_service_credential(tenant):
+        return {}
+    raise ValidationFailed(f"{MISSING} {ask}", code="ADMIN_PASSWORD_REQUIRED")
 
 
 def saas_for(ctx: AppContext) -> CustomHostnameManager | None:

@@ -15,11 +15,17 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import delete, func, select, update
 
 from erp_core.context import AppContext
-from erp_core.drivers.base import CustomHostnameManager, OdooConfigWriter
+from erp_core.drivers.base import (
+    CustomHostnameManager,
+    DriverError,
+    OdooConfigWriter,
+    TransientDriverError,
+)
 from erp_core.drivers.factory import cloudflare_for, odoo_for, public_hostname
 from erp_core.models import OdooServer, Tenant, TenantDomain
 from erp_core.provisioning.naming import tenant_database
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
+from erp_core.tenants.credentials import MISSING, service_credential
 
 _T = TypeVar("_T")
 TUNNEL_LOCK_CLASS = 7271  # same lock class as provisioning.operations (one tunnel, one writer)
@@ -211,18 +217,40 @@ async def _set_base_url(run: StepRun, url: str) -> None:
                 "Este servidor Odoo no permite cambiar web.base.url desde la plataforma; "
                 "cámbielo en Ajustes técnicos › Parámetros del sistema."
             )
-        password = run.secret("admin_password")
+        login, password, who = await _odoo_login(run, odoo, tenant)
         database = tenant_database(tenant)  # a suspended tenant's sits under __susp_…
-        await odoo.set_config_param(database, tenant.admin_login, password, "web.base.url", url)
+        await odoo.set_config_param(database, login, password, "web.base.url", url)
         # Odoo rewrites web.base.url with the URL of every administrator's web login
         # (res.users.authenticate) unless frozen; behind the Host rewrite that URL is the
         # subdomain, which would silently undo the primary domain.
-        await odoo.set_config_param(
-            database, tenant.admin_login, password, "web.base.url.freeze", "True"
-        )
+        await odoo.set_config_param(database, login, password, "web.base.url.freeze", "True")
     finally:
         await odoo.aclose()
-    await run.log("info", f"web.base.url = {url} (web.base.url.freeze = True)")
+    await run.log("info", f"web.base.url = {url} (web.base.url.freeze = True; como {who})")
+
+
+async def _odoo_login(run: StepRun, odoo: OdooConfigWriter, tenant: Tenant) -> tuple[str, str, str]:
+    """The tenant's service user; the admin password the operator typed when the tenant has
+    none, or when the service user no longer logs in (removed or changed inside Odoo)."""
+    typed = run.secret("admin_password") if "admin_password_enc" in run.params else None
+    credential = service_credential(run.ctx, tenant)
+    if credential is not None:
+        if typed is None:
+            return credential.login, credential.password, "usuario de servicio"
+        try:
+            await odoo.verify_login(tenant_database(tenant), credential.login, credential.password)
+            return credential.login, credential.password, "usuario de servicio"
+        except TransientDriverError:
+            raise
+        except DriverError:
+            await run.log(
+                "warning",
+                "El usuario de servicio no inicia sesión en Odoo; se usa la contraseña del "
+                "administrador indicada.",
+            )
+    if typed is None:
+        raise StepFailed(MISSING)
+    return tenant.admin_login, typed, "administrador"
 
 
 async def reset_base_url(run: StepRun) -> dict[str, Any]:

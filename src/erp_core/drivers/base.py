@@ -160,6 +160,21 @@ def personalization(profile: CompanyProfile) -> Personalization:
     )
 
 
+SERVICE_LOGIN_PREFIX = "erp-core-service@"
+"""Every service user's login is this prefix plus ``BASE_DOMAIN``: usage readers recognise
+the control plane's own user by it and never count it as the customer's."""
+
+
+class ServiceUser(TypedDict):
+    """The control plane's own user inside a tenant database (issues 13/17/18): an internal
+    user with Settings rights whose password only the control plane knows, so it can act
+    on the tenant after creation without keeping the admin's password."""
+
+    login: str
+    password: str
+    name: str
+
+
 @runtime_checkable
 class OdooDatabaseManager(Protocol):
     """Manage the databases of one Odoo server (RPC today, SSH/CLI for Odoo ≥ 20).
@@ -201,6 +216,14 @@ class OdooDatabaseManager(Protocol):
     async def install_modules(
         self, db: str, login: str, password: str, modules: list[str]
     ) -> list[str]: ...
+
+    async def ensure_service_user(
+        self, db: str, login: str, password: str, user: ServiceUser
+    ) -> None: ...
+
+    async def set_user_password(
+        self, db: str, login: str, password: str, target_login: str, new_password: str
+    ) -> None: ...
 
     async def drop_database(self, name: str) -> bool: ...
 
@@ -608,3 +631,5 @@ class OdooConfigWriter(Protocol):
     async def set_config_param(
         self, db: str, login: str, password: str, key: str, value: str
     ) -> None: ...
+
+    async def verify_login(self, db: str, login: str, password: str) -> int: ...

@@ -29,6 +29,7 @@ from erp_core.drivers.base import (
     DriverError,
     OdooHealth,
     PermanentDriverError,
+    ServiceUser,
     TransientDriverError,
     personalization,
 )
@@ -435,15 +436,27 @@ class OdooRpcManager:
             )
 
     async def _execute(
-        self, db: str, uid: int, password: str, model: str, method: str, *args: Any, login: str
+        self,
+        db: str,
+        uid: int,
+        password: str,
+        model: str,
+        method: str,
+        *args: Any,
+        login: str,
+        kwargs: dict[str, Any] | None = None,
+        secrets: Iterable[str] = (),
     ) -> Any:
         operation = f"configurar {model} en la base de datos '{db}'"
+        call_args: list[Any] = [db, uid, password, model, method, list(args)]
+        if kwargs:
+            call_args.append(kwargs)
         return await self._call(
             "object",
             "execute_kw",
-            [db, uid, password, model, method, list(args)],
+            call_args,
             operation=operation,
-            secrets=[password],
+            secrets=[password, *secrets],
             login=login,
         )
 
@@ -567,6 +580,95 @@ class OdooRpcManager:
             login=login,
         )
         return sorted(str(r["name"]) for r in rows)
+
+    async def ensure_service_user(
+        self, db: str, login: str, password: str, user: ServiceUser
+    ) -> None:
+        """Create the control plane's service user as ``login`` (an administrator), or reset
+        it when it exists (an earlier attempt, a restored copy): internal user with Settings
+        rights (``base.group_system``) and the given password. Idempotent."""
+        uid = await self.verify_login(db, login, password)
+        hidden = [user["password"]]
+
+        async def call(model: str, method: str, *args: Any, **kwargs: Any) -> Any:
+            return await self._execute(
+                db, uid, password, model, method, *args, login=login, kwargs=kwargs, secrets=hidden
+            )
+
+        refs = await call(
+            "ir.model.data",
+            "search_read",
+            [["module", "=", "base"], ["name", "in", ["group_user", "group_system"]]],
+            fields=["name", "res_id"],
+        )
+        groups = sorted(int(row["res_id"]) for row in refs or [])
+        if len(groups) != 2:
+            raise PermanentDriverError(
+                f"Odoo no tiene los grupos de usuario interno y de Ajustes en '{db}'",
+                vendor_detail=f"ir.model.data base.group_user/group_system: {refs!r}",
+            )
+        # Odoo 19 calls the groups field group_ids; 17 and 18 call it groups_id.
+        fields = await call(
+            "res.users", "fields_get", ["group_ids", "groups_id"], attributes=["type"]
+        )
+        group_field = "group_ids" if "group_ids" in (fields or {}) else "groups_id"
+        values: dict[str, Any] = {
+            "name": user["name"],
+            "password": user["password"],
+            "active": True,
+            group_field: [[6, 0, groups]],
+        }
+        existing = await call(
+            "res.users", "search", [["login", "=", user["login"]]], context={"active_test": False}
+        )
+        if existing:
+            result = await call("res.users", "write", list(existing), values)
+        else:
+            result = await call("res.users", "create", [{"login": user["login"], **values}])
+        if not result:
+            raise DriverError(
+                f"Odoo no confirmó el usuario de servicio en '{db}'",
+                vendor_detail=f"res.users answered {result!r}",
+            )
+
+    async def set_user_password(
+        self, db: str, login: str, password: str, target_login: str, new_password: str
+    ) -> None:
+        """Give ``target_login`` a new password, acting as ``login``. When the target is
+        ``login`` itself, this is the last call that password allows."""
+        uid = await self.verify_login(db, login, password)
+        hidden = [new_password]
+        found = await self._execute(
+            db,
+            uid,
+            password,
+            "res.users",
+            "search",
+            [["login", "=", target_login]],
+            login=login,
+            kwargs={"context": {"active_test": False}},
+        )
+        if not found:
+            raise PermanentDriverError(
+                f"No existe el usuario '{target_login}' en la base de datos '{db}'",
+                vendor_detail="res.users search returned no id",
+            )
+        result = await self._execute(
+            db,
+            uid,
+            password,
+            "res.users",
+            "write",
+            list(found),
+            {"password": new_password},
+            login=login,
+            secrets=hidden,
+        )
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó la nueva contraseña de '{target_login}' en '{db}'",
+                vendor_detail=f"res.users.write returned {result!r}",
+            )
 
     async def read_company(self, db: str, login: str, password: str) -> dict[str, Any]:
         """What the tenant's company looks like inside Odoo (checks and the UI)."""

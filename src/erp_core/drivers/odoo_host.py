@@ -45,6 +45,7 @@ from erp_core.drivers.base import (
     DriverError,
     OdooHealth,
     PermanentDriverError,
+    ServiceUser,
     TransientDriverError,
     personalization,
 )
@@ -164,6 +165,43 @@ if UID:
     env["ir.config_parameter"].set_param(PARAMS["key"], PARAMS["value"])
     env.cr.commit()
     print("ERP_CORE_OK")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
+""",
+    "service_user": _CHECK_LOGIN
+    + """
+if UID:
+    USERS = env["res.users"].with_context(active_test=False)
+    GROUPS = env.ref("base.group_user") | env.ref("base.group_system")
+    FIELD = "group_ids" if "group_ids" in USERS._fields else "groups_id"
+    VALUES = {
+        "name": PARAMS["name"],
+        "password": PARAMS["service_password"],
+        "active": True,
+        FIELD: [(6, 0, GROUPS.ids)],
+    }
+    USER = USERS.search([("login", "=", PARAMS["service_login"])], limit=1)
+    if USER:
+        USER.write(VALUES)
+    else:
+        USERS.create({"login": PARAMS["service_login"], **VALUES})
+    env.cr.commit()
+    print("ERP_CORE_OK")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
+""",
+    "set_password": _CHECK_LOGIN
+    + """
+if UID:
+    USER = env["res.users"].with_context(active_test=False).search(
+        [("login", "=", PARAMS["target_login"])], limit=1
+    )
+    if USER:
+        USER.write({"password": PARAMS["new_password"]})
+        env.cr.commit()
+        print("ERP_CORE_OK")
+    else:
+        print("ERP_CORE_NO_USER")
 else:
     print("ERP_CORE_LOGIN_FAILED")
 """,
@@ -553,6 +591,60 @@ class OdooHostManager:
         )
         return sorted(names)
 
+    async def ensure_service_user(
+        self, db: str, login: str, password: str, user: ServiceUser
+    ) -> None:
+        """The same service user as RPC mode (internal, Settings rights), through
+        ``odoo-bin shell`` after checking ``login``'s password; idempotent."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        check_text(user["login"], "el usuario de servicio", 254)
+        check_text(user["name"], "el nombre del usuario de servicio", 200)
+        params = {
+            "login": login,
+            "password": password,
+            "service_login": user["login"],
+            "service_password": user["password"],
+            "name": user["name"],
+        }
+        operation = f"crear el usuario de servicio en la base de datos '{db}'"
+        marker = await self._shell(
+            db, "service_user", params, operation=operation, secrets=[password, user["password"]]
+        )
+        if marker != "ERP_CORE_OK":
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+
+    async def set_user_password(
+        self, db: str, login: str, password: str, target_login: str, new_password: str
+    ) -> None:
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        check_text(target_login, "el usuario", 254)
+        params = {
+            "login": login,
+            "password": password,
+            "target_login": target_login,
+            "new_password": new_password,
+        }
+        operation = f"cambiar la contraseña de '{target_login}' en la base de datos '{db}'"
+        marker = await self._shell(
+            db, "set_password", params, operation=operation, secrets=[password, new_password]
+        )
+        if marker == "ERP_CORE_NO_USER":
+            raise PermanentDriverError(
+                f"No existe el usuario '{target_login}' en la base de datos '{db}'"
+            )
+        if marker != "ERP_CORE_OK":
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+
     async def drop_database(self, name: str) -> bool:
         """Drop ``name``; ``False`` means it did not exist (already dropped: idempotent)."""
         check_arg(DB_NAME_RE, name, "el nombre de la base de datos")
@@ -762,9 +854,14 @@ def dumped_params(path: Path, keys: Sequence[str]) -> list[list[str]]:
     return [[key, found[key]] for key in keys if key in found]
 
 
+# The service user (login ``SERVICE_LOGIN_PREFIX`` + BASE_DOMAIN) is the control plane's,
+# not the customer's: never counted. The prefix is spelled out so no text is interpolated
+# into SQL; tests/real_odoo/test_service_user.py checks both stay equal.
 _USAGE_SQL = (
-    "SELECT (SELECT count(*) FROM res_users WHERE active AND NOT share), "
+    "SELECT (SELECT count(*) FROM res_users u WHERE u.active AND NOT u.share "
+    "AND u.login NOT LIKE 'erp-core-service@%'), "
     "(SELECT coalesce(sum(file_size), 0) FROM ir_attachment WHERE type = 'binary'), "
     "pg_database_size(current_database()), "
-    "(SELECT to_char(max(create_date), 'YYYY-MM-DD HH24:MI:SS') FROM res_users_log)"
+    "(SELECT to_char(max(l.create_date), 'YYYY-MM-DD HH24:MI:SS') FROM res_users_log l "
+    "JOIN res_users u ON u.id = l.create_uid WHERE u.login NOT LIKE 'erp-core-service@%')"
 )

@@ -381,9 +381,37 @@ class OdooLabState:
             ]
         if model == "res.currency" and method == "write":
             return True
+        if model == "ir.model.data" and method == "search_read":
+            names: list[str] = next((t[2] for t in args[0] if t[0] == "name"), [])
+            return [
+                {"id": _GROUPS[n], "name": n, "res_id": _GROUPS[n]} for n in names if n in _GROUPS
+            ]
+        if model == "res.users" and method == "fields_get":
+            return {"group_ids": {"type": "many2many"}}  # Odoo 19's name
+        if model == "res.users" and method == "search":
+            with self.lock:
+                candidates = [(u, login) for u, (login, _h) in db.users.items() if u != 1]
+            return [u for u, login in candidates if _login_matches(login, args[0] if args else [])]
+        if model == "res.users" and method == "create":
+            with self.lock:
+                created = []
+                for values in args[0]:
+                    if any(login == values["login"] for login, _h in db.users.values()):
+                        raise OdooFault(
+                            "psycopg2.errors.UniqueViolation", "duplicate key value (login)"
+                        )
+                    new_uid = max(db.users, default=1) + 1
+                    db.users[new_uid] = (str(values["login"]), _hash(str(values["password"])))
+                    created.append(new_uid)
+            return created
         if model == "res.users" and method == "write":
             with self.lock:
                 for target in args[0]:
+                    if "password" in args[1] and int(target) in db.users:
+                        db.users[int(target)] = (
+                            db.users[int(target)][0],
+                            _hash(str(args[1]["password"])),
+                        )
                     if "active" in args[1]:
                         if args[1]["active"]:
                             db.inactive_uids.discard(int(target))
@@ -435,9 +463,11 @@ class OdooLabState:
         if model == "res.users" and method == "search_read":
             wanted = kwargs.get("fields") or ["login"]  # real Odoo: every field; lab: login
             users = [(uid_, login) for uid_, (login, _) in db.users.items() if uid_ != 1]
-            for term in args[0] if args else []:
-                if isinstance(term, list | tuple) and term[0] == "login" and term[1] == "=":
-                    users = [(uid_, login) for uid_, login in users if login == term[2]]
+            users = [
+                (uid_, login)
+                for uid_, login in users
+                if _login_matches(login, args[0] if args else [])
+            ]
             full = [
                 {"id": uid_, "login": login, "login_date": db.login_dates.get(uid_, False)}
                 for uid_, login in users
@@ -454,6 +484,24 @@ class OdooLabState:
 
 
 _NO_ANSWER = object()
+_GROUPS = {"group_user": 1, "group_system": 4}  # base.group_* ids as a fresh Odoo 19 has them
+
+
+def _login_matches(login: str, domain: Any) -> bool:
+    """The ``login`` terms of a res.users domain (``=``, ``!=``, ``in``, ``not in``); the
+    lab ignores every other term (all its users are active internal users)."""
+    for term in domain if isinstance(domain, list) else []:
+        if not isinstance(term, list | tuple) or len(term) != 3 or term[0] != "login":
+            continue
+        op, value = term[1], term[2]
+        if (
+            (op == "=" and login != value)
+            or (op == "!=" and login == value)
+            or (op == "in" and login not in value)
+            or (op == "not in" and login in value)
+        ):
+            return False
+    return True
 
 
 def _usage_answer(
@@ -465,7 +513,11 @@ def _usage_answer(
     is an active internal user. ``login_date`` is the last ``common.login``/web login;
     ``ir.attachment`` ``file_size:sum`` is the sum of the filestore entries' sizes.
     """
-    internal = [uid for uid in db.users if uid != 1]
+    internal = [
+        uid
+        for uid, (login, _h) in db.users.items()
+        if uid != 1 and _login_matches(login, args[0] if args else [])
+    ]
     if model == "res.users" and method == "search_count":
         return len(internal)
     if model == "ir.attachment" and method == "read_group":

@@ -123,6 +123,10 @@ class Tenant(Timestamps, Base):
     language: Mapped[str] = mapped_column(String(16), nullable=False, default="es_ES")
     country: Mapped[str | None] = mapped_column(String(2))
     admin_login: Mapped[str] = mapped_column(String(254), nullable=False)
+    # The Odoo service user the control plane logs in with after creation (the admin's
+    # password is shown once, never kept). NULL for tenants created before it existed.
+    service_login: Mapped[str | None] = mapped_column(String(254))
+    service_password_enc: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # What the list's free-text search reads: one trigram-indexed column on this table, so a

@@ -31,6 +31,7 @@ from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.naming import database_candidates, suspended_database_name
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 from erp_core.templates import service as templates
+from erp_core.tenants.credentials import new_service_user
 
 log = logging.getLogger(__name__)
 TUNNEL_LOCK_CLASS = 7271
@@ -348,9 +349,16 @@ async def set_company(run: StepRun) -> dict[str, Any]:
 async def personalize_database(
     run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, login: str, password: str
 ) -> dict[str, Any]:
-    """The one personalisation of a tenant database, whichever way it came to be (Odoo's
-    own create or a cloned template), as ``login`` — an administrator of that database."""
-    company = run.params["company_name"]
+    """Make the tenant database the customer's, logged in as ``login`` (an Odoo
+    administrator of that database): company name, e-mail, country and its currency, the
+    user's language and ``web.base.url`` = the tenant's public address; then the control
+    plane's service user (see :mod:`erp_core.tenants.credentials`).
+
+    The one personalisation for every way a tenant database comes to be (a fresh create, a
+    cloned template): callers pass the credentials that work in *that* database. A clone is
+    personalised as the template's administrator before the hand-over, which is why the
+    language set here lands on the user that becomes the tenant's admin."""
+    company = str(run.params.get("company_name") or tenant.company_name)
     profile: CompanyProfile = {
         "company_name": company,
         "email": tenant.admin_login,  # the customer's e-mail (see tenants.service)
@@ -359,7 +367,25 @@ async def personalize_database(
         "base_url": public_url(run.ctx, tenant.subdomain),
     }
     await odoo.personalize(tenant.subdomain, login, password, profile)
+    await provision_service_user(run, odoo, tenant, login, password)
     return {"company_name": company, "base_url": profile["base_url"]}
+
+
+async def provision_service_user(
+    run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, login: str, password: str
+) -> None:
+    """Create (or reset) the service user as ``login`` with a new random password, prove it
+    logs in, and keep it encrypted on the tenant. The new password is stored *before* Odoo
+    gets it: if the step dies in between, a re-run resets it again with ``login``."""
+    user = new_service_user(run.ctx)
+    async with run.session() as session:
+        row = await session.get(Tenant, tenant.id)
+        assert row is not None
+        row.service_login = user["login"]
+        row.service_password_enc = run.ctx.secret_box.encrypt(user["password"])
+    await odoo.ensure_service_user(tenant.subdomain, login, password, user)
+    await odoo.verify_login(tenant.subdomain, user["login"], user["password"])
+    await run.log("info", f"Usuario de servicio {user['login']} listo en Odoo.")
 
 
 async def route_active(run: StepRun) -> dict[str, Any]:

@@ -5,10 +5,12 @@ How each figure is read, by server mode:
 
 * **host** (SSH + psql as Odoo's role): everything, including ``pg_database_size``; no Odoo
   login happens, so reading never moves a last-login date.
-* **rpc** (JSON-RPC): Odoo's object API with the tenant's stored usage credential
-  (``tenant_usage_access``: a login and an API key). ``res.users`` ``search_count`` with
-  ``share = False`` and ``active = True``; ``login_date`` of internal users, the reading
-  user itself excluded (its own RPC login stamps it); ``ir.attachment`` ``file_size:sum``
+* **rpc** (JSON-RPC): Odoo's object API as the tenant's service user
+  (:mod:`erp_core.tenants.credentials`), or, for tenants created before it, the stored
+  usage credential (``tenant_usage_access``: a login and an API key). ``res.users``
+  ``search_count`` with ``share = False`` and ``active = True``, the service user excluded
+  (it is ours, not the customer's); ``login_date`` of those users, the reading user itself
+  excluded too (its own RPC login stamps it); ``ir.attachment`` ``file_size:sum``
   over binary attachments (field attachments included): what Odoo accounts in the
   filestore. Database size is not exposed over RPC: ``None`` ("No disponible").
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -34,12 +37,15 @@ from erp_core.models import OdooServer, Plan, Tenant, TenantUsage, TenantUsageAc
 from erp_core.provisioning.naming import tenant_database
 from erp_core.reconciliation.checks.base import Observation
 from erp_core.reconciliation.service import persist
+from erp_core.tenants.credentials import service_credential
 
 log = logging.getLogger(__name__)
 
 OVER_USERS = "over_user_limit"
 OVER_STORAGE = "over_storage_limit"
-NO_ACCESS = "Sin credencial de lectura (servidor en modo RPC)."
+NO_ACCESS = (
+    "Sin credencial de lectura (servidor en modo RPC): el tenant no tiene usuario de servicio."
+)
 
 
 @dataclass
@@ -61,25 +67,18 @@ def parse_odoo_datetime(value: Any) -> datetime | None:
         return None
 
 
-async def read_rpc_usage(odoo: Any, db: str, login: str, secret: str) -> UsageReading:
-    """The object calls a real Odoo 17–19 answers (see the module docstring)."""
+async def read_rpc_usage(
+    odoo: Any, db: str, login: str, secret: str, exclude_logins: Sequence[str] = ()
+) -> UsageReading:
+    """The object calls a real Odoo 17–19 answers (see the module docstring).
+    ``exclude_logins``: the control plane's own service user, never the customer's."""
     uid = await odoo.verify_login(db, login, secret)
-    users = await odoo.execute_kw(
-        db,
-        uid,
-        secret,
-        "res.users",
-        "search_count",
-        [[["share", "=", False], ["active", "=", True]]],
-    )
+    internal: list[Any] = [["share", "=", False], ["active", "=", True]]
+    if exclude_logins:
+        internal.append(["login", "not in", list(exclude_logins)])
+    users = await odoo.execute_kw(db, uid, secret, "res.users", "search_count", [internal])
     logins = await odoo.execute_kw(
-        db,
-        uid,
-        secret,
-        "res.users",
-        "search_read",
-        [[["share", "=", False], ["active", "=", True]]],
-        {"fields": ["login_date"]},
+        db, uid, secret, "res.users", "search_read", [internal], {"fields": ["login_date"]}
     )
     dates = [
         parsed
@@ -116,10 +115,16 @@ async def read_tenant_usage(
         if server.mode == "host":
             users, files, size, last = await cast(Any, odoo).usage_row(tenant_database(tenant))
             return UsageReading(users, files, size, parse_odoo_datetime(last))
+        service = service_credential(ctx, tenant)
+        exclude = [tenant.service_login] if tenant.service_login else []
+        if service is not None:
+            return await read_rpc_usage(
+                odoo, tenant_database(tenant), service.login, service.password, exclude
+            )
         if access is None:
             return UsageReading(error=NO_ACCESS)
         secret = ctx.secret_box.decrypt(access.secret_enc)
-        return await read_rpc_usage(odoo, tenant_database(tenant), access.login, secret)
+        return await read_rpc_usage(odoo, tenant_database(tenant), access.login, secret, exclude)
     except DriverError as exc:
         return UsageReading(error=exc.message)
     finally:

@@ -17,10 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from erp_core.drivers.base import DriverError, PermanentDriverError
+from erp_core.drivers.base import DriverError, PermanentDriverError, ServiceUser
 from erp_core.drivers.odoo import OdooRpcManager
 from erp_core.lab import LabStack
 from erp_core.provisioning.naming import suspended_database_name
+from erp_core.reconciliation.usage import read_rpc_usage
 from odoo_real import RealOdoo
 
 ADMIN = "admin@acme.example.com"
@@ -350,3 +351,31 @@ async def test_session_login_needs_the_host_of_its_database(target: Target, acme
         )
     assert answer.status_code == 200
     assert "error" in answer.json()
+
+
+async def test_service_user_sets_passwords_and_is_not_counted(
+    odoo: OdooRpcManager, acme: str
+) -> None:
+    """The calls the control plane's service user makes (issues 13/17/18) answer alike."""
+    user: ServiceUser = {
+        "login": f"erp-core-service@{DOMAIN}",
+        "password": "Servicio-Contrato-1",
+        "name": "Jeturing Core (servicio)",
+    }
+    await odoo.ensure_service_user(acme, ADMIN, PASSWORD, user)
+    await odoo.ensure_service_user(acme, ADMIN, PASSWORD, user)  # idempotent: reset, no clash
+    assert await odoo.verify_login(acme, user["login"], user["password"]) > 1
+    mine = await read_rpc_usage(odoo, acme, user["login"], user["password"], [user["login"]])
+    every = await read_rpc_usage(odoo, acme, ADMIN, PASSWORD)
+    assert mine.active_users is not None and every.active_users is not None
+    assert mine.active_users == every.active_users - 1 >= 1
+    try:
+        await odoo.set_user_password(acme, user["login"], user["password"], ADMIN, "Otra-Clave-1")
+        assert await odoo.verify_login(acme, ADMIN, "Otra-Clave-1") > 1
+        with pytest.raises(PermanentDriverError):
+            await odoo.verify_login(acme, ADMIN, PASSWORD)
+        with pytest.raises(PermanentDriverError, match="No existe el usuario"):
+            await odoo.set_user_password(acme, user["login"], user["password"], "nadie@x.y", "z")
+    finally:
+        await odoo.set_user_password(acme, user["login"], user["password"], ADMIN, PASSWORD)
+    assert await odoo.verify_login(acme, ADMIN, PASSWORD) > 1

@@ -21,11 +21,11 @@ export const domainsApi = {
 		unwrap(api.POST('/api/tenants/{tenant_id}/domains', { params: path(tenantId), body: { hostname, ssl_method } })),
 	check: (tenantId: number | string, domainId: number) =>
 		unwrap(api.POST('/api/tenants/{tenant_id}/domains/{domain_id}/check', { params: domainPath(tenantId, domainId) })),
-	primary: (tenantId: number | string, domainId: number, admin_password: string) =>
+	primary: (tenantId: number | string, domainId: number, admin_password?: string) =>
 		unwrap(
 			api.PUT('/api/tenants/{tenant_id}/domains/{domain_id}/primary', {
 				params: domainPath(tenantId, domainId),
-				body: { admin_password }
+				body: admin_password ? { admin_password } : null
 			})
 		),
 	remove: (tenantId: number | string, domainId: number, admin_password?: string) =>

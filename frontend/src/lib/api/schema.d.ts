@@ -1392,7 +1392,8 @@ export interface paths {
         get?: never;
         /**
          * Make Primary
-         * @description Make the domain the tenant's primary: a job sets Odoo's ``web.base.url``.
+         * @description Make the domain the tenant's primary: a job sets Odoo's ``web.base.url`` as the
+         *     tenant's service user (no password needed; older tenants: the admin's password).
          */
         put: operations["make_primary_api_tenants__tenant_id__domains__domain_id__primary_put"];
         post?: never;
@@ -2213,7 +2214,7 @@ export interface components {
         DomainDeleteIn: {
             /**
              * Admin Password
-             * @description Solo si el dominio es el principal: contraseña del administrador de Odoo
+             * @description Solo si el dominio es el principal y el tenant no tiene usuario de servicio: contraseña del administrador de Odoo
              */
             admin_password?: string | null;
         };
@@ -2294,6 +2295,11 @@ export interface components {
             limit: number;
             /** Plan */
             plan: string;
+            /**
+             * Service User
+             * @description El tenant tiene usuario de servicio en Odoo: no se pide la contraseña del administrador para cambiar web.base.url
+             */
+            service_user: boolean;
             /** Total */
             total: number;
         };
@@ -3167,7 +3173,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_MIGRATION_UNAVAILABLE" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
+        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_MIGRATION_UNAVAILABLE" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_CREDENTIAL_MISSING" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
         /**
          * ErrorEnvelope
          * @description A failed answer: a stable code for programs, a Spanish detail for people.
@@ -4345,9 +4351,9 @@ export interface components {
         PrimaryIn: {
             /**
              * Admin Password
-             * @description Contraseña del administrador de Odoo del tenant (para cambiar web.base.url)
+             * @description Solo para tenants sin usuario de servicio (creados antes): contraseña del administrador de Odoo, para cambiar web.base.url
              */
-            admin_password: string;
+            admin_password?: string | null;
         };
         /**
          * PublicPlan
@@ -4434,6 +4440,10 @@ export interface components {
         };
         /** RestoreStarted */
         RestoreStarted: {
+            /** Admin Login */
+            admin_login?: string | null;
+            /** Admin Password */
+            admin_password?: string | null;
             /** Backup Id */
             backup_id: number;
             /** Job Id */
@@ -11177,9 +11187,9 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["PrimaryIn"];
+                "application/json": components["schemas"]["PrimaryIn"] | null;
             };
         };
         responses: {

@@ -471,6 +471,23 @@ def _script_parts(script: str) -> tuple[str, dict[str, Any]]:
     return op, params
 
 
+def _set_user(meta: dict[str, Any], op: str, params: dict[str, Any]) -> None:
+    """The service user (create or reset) and a password change, as the real scripts do."""
+    users: dict[str, dict[str, Any]] = meta["users"]
+    if op == "service_user":
+        login, password = params["service_login"], params["service_password"]
+    else:
+        login, password = params["target_login"], params["new_password"]
+    found = next((u for u in users.values() if u["login"] == login), None)
+    if found is None and op == "set_password":
+        print("ERP_CORE_NO_USER")
+        return
+    if found is None:
+        found = users[str(max(int(k) for k in users) + 1)] = {"login": login}
+    found["password"] = _hash(password)
+    print("ERP_CORE_OK")
+
+
 def _shell(state: State, argv: list[str]) -> None:
     parser = _config_parser("odoo-bin shell")
     parser.add_argument("--shell-interface")
@@ -540,5 +557,11 @@ def _shell(state: State, argv: list[str]) -> None:
             meta["company_name"] = params["company_name"]
             state.write(args.database, meta)
             print("ERP_CORE_OK")
+        elif op in ("service_user", "set_password"):
+            if not uid:
+                print("ERP_CORE_LOGIN_FAILED")
+                return
+            _set_user(meta, op, params)
+            state.write(args.database, meta)
         else:
             _die(f"NameError: name {op!r} is not defined")
