@@ -1127,6 +1127,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/servers/{server_id}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Templates */
+        get: operations["list_templates_api_servers__server_id__templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/servers/{server_id}/templates/{template_id}/rebuild": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rebuild Template */
+        post: operations["rebuild_template_api_servers__server_id__templates__template_id__rebuild_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/settings": {
         parameters: {
             query?: never;
@@ -2748,6 +2782,19 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[RebuildOut] */
+        Envelope_RebuildOut_: {
+            data: components["schemas"]["RebuildOut"];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[RestoreStarted] */
         Envelope_RestoreStarted_: {
             data: components["schemas"]["RestoreStarted"];
@@ -3141,6 +3188,20 @@ export interface components {
              */
             success?: boolean;
         };
+        /** Envelope[list[TemplateOut]] */
+        Envelope_list_TemplateOut__: {
+            /** Data */
+            data: components["schemas"]["TemplateOut"][];
+            /** Meta */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Success
+             * @default true
+             */
+            success?: boolean;
+        };
         /** Envelope[list[TopTenantOut]] */
         Envelope_list_TopTenantOut__: {
             /** Data */
@@ -3173,7 +3234,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_MIGRATION_UNAVAILABLE" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_CREDENTIAL_MISSING" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
+        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_MIGRATION_UNAVAILABLE" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_CREDENTIAL_MISSING" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TEMPLATE_BUSY" | "TEMPLATE_NOT_FOUND" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
         /**
          * ErrorEnvelope
          * @description A failed answer: a stable code for programs, a Spanish detail for people.
@@ -4401,6 +4462,13 @@ export interface components {
              */
             queued?: boolean;
         };
+        /** RebuildOut */
+        RebuildOut: {
+            /** Job Id */
+            job_id: number;
+            /** Template Id */
+            template_id: number;
+        };
         /** RecentTenant */
         RecentTenant: {
             /** Company Name */
@@ -4695,6 +4763,35 @@ export interface components {
              * @enum {string}
              */
             reason?: "manual" | "billing";
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Build Job Id */
+            build_job_id: number | null;
+            /** Built At */
+            built_at: string | null;
+            /** Country */
+            country: string;
+            /** Db Name */
+            db_name: string | null;
+            /** Id */
+            id: number;
+            /** Key */
+            key: string;
+            /** Lang */
+            lang: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Modules */
+            modules: string[];
+            /** Odoo Server Id */
+            odoo_server_id: number;
+            /** Odoo Version */
+            odoo_version: string | null;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** State */
+            state: string;
         };
         /** TenantBilling */
         TenantBilling: {
@@ -9621,6 +9718,159 @@ export interface operations {
                 };
             };
             /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    list_templates_api_servers__server_id__templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_list_TemplateOut__"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    rebuild_template_api_servers__server_id__templates__template_id__rebuild_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                server_id: number;
+                template_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_RebuildOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
