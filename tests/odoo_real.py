@@ -174,7 +174,9 @@ def write_config(
     log_file: Path,
     extra: dict[str, str] | None = None,
 ) -> None:
-    parts = urlsplit(pg_url)
+    # conninfo, not urlsplit: the embedded server's URL names a socket directory in ``?host=``
+    # (no hostname), which Odoo accepts as ``db_host`` too; 127.0.0.1 would reach another server
+    pg = conninfo_to_dict(pg_url)
     addons = [
         source / "19.0" / "odoo" / "addons",
         source / "19.0" / "addons",
@@ -182,8 +184,8 @@ def write_config(
     ]
     lines = {
         "admin_passwd": master_password,
-        "db_host": parts.hostname or "127.0.0.1",
-        "db_port": str(parts.port or 5432),
+        "db_host": str(pg.get("host") or "127.0.0.1"),
+        "db_port": str(pg.get("port") or 5432),
         "db_user": role,
         "dbfilter": "^%d$",
         "proxy_mode": "True",

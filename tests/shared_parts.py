@@ -27,11 +27,12 @@ def part_path(part: str) -> Path:
     if part == "vendor":
         return Path(os.environ.get("VENDOR_SPECS_DIR") or SHARED_DIR / "vendor")
     if part == "odoo":
-        return Path(os.environ.get("ODOO_SOURCE_DIR") or SHARED_DIR / "odoo" / "19.0")
+        # the same variable as the real-Odoo harness (tests/odoo_real.py) and the Makefile
+        return Path(os.environ.get("ODOO_SOURCE") or SHARED_DIR / "odoo")
     raise ValueError(f"unknown shared part {part!r} (known: vendor, odoo)")
 
 
-ENV_OVERRIDE = {"vendor": "VENDOR_SPECS_DIR", "odoo": "ODOO_SOURCE_DIR"}
+ENV_OVERRIDE = {"vendor": "VENDOR_SPECS_DIR", "odoo": "ODOO_SOURCE"}
 
 
 def present(part: str) -> bool:

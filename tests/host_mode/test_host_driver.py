@@ -420,3 +420,16 @@ def _standin(name: str) -> str:
     from erp_core.lab.host.sshd import BIN_DIR
 
     return str(BIN_DIR / name)
+
+
+async def test_crons_paused_and_resumed_through_the_shell(
+    manager: OdooHostManager, host_state: State
+) -> None:
+    """Templates run no scheduled actions (issue 15); a clone switches the same ones back on."""
+    await _create(manager)
+    assert await manager.pause_crons("acme", "dueno@acme.example", PASSWORD) == [1, 2]
+    assert await manager.resume_crons("acme", "dueno@acme.example", PASSWORD) == [1, 2]
+    assert await manager.resume_crons("acme", "dueno@acme.example", PASSWORD) == []
+    with pytest.raises(PermanentDriverError):
+        await manager.pause_crons("acme", "dueno@acme.example", "mala")
+    assert PASSWORD not in str(host_state.invocations())

@@ -130,6 +130,13 @@ async def test_host_mode_lifecycle_on_real_odoo(
         # A custom primary domain (issue 17) sets web.base.url the same way as RPC mode.
         await odoo.set_config_param(DB, LOGIN, PASSWORD, "web.base.url", "https://erp.acme.example")
         assert _param(real, DB, "web.base.url") == "https://erp.acme.example"
+        # Template scheduled actions (issue 15): paused, then exactly those back on.
+        active = "SELECT count(*) FROM ir_cron WHERE active"
+        paused = await odoo.pause_crons(DB, LOGIN, PASSWORD)
+        assert paused and real.sql(DB, active)[0][0] == 0
+        assert sorted(await odoo.resume_crons(DB, LOGIN, PASSWORD)) == sorted(paused)
+        assert real.sql(DB, active)[0][0] == len(paused)
+        assert _param(real, DB, "erp_core.paused_crons") is None
 
         # Backup: Odoo's own zip (dump.sql, manifest.json, filestore/) over the channel.
         archive = tmp_path / "hm-acme.zip"

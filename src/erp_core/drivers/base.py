@@ -160,6 +160,10 @@ def personalization(profile: CompanyProfile) -> Personalization:
     )
 
 
+PAUSED_CRONS_PARAM = "erp_core.paused_crons"
+"""``ir.config_parameter`` of a template database: the ids of the scheduled actions its build
+switched off, so each clone switches exactly those back on (see ``pause_crons``)."""
+
 SERVICE_LOGIN_PREFIX = "erp-core-service@"
 """Every service user's login is this prefix plus ``BASE_DOMAIN``: usage readers recognise
 the control plane's own user by it and never count it as the customer's."""
@@ -212,6 +216,10 @@ class OdooDatabaseManager(Protocol):
     async def take_over_admin(
         self, db: str, login: str, password: str, new_login: str, new_password: str
     ) -> int: ...
+
+    async def pause_crons(self, db: str, login: str, password: str) -> list[int]: ...
+
+    async def resume_crons(self, db: str, login: str, password: str) -> list[int]: ...
 
     async def install_modules(
         self, db: str, login: str, password: str, modules: list[str]

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from erp_core.drivers.base import (
+    PAUSED_CRONS_PARAM,
     CompanyProfile,
     DriverError,
     OdooHealth,
@@ -533,6 +534,38 @@ class OdooRpcManager:
                 vendor_detail=f"res.users.write returned {result!r}",
             )
         return int(uid)
+
+    async def pause_crons(self, db: str, login: str, password: str) -> list[int]:
+        """Switch off a template's scheduled actions. Odoo's cron thread walks every database
+        of its role (``list_dbs(True)`` ignores dbfilter), so without this a template would run
+        jobs, write to itself and hold connections a clone must not find. The ids switched
+        off are kept in the database (:data:`PAUSED_CRONS_PARAM`) for :meth:`resume_crons`."""
+        ids = [int(i) for i in await self._session_call(
+            db, login, password, "ir.cron", "search", [["active", "=", True]]
+        )]  # fmt: skip
+        if ids:
+            await self._session_call(
+                db, login, password, "ir.cron", "write", ids, {"active": False}
+            )
+        await self._session_call(
+            db, login, password, "ir.config_parameter", "set_param", PAUSED_CRONS_PARAM,
+            ",".join(str(i) for i in ids),
+        )  # fmt: skip
+        return ids
+
+    async def resume_crons(self, db: str, login: str, password: str) -> list[int]:
+        """In a clone: switch back on exactly what the template's build switched off, and
+        forget the list (a tenant's database carries no trace of its template)."""
+        raw = await self._session_call(
+            db, login, password, "ir.config_parameter", "get_param", PAUSED_CRONS_PARAM
+        )
+        ids = [int(part) for part in str(raw or "").split(",") if part.strip().isdigit()]
+        if ids:
+            await self._session_call(db, login, password, "ir.cron", "write", ids, {"active": True})
+        await self._session_call(
+            db, login, password, "ir.config_parameter", "set_param", PAUSED_CRONS_PARAM, False
+        )
+        return ids
 
     async def install_modules(
         self, db: str, login: str, password: str, modules: list[str]

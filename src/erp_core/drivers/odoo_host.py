@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 
 from erp_core.drivers.base import (
+    PAUSED_CRONS_PARAM,
     CompanyProfile,
     DriverError,
     OdooHealth,
@@ -202,6 +203,31 @@ if UID:
         print("ERP_CORE_OK")
     else:
         print("ERP_CORE_NO_USER")
+else:
+    print("ERP_CORE_LOGIN_FAILED")
+""",
+    # Template databases run no scheduled actions (see OdooRpcManager.pause_crons); the ids
+    # switched off travel in the database itself so a clone switches exactly those back on.
+    "pause_crons": _CHECK_LOGIN
+    + """
+if UID:
+    CRONS = env["ir.cron"].search([("active", "=", True)])
+    CRONS.write({"active": False})
+    env["ir.config_parameter"].set_param(PARAMS["param"], ",".join(map(str, CRONS.ids)))
+    env.cr.commit()
+    print("ERP_CORE_CRONS=" + json.dumps(CRONS.ids))
+else:
+    print("ERP_CORE_LOGIN_FAILED")
+""",
+    "resume_crons": _CHECK_LOGIN
+    + """
+if UID:
+    RAW = env["ir.config_parameter"].get_param(PARAMS["param"]) or ""
+    IDS = [int(PART) for PART in RAW.split(",") if PART.strip().isdigit()]
+    env["ir.cron"].browse(IDS).exists().write({"active": True})
+    env["ir.config_parameter"].set_param(PARAMS["param"], False)
+    env.cr.commit()
+    print("ERP_CORE_CRONS=" + json.dumps(IDS))
 else:
     print("ERP_CORE_LOGIN_FAILED")
 """,
@@ -576,6 +602,28 @@ class OdooHostManager:
         if marker != "ERP_CORE_OK":
             raise DriverError(f"Odoo no confirmó el administrador de '{db}'")
         return await self.verify_login(db, new_login, new_password)
+
+    async def pause_crons(self, db: str, login: str, password: str) -> list[int]:
+        """As RPC mode's :meth:`OdooRpcManager.pause_crons`, through ``odoo-bin shell``."""
+        return await self._crons(db, login, password, "pause_crons", "pausar las tareas")
+
+    async def resume_crons(self, db: str, login: str, password: str) -> list[int]:
+        """As RPC mode's :meth:`OdooRpcManager.resume_crons`, through ``odoo-bin shell``."""
+        return await self._crons(db, login, password, "resume_crons", "reanudar las tareas")
+
+    async def _crons(self, db: str, login: str, password: str, op: str, verb: str) -> list[int]:
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(login, "el usuario", 254)
+        params = {"login": login, "password": password, "param": PAUSED_CRONS_PARAM}
+        operation = f"{verb} programadas de la base de datos '{db}'"
+        marker = await self._shell(db, op, params, operation=operation, secrets=[password])
+        if not marker.startswith("ERP_CORE_CRONS="):
+            raise PermanentDriverError(
+                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+                vendor_detail=f"shell answered {marker!r}",
+                vendor_code="login_failed",
+            )
+        return [int(i) for i in json.loads(marker.split("=", 1)[1])]
 
     async def install_modules(
         self, db: str, login: str, password: str, modules: list[str]

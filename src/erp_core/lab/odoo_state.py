@@ -85,6 +85,8 @@ class LabDatabase:
     large_files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, seed)
     config_params: dict[str, str] = field(default_factory=dict)  # ir.config_parameter
     login_dates: dict[int, str] = field(default_factory=dict)  # uid -> "YYYY-MM-DD HH:MM:SS"
+    # ir.cron id -> active: base ships some scheduled actions on and some off
+    crons: dict[int, bool] = field(default_factory=lambda: {1: True, 2: True, 3: False})
 
 
 class OdooLabState:
@@ -450,10 +452,22 @@ class OdooLabState:
             if method in ("read", "search_read"):
                 wanted = kwargs.get("fields") or (args[1] if len(args) > 1 else None)
                 return [{k: v for k, v in record.items() if not wanted or k in (*wanted, "id")}]
+        if model == "ir.cron" and method == "search":
+            wanted = next((t[2] for t in args[0] if t[0] == "active"), None) if args else None
+            with self.lock:
+                return [i for i, on in sorted(db.crons.items()) if wanted is None or on == wanted]
+        if model == "ir.cron" and method == "write":
+            with self.lock:
+                for target in args[0]:
+                    if int(target) in db.crons and "active" in args[1]:
+                        db.crons[int(target)] = bool(args[1]["active"])
+            return True
         if model == "ir.config_parameter" and method in ("set_param", "get_param"):
             key = str(args[0])
             previous = db.config_params.get(key, False)
-            if method == "set_param":
+            if method == "set_param" and args[1] in (False, None):
+                db.config_params.pop(key, None)  # Odoo deletes the parameter
+            elif method == "set_param":
                 db.config_params[key] = str(args[1])
                 if key == "web.base.url":
                     db.web_base_url = str(args[1])

@@ -330,6 +330,10 @@ async def set_company(run: StepRun) -> dict[str, Any]:
         try:
             output = await personalize_database(run, odoo, tenant, login, secret)
             if template_id is not None:
+                # the template's scheduled actions were paused at build: the tenant's run
+                output["resumed_crons"] = len(
+                    await odoo.resume_crons(tenant.subdomain, login, secret)
+                )
                 await odoo.take_over_admin(
                     tenant.subdomain, login, secret, tenant.admin_login, password
                 )

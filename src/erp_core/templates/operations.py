@@ -82,6 +82,20 @@ async def install_modules(run: StepRun) -> dict[str, Any]:
     return {"modules": installed}
 
 
+async def pause_crons(run: StepRun) -> dict[str, Any]:
+    """A template runs no scheduled actions: Odoo's cron thread visits every database of its
+    role, dbfilter or not. Each clone switches the same ones back on (set_company)."""
+    _row, _server, odoo = await _odoo(run)
+    try:
+        paused = await odoo.pause_crons(
+            str(run.params["db_name"]), TEMPLATE_ADMIN_LOGIN, run.secret("admin_password")
+        )
+    finally:
+        await odoo.aclose()
+    await run.log("info", f"Tareas programadas de Odoo en pausa en la plantilla: {len(paused)}.")
+    return {"paused_crons": len(paused)}
+
+
 async def verify_template(run: StepRun) -> dict[str, Any]:
     """Log in (Odoo answers true even when initialisation failed) and measure the size
     (the backup zip's: what a clone copies, filestore included)."""
@@ -156,6 +170,7 @@ BUILD = Operation(
             drop_template_database,
         ),
         Step("install_modules", "Instalar los módulos del plan", install_modules),
+        Step("pause_crons", "Pausar las tareas programadas de la plantilla", pause_crons),
         Step("verify", "Verificar la plantilla (inicio de sesión)", verify_template),
         Step("publish", "Publicar la plantilla", publish_template),
     ),

@@ -379,3 +379,32 @@ async def test_service_user_sets_passwords_and_is_not_counted(
     finally:
         await odoo.set_user_password(acme, user["login"], user["password"], ADMIN, PASSWORD)
     assert await odoo.verify_login(acme, ADMIN, PASSWORD) > 1
+
+
+async def _active_crons(odoo: OdooRpcManager, db: str) -> list[int]:
+    found = await odoo._session_call(
+        db, ADMIN, PASSWORD, "ir.cron", "search", [["active", "=", True]]
+    )
+    return sorted(int(i) for i in found)
+
+
+async def test_crons_paused_in_a_template_come_back_in_its_clone(
+    odoo: OdooRpcManager, acme: str
+) -> None:
+    """Issue 15: Odoo's cron thread visits every database of its role (dbfilter or not), so a
+    template's scheduled actions are switched off at build; a clone switches exactly those
+    back on and keeps no trace of the list; the template stays paused."""
+    template, clone = "ct-tplcron", "ct-tplcron-clone"
+    await odoo.duplicate_database(acme, template)
+    try:
+        paused = sorted(await odoo.pause_crons(template, ADMIN, PASSWORD))
+        assert paused, "base ships active scheduled actions"
+        assert await _active_crons(odoo, template) == []
+        await odoo.duplicate_database(template, clone)
+        assert sorted(await odoo.resume_crons(clone, ADMIN, PASSWORD)) == paused
+        assert await _active_crons(odoo, clone) == paused
+        assert await odoo.resume_crons(clone, ADMIN, PASSWORD) == []  # the list is gone
+        assert await _active_crons(odoo, template) == []
+    finally:
+        await odoo.drop_database(clone)
+        await odoo.drop_database(template)

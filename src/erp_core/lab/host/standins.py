@@ -557,6 +557,22 @@ def _shell(state: State, argv: list[str]) -> None:
             meta["company_name"] = params["company_name"]
             state.write(args.database, meta)
             print("ERP_CORE_OK")
+        elif op in ("pause_crons", "resume_crons"):
+            if not uid:
+                print("ERP_CORE_LOGIN_FAILED")
+                return
+            crons = meta.setdefault("crons", {"1": True, "2": True, "3": False})
+            store = meta.setdefault("params", {})
+            if op == "pause_crons":
+                ids = [int(i) for i, on in sorted(crons.items()) if on]
+                store[params["param"]] = ",".join(map(str, ids))
+            else:
+                raw = store.pop(params["param"], "") or ""
+                ids = [int(i) for i in raw.split(",") if i.strip().isdigit()]
+            for i in ids:
+                crons[str(i)] = op == "resume_crons"
+            state.write(args.database, meta)
+            print("ERP_CORE_CRONS=" + json.dumps(ids))
         elif op in ("service_user", "set_password"):
             if not uid:
                 print("ERP_CORE_LOGIN_FAILED")
