@@ -209,7 +209,7 @@ async def test_rename_to_the_suspended_name_and_back(
     await manager.rename_database(locked, "acme")
     assert await manager.list_databases() == ["acme"]
     assert await manager.verify_login("acme", "dueno@acme.example", PASSWORD) == 2
-    for bad in ("_acme", "__susp_", "__susp_a;id", "__tpl_acme"):
+    for bad in ("_acme", "__susp_", "__susp_a;id", "__tpl_a;id", "__other_acme"):
         with pytest.raises(PermanentDriverError):
             await manager.rename_database("acme", bad)
 

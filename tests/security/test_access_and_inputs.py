@@ -41,6 +41,7 @@ ADMIN_ONLY = [
     r"^/api/backups/\{backup_id\}$",  # deleting a backup (issue 8: admin)
     r"^/api/tenants/\{tenant_id\}/usage/access$",  # storing an Odoo API key (issue 18: admin)
     r"^/api/lab/simulate$",  # driving the lab Stripe (issue 19: admin)
+    r"^/api/servers/\{server_id\}/templates/",  # rebuilding a server's template (issue 15: admin, as servers)
 ]
 ADMIN_ONLY_EXCEPTIONS: set[tuple[str, str]] = set()
 HOSTILE = ["O'Brien", "'; DROP TABLE tenants; --", '" OR 1=1 --', "%", "_", "\\", "😀", "a" * 300]
