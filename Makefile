@@ -90,7 +90,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test-py: $(STAMP) system-deps odoo-deps
-	ODOO_PYTHON=$(ODOO_VENV)/bin/python $(BIN)/pytest
+	ODOO_PYTHON=$(ODOO_VENV)/bin/python $(BIN)/pytest --durations=25
 
 test-frontend: $(STAMP)
 	@if [ -f $(FRONTEND)/package.json ]; then \

@@ -27,6 +27,7 @@ PART_SIZE = 8 * 1024 * 1024  # S3's minimum part is 5 MiB (except the last)
 
 class S3BackupStore:
     name = "s3"
+    list_page_size = 1000  # ListObjectsV2's maximum; tests lower it to walk many pages cheaply
 
     def __init__(
         self,
@@ -156,7 +157,9 @@ class S3BackupStore:
         def walk() -> set[str]:
             keys: set[str] = set()
             pages = self._client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=prefix
+                Bucket=self.bucket,
+                Prefix=prefix,
+                PaginationConfig={"PageSize": self.list_page_size},
             )
             for page in pages:
                 keys.update(obj["Key"][len(prefix) :] for obj in page.get("Contents", []))
