@@ -86,14 +86,19 @@ test.describe('Tenants', () => {
 			expect(file.suggestedFilename()).toMatch(/\S+\.\w+/);
 			expect(await file.failure()).toBeNull();
 
-			// Restore that backup as a staging copy on a new subdomain, and watch its job finish.
+			// Restore that backup as a staging copy on a new subdomain: the app opens the copy's
+			// page (its own admin password is shown there once) and its job finishes.
+			const tenantUrl = page.url();
 			await backups.getByRole('button', { name: /^Restaurar el respaldo/ }).first().click();
 			const restoreDialog = page.getByRole('dialog', { name: 'Restaurar respaldo' });
 			await restoreDialog.getByLabel('Subdominio de la copia').fill(`${subdomain}-copia`);
 			await restoreDialog.getByRole('button', { name: 'Restaurar' }).click();
 			await expect(page.getByText(/Restauración en curso/)).toBeVisible();
 			await expect(page.getByTestId('job-percent')).toHaveText('100 %', { timeout: 120_000 });
+			await expect(page).not.toHaveURL(tenantUrl);
 			await screenshot(page, 'tenant-restore-copy');
+			await page.goto(tenantUrl);
+			await expect(page.getByRole('button', { name: 'Eliminar' })).toBeVisible();
 		}
 
 		// Deleting asks for the subdomain typed out: the button stays disabled until it matches.
