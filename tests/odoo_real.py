@@ -128,6 +128,29 @@ class RealOdoo:
             cur = conn.execute(query, args)  # type: ignore[arg-type]
             return list(cur.fetchall()) if cur.description else []
 
+    def company(self, db: str) -> dict[str, Any]:
+        """The main company as Odoo stored it: name, e-mail, country code, currency, active."""
+        rows = self.sql(
+            db,
+            "SELECT c.name, p.email, co.code, cu.name, cu.active FROM res_company c "
+            "JOIN res_partner p ON p.id = c.partner_id "
+            "LEFT JOIN res_country co ON co.id = p.country_id "
+            "JOIN res_currency cu ON cu.id = c.currency_id WHERE c.id = 1",
+        )
+        name, email, country, currency, active = rows[0]
+        return {
+            "name": name,
+            "email": email,
+            "country": country,
+            "currency": currency,
+            "active": active,
+        }
+
+    def param(self, db: str, key: str) -> str | None:
+        """One ``ir.config_parameter`` value, or None when Odoo has no such key."""
+        rows = self.sql(db, "SELECT value FROM ir_config_parameter WHERE key = %s", key)
+        return str(rows[0][0]) if rows else None
+
     def databases(self) -> set[str]:
         """Databases owned by this server's role (what Odoo lists)."""
         with psycopg.connect(_admin_url(self.pg_url), autocommit=True) as conn:

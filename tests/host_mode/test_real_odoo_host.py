@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,29 +28,6 @@ pytestmark = pytest.mark.timeout(900)
 PASSWORD = "S3creta-del-admin!"
 LOGIN = "dueno@acme.example"
 DB = "hm-acme"
-
-
-def _company(real: RealOdoo, db: str) -> dict[str, Any]:
-    rows = real.sql(
-        db,
-        "SELECT c.name, p.email, co.code, cu.name, cu.active FROM res_company c "
-        "JOIN res_partner p ON p.id = c.partner_id "
-        "LEFT JOIN res_country co ON co.id = p.country_id "
-        "JOIN res_currency cu ON cu.id = c.currency_id WHERE c.id = 1",
-    )
-    name, email, country, currency, active = rows[0]
-    return {
-        "name": name,
-        "email": email,
-        "country": country,
-        "currency": currency,
-        "active": active,
-    }
-
-
-def _param(real: RealOdoo, db: str, key: str) -> str | None:
-    rows = real.sql(db, "SELECT value FROM ir_config_parameter WHERE key = %s", key)
-    return str(rows[0][0]) if rows else None
 
 
 def _admin_lang(real: RealOdoo, db: str) -> str | None:
@@ -96,7 +72,7 @@ async def test_host_mode_lifecycle_on_real_odoo(
             "SELECT p.email, p.tz FROM res_users u JOIN res_partner p ON p.id = u.partner_id "
             "WHERE u.id = 2",
         ) == [(LOGIN, "America/Santo_Domingo")]
-        assert {k: v for k, v in _company(real, DB).items() if k != "name"} == {
+        assert {k: v for k, v in real.company(DB).items() if k != "name"} == {
             "email": LOGIN,
             "country": "DO",
             "currency": "DOP",
@@ -117,7 +93,7 @@ async def test_host_mode_lifecycle_on_real_odoo(
         t0 = time.monotonic()
         await odoo.personalize(DB, LOGIN, PASSWORD, profile)
         timings["personalize"] = time.monotonic() - t0
-        assert _company(real, DB) == {
+        assert real.company(DB) == {
             "name": "Acme Ibérica S.L.",
             "email": LOGIN,
             "country": "ES",
@@ -125,18 +101,18 @@ async def test_host_mode_lifecycle_on_real_odoo(
             "active": True,
         }
         assert _admin_lang(real, DB) == "es_ES"
-        assert _param(real, DB, "web.base.url") == f"https://{DB}.sajet.us"
-        assert _param(real, DB, "web.base.url.freeze") == "True"
+        assert real.param(DB, "web.base.url") == f"https://{DB}.sajet.us"
+        assert real.param(DB, "web.base.url.freeze") == "True"
         # A custom primary domain (issue 17) sets web.base.url the same way as RPC mode.
         await odoo.set_config_param(DB, LOGIN, PASSWORD, "web.base.url", "https://erp.acme.example")
-        assert _param(real, DB, "web.base.url") == "https://erp.acme.example"
+        assert real.param(DB, "web.base.url") == "https://erp.acme.example"
         # Template scheduled actions (issue 15): paused, then exactly those back on.
         active = "SELECT count(*) FROM ir_cron WHERE active"
         paused = await odoo.pause_crons(DB, LOGIN, PASSWORD)
         assert paused and real.sql(DB, active)[0][0] == 0
         assert sorted(await odoo.resume_crons(DB, LOGIN, PASSWORD)) == sorted(paused)
         assert real.sql(DB, active)[0][0] == len(paused)
-        assert _param(real, DB, "erp_core.paused_crons") is None
+        assert real.param(DB, "erp_core.paused_crons") is None
 
         # Backup: Odoo's own zip (dump.sql, manifest.json, filestore/) over the channel.
         archive = tmp_path / "hm-acme.zip"
@@ -155,10 +131,10 @@ async def test_host_mode_lifecycle_on_real_odoo(
         t0 = time.monotonic()
         await odoo.restore_from_file("hm-restored", archive)
         timings["restore"] = time.monotonic() - t0
-        assert _company(real, "hm-restored")["name"] == "Acme Ibérica S.L."
+        assert real.company("hm-restored")["name"] == "Acme Ibérica S.L."
         assert await odoo.verify_login("hm-restored", LOGIN, PASSWORD) == uid
-        assert _param(real, "hm-restored", "database.uuid") != _param(real, DB, "database.uuid")
-        assert _param(real, "hm-restored", "web.base.url") == f"http://localhost:{real.port}"
+        assert real.param("hm-restored", "database.uuid") != real.param(DB, "database.uuid")
+        assert real.param("hm-restored", "web.base.url") == f"http://localhost:{real.port}"
         assert real.filestore("hm-restored").is_dir()
         with pytest.raises(PermanentDriverError):
             await odoo.restore_from_file("hm-restored", archive)  # never over a live one
@@ -170,7 +146,7 @@ async def test_host_mode_lifecycle_on_real_odoo(
         await odoo.restore_from_file("hm-inplace", archive, copy=False)
         timings["restore_not_copy"] = time.monotonic() - t0
         for key in ("web.base.url", "database.uuid", "database.secret"):
-            assert _param(real, "hm-inplace", key) == _param(real, DB, key), key
+            assert real.param("hm-inplace", key) == real.param(DB, key), key
         assert await odoo.verify_login("hm-inplace", LOGIN, PASSWORD) == uid
         assert await odoo.drop_database("hm-inplace") is True
 

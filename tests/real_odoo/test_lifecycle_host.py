@@ -17,7 +17,7 @@ from erp_core.drivers.factory import store_for
 from erp_core.models import Backup
 from odoo_real import RealHostOdoo, real_host_odoo, wait_job  # noqa: F401
 
-from .test_lifecycle_rpc import DOMAIN, _company, _login, _param
+from .test_lifecycle_rpc import DOMAIN, _login
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -86,15 +86,15 @@ async def test_host_mode_lifecycle_through_the_api(
 
     # Exactly what RPC mode leaves: company, e-mail, country + currency, language, base URL.
     assert isinstance(await _login(real, sub, login, password), int)
-    assert _company(real, sub) == {
+    assert real.company(sub) == {
         "name": f"Empresa {sub}",
         "email": login,
         "country": "ES",
         "currency": "EUR",
         "active": True,
     }
-    assert _param(real, sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
-    assert _param(real, sub, "web.base.url.freeze") == "True"
+    assert real.param(sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert real.param(sub, "web.base.url.freeze") == "True"
     lang = real.sql(
         sub,
         "SELECT p.lang FROM res_users u JOIN res_partner p ON p.id = u.partner_id "
@@ -124,7 +124,7 @@ async def test_host_mode_lifecycle_through_the_api(
     assert any(n.startswith("filestore/") for n in names)
 
     # Restore in place (odoo-bin db load): the change made after the backup is undone.
-    uuid_before = _param(real, sub, "database.uuid")
+    uuid_before = real.param(sub, "database.uuid")
     real.sql(sub, "UPDATE res_company SET name = 'Cambiado' WHERE id = 1")
     t0 = time.monotonic()
     restored = await client.post(
@@ -137,11 +137,11 @@ async def test_host_mode_lifecycle_through_the_api(
     timings["restore_in_place"] = time.monotonic() - t0
     _print_steps("restore", {"data": job})
     assert job["status"] == "succeeded", job["error"]
-    assert _company(real, sub)["name"] == f"Empresa {sub}"
+    assert real.company(sub)["name"] == f"Empresa {sub}"
     assert isinstance(await _login(real, sub, login, password), int)
     # odoo-bin db load restores as a copy: Odoo had reset these to localhost / new ones.
-    assert _param(real, sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
-    assert _param(real, sub, "database.uuid") == uuid_before
+    assert real.param(sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert real.param(sub, "database.uuid") == uuid_before
 
     # Delete: a verified backup first, then database and filestore gone.
     t0 = time.monotonic()

@@ -25,29 +25,6 @@ pytestmark = pytest.mark.timeout(900)
 TIMINGS: dict[str, float] = {}
 
 
-def _company(real: RealOdoo, db: str) -> dict[str, Any]:
-    rows = real.sql(
-        db,
-        "SELECT c.name, p.email, co.code, cu.name, cu.active FROM res_company c "
-        "JOIN res_partner p ON p.id = c.partner_id "
-        "LEFT JOIN res_country co ON co.id = p.country_id "
-        "JOIN res_currency cu ON cu.id = c.currency_id WHERE c.id = 1",
-    )
-    name, email, country, currency, active = rows[0]
-    return {
-        "name": name,
-        "email": email,
-        "country": country,
-        "currency": currency,
-        "active": active,
-    }
-
-
-def _param(real: RealOdoo, db: str, key: str) -> str | None:
-    rows = real.sql(db, "SELECT value FROM ir_config_parameter WHERE key = %s", key)
-    return str(rows[0][0]) if rows else None
-
-
 async def _login(real: RealOdoo, db: str, login: str, password: str) -> Any:
     async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(
@@ -122,7 +99,7 @@ async def test_lifecycle_on_real_odoo(
 
     # The returned admin logs in; the company is the customer's; web.base.url is public.
     assert isinstance(await _login(real_odoo, sub, login, password), int)
-    company = _company(real_odoo, sub)
+    company = real_odoo.company(sub)
     assert company == {
         "name": f"Empresa {sub}",
         "email": login,
@@ -130,7 +107,7 @@ async def test_lifecycle_on_real_odoo(
         "currency": "DOP",
         "active": True,
     }
-    assert _param(real_odoo, sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert real_odoo.param(sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
     lang = real_odoo.sql(
         sub,
         "SELECT p.lang FROM res_users u JOIN res_partner p ON p.id = u.partner_id WHERE u.login = %s",
@@ -164,7 +141,7 @@ async def test_lifecycle_on_real_odoo(
     job = await wait_job(client, h, restored.json()["data"]["job_id"])
     TIMINGS["restore_in_place"] = time.monotonic() - t0
     assert job["status"] == "succeeded", job["error"]
-    assert _company(real_odoo, sub)["name"] == f"Empresa {sub}"
+    assert real_odoo.company(sub)["name"] == f"Empresa {sub}"
     assert isinstance(await _login(real_odoo, sub, login, password), int)
 
     # Restore as a copy: a new tenant whose database has its own uuid and secret.
@@ -179,7 +156,7 @@ async def test_lifecycle_on_real_odoo(
     TIMINGS["restore_copy"] = time.monotonic() - t0
     assert job["status"] == "succeeded", job["error"]
     for key in ("database.uuid", "database.secret"):
-        assert _param(real_odoo, "rl-copia", key) != _param(real_odoo, sub, key), key
+        assert real_odoo.param("rl-copia", key) != real_odoo.param(sub, key), key
 
     # Delete: a verified backup first, then the database and its filestore are gone.
     assert real_odoo.filestore(sub).is_dir()
@@ -220,7 +197,7 @@ async def test_three_creates_at_once_then_a_failed_delete_keeps_the_tenant(
     TIMINGS["three_creates"] = time.monotonic() - t0
     assert [r["status"] for r in results] == ["active"] * 3, [r["last_error"] for r in results]
     assert set(subs) <= real_odoo.databases()
-    assert {_company(real_odoo, s)["currency"] for s in subs} == {"EUR"}
+    assert {real_odoo.company(s)["currency"] for s in subs} == {"EUR"}
 
     # A delete whose backup fails (the server's master password changed behind our back):
     # the tenant goes back to "active" with the error shown, and still counts.

@@ -33,11 +33,6 @@ CUSTOM = "erp.cliente-real.com"
 pytestmark = pytest.mark.timeout(900)
 
 
-def _param(real: RealOdoo, db: str, key: str) -> str | None:
-    rows = real.sql(db, "SELECT value FROM ir_config_parameter WHERE key = %s", key)
-    return str(rows[0][0]) if rows else None
-
-
 async def _rpc(real: RealOdoo, service: str, method: str, *args: Any) -> Any:
     async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(
@@ -201,11 +196,11 @@ async def test_service_user_usage_custom_domain_and_copy_on_real_odoo(
     assert primary.status_code == 202, primary.text
     job = await wait_job(client, h, primary.json()["data"]["job_id"])
     assert job["status"] == "succeeded", job["error"]
-    assert _param(real_odoo, sub, "web.base.url") == f"https://{CUSTOM}"
-    assert _param(real_odoo, sub, "web.base.url.freeze") == "True"
+    assert real_odoo.param(sub, "web.base.url") == f"https://{CUSTOM}"
+    assert real_odoo.param(sub, "web.base.url.freeze") == "True"
     # An admin web login through the custom hostname does not rewrite it (frozen).
     await _authenticate(edge, CUSTOM, sub, admin_login, admin_password)
-    assert _param(real_odoo, sub, "web.base.url") == f"https://{CUSTOM}"
+    assert real_odoo.param(sub, "web.base.url") == f"https://{CUSTOM}"
 
     # --- restore as a copy: its own admin password, uuid, secret and service password ---
     started = await client.post(f"/api/tenants/{tenant_id}/backups", headers=h)
@@ -230,8 +225,8 @@ async def test_service_user_usage_custom_domain_and_copy_on_real_odoo(
     assert await _login(real_odoo, copy_sub, admin_login, admin_password) is False
     assert isinstance(await _login(real_odoo, sub, admin_login, admin_password), int)
     for key in ("database.uuid", "database.secret"):
-        assert _param(real_odoo, copy_sub, key) != _param(real_odoo, sub, key), key
-    assert _param(real_odoo, copy_sub, "web.base.url") == f"https://{copy_sub}.{DOMAIN}"
+        assert real_odoo.param(copy_sub, key) != real_odoo.param(sub, key), key
+    assert real_odoo.param(copy_sub, "web.base.url") == f"https://{copy_sub}.{DOMAIN}"
     copy_credential = await _credential(lab_ctx, out["tenant_id"])
     assert copy_credential is not None and copy_credential.password != credential.password
     assert isinstance(

@@ -26,11 +26,6 @@ DOMAIN = "sajet.us"
 pytestmark = pytest.mark.timeout(900)
 
 
-def _param(real: RealOdoo, db: str, key: str) -> str | None:
-    rows = real.sql(db, "SELECT value FROM ir_config_parameter WHERE key = %s", key)
-    return str(rows[0][0]) if rows else None
-
-
 async def _login(real: RealOdoo, db: str, login: str, password: str) -> Any:
     async with httpx.AsyncClient(timeout=60) as http:
         response = await http.post(
@@ -129,9 +124,9 @@ async def test_templates_on_real_odoo(
         "JOIN res_currency cu ON cu.id = c.currency_id WHERE c.id = 1",
     )
     assert company == [(f"Empresa {sub}", second["admin_login"], "DO", "DOP")]
-    assert _param(real_odoo, sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert real_odoo.param(sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
     for key in ("database.uuid", "database.secret"):
-        values = {_param(real_odoo, db, key) for db in (sub, "tp-first", template["db_name"])}
+        values = {real_odoo.param(db, key) for db in (sub, "tp-first", template["db_name"])}
         assert len(values) == 3, key
     admins = {
         db: real_odoo.sql(db, "SELECT password FROM res_users WHERE id = 2")[0][0]

@@ -510,11 +510,7 @@ class OdooHostManager:
             uid = int(marker.partition("=")[2] or 0)
             if uid > 0:
                 return uid
-        raise PermanentDriverError(
-            f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-            vendor_detail=f"shell answered {marker!r}",
-            vendor_code="login_failed",
-        )
+        raise _login_refused(login, db, marker)
 
     async def set_company_name(self, db: str, login: str, password: str, company_name: str) -> None:
         check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
@@ -526,11 +522,7 @@ class OdooHostManager:
             db, "set_company", params, operation=operation, secrets=[password]
         )
         if marker != "ERP_CORE_OK":
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
 
     async def set_config_param(
         self, db: str, login: str, password: str, key: str, value: str
@@ -545,11 +537,7 @@ class OdooHostManager:
         operation = f"asignar {key} en la base de datos '{db}'"
         marker = await self._shell(db, "set_param", params, operation=operation, secrets=[password])
         if marker != "ERP_CORE_OK":
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
 
     async def personalize(
         self, db: str, login: str, password: str, profile: CompanyProfile
@@ -577,11 +565,7 @@ class OdooHostManager:
                 vendor_detail=f"res.country {plan.country_code} not found",
             )
         if marker != "ERP_CORE_OK":
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
 
     async def take_over_admin(
         self, db: str, login: str, password: str, new_login: str, new_password: str
@@ -618,11 +602,7 @@ class OdooHostManager:
         operation = f"{verb} programadas de la base de datos '{db}'"
         marker = await self._shell(db, op, params, operation=operation, secrets=[password])
         if not marker.startswith("ERP_CORE_CRONS="):
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
         return [int(i) for i in json.loads(marker.split("=", 1)[1])]
 
     async def install_modules(
@@ -660,11 +640,7 @@ class OdooHostManager:
             db, "service_user", params, operation=operation, secrets=[password, user["password"]]
         )
         if marker != "ERP_CORE_OK":
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
 
     async def set_user_password(
         self, db: str, login: str, password: str, target_login: str, new_password: str
@@ -687,11 +663,7 @@ class OdooHostManager:
                 f"No existe el usuario '{target_login}' en la base de datos '{db}'"
             )
         if marker != "ERP_CORE_OK":
-            raise PermanentDriverError(
-                f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
-                vendor_detail=f"shell answered {marker!r}",
-                vendor_code="login_failed",
-            )
+            raise _login_refused(login, db, marker)
 
     async def drop_database(self, name: str) -> bool:
         """Drop ``name``; ``False`` means it did not exist (already dropped: idempotent)."""
@@ -913,3 +885,13 @@ _USAGE_SQL = (
     "(SELECT to_char(max(l.create_date), 'YYYY-MM-DD HH24:MI:SS') FROM res_users_log l "
     "JOIN res_users u ON u.id = l.create_uid WHERE u.login NOT LIKE 'erp-core-service@%')"
 )
+
+
+def _login_refused(login: str, db: str, marker: str) -> PermanentDriverError:
+    """What every shell script answers when ``login``'s password does not check out in ``db``
+    (its marker is not the success one): the same error RPC mode raises for a refused login."""
+    return PermanentDriverError(
+        f"Odoo rechazó el inicio de sesión de '{login}' en la base de datos '{db}'",
+        vendor_detail=f"shell answered {marker!r}",
+        vendor_code="login_failed",
+    )
