@@ -137,6 +137,30 @@ def cloned(database_url: str, names: list[str]) -> int:
     return int(row[0]) if row else 0
 
 
+def step_medians(database_url: str, names: list[str]) -> dict[str, float]:
+    """Where a create's time goes: the median duration of each step (s), plus the wait
+    between the POST and the first step (queueing) and between steps (the runner)."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT t.subdomain, s.position, s.name, "
+            "extract(epoch FROM s.finished_at - s.started_at), "
+            "extract(epoch FROM s.started_at - t.created_at) "
+            "FROM job_steps s JOIN jobs j ON j.id = s.job_id JOIN tenants t ON t.id = j.tenant_id "
+            "WHERE j.kind = 'create' AND t.subdomain = ANY(%s) AND s.finished_at IS NOT NULL "
+            "ORDER BY t.subdomain, s.position",
+            (names,),
+        ).fetchall()
+    per_step: dict[str, list[float]] = {}
+    queued: list[float] = []
+    for _name, position, step, duration, since_post in rows:
+        per_step.setdefault(str(step), []).append(float(duration))
+        if position == min(r[1] for r in rows if r[0] == _name):
+            queued.append(float(since_post))
+    medians = {"queued before the first step": round(statistics.median(queued), 3)} if queued else {}
+    medians |= {step: round(statistics.median(values), 3) for step, values in per_step.items()}
+    return medians
+
+
 def identities(odoo: RealOdoo, names: list[str]) -> dict[str, Any]:
     seen: dict[str, set[str]] = {"uuid": set(), "secret": set(), "password": set()}
     wrong_url = []
@@ -194,6 +218,7 @@ def main() -> None:
                 wait_active(url, burst, 600)
                 burst_s = time.perf_counter() - started
                 single_ms = provision_ms(url, singles)
+                steps = step_medians(url, singles)
                 clones = cloned(url, singles + burst)
                 ident = identities(odoo, burst)
     finally:
@@ -210,6 +235,7 @@ def main() -> None:
             ),
             "POST -> active via template, client clock (s)": [round(t, 2) for t in client_s],
             "ratio ours / Odoo's own (goal <= 0.35)": round(ours / own_median, 3),
+            "median per step of the sequential creates (s)": steps,
             f"{args.burst} at once: s until all active": round(burst_s, 2),
             "created by the clone path": f"{clones} of {len(singles) + len(burst)}",
             "distinct uuid / secret / admin password": (

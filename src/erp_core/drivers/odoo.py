@@ -368,15 +368,20 @@ class OdooRpcManager:
         method: str,
         *args: Any,
         secrets: Iterable[str] = (),
+        kwargs: dict[str, Any] | None = None,
     ) -> Any:
-        """``model.method(*args)`` as ``login`` through a web session when the server can be
-        addressed by Host (``base_domain``), else through ``object.execute_kw``."""
+        """``model.method(*args, **kwargs)`` as ``login`` through a web session when the
+        server can be addressed by Host (``base_domain``), else through
+        ``object.execute_kw``."""
         if not self.base_domain:
             uid = await self.verify_login(db, login, password)
+            call_args: list[Any] = [db, uid, password, model, method, list(args)]
+            if kwargs:
+                call_args.append(kwargs)
             return await self._call(
                 "object",
                 "execute_kw",
-                [db, uid, password, model, method, list(args)],
+                call_args,
                 operation=f"configurar {model} en la base de datos '{db}'",
                 secrets=[password, *secrets],
                 login=login,
@@ -384,7 +389,7 @@ class OdooRpcManager:
         session_id, _uid = await self._session(db, login, password)
         result, _response = await self._web(
             f"/web/dataset/call_kw/{model}.{method}",
-            {"model": model, "method": method, "args": list(args), "kwargs": {}},
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs or {}},
             db=db,
             operation=f"configurar {model} en la base de datos '{db}'",
             secrets=[password, *secrets],
@@ -619,13 +624,13 @@ class OdooRpcManager:
     ) -> None:
         """Create the control plane's service user as ``login`` (an administrator), or reset
         it when it exists (an earlier attempt, a restored copy): internal user with Settings
-        rights (``base.group_system``) and the given password. Idempotent."""
-        uid = await self.verify_login(db, login, password)
+        rights (``base.group_system``) and the given password. Idempotent. One login, then
+        session calls (five ``execute_kw`` calls were five more password checks)."""
         hidden = [user["password"]]
 
         async def call(model: str, method: str, *args: Any, **kwargs: Any) -> Any:
-            return await self._execute(
-                db, uid, password, model, method, *args, login=login, kwargs=kwargs, secrets=hidden
+            return await self._session_call(
+                db, login, password, model, method, *args, secrets=hidden, kwargs=kwargs
             )
 
         refs = await call(

@@ -22,6 +22,7 @@ from erp_core.drivers.base import (
     DriverError,
     OdooDatabaseManager,
     PermanentDriverError,
+    ServiceUser,
     TransientDriverError,
     TunnelRouter,
 )
@@ -319,7 +320,11 @@ async def set_company(run: StepRun) -> dict[str, Any]:
     """Personalise the database: company name, e-mail, country and its currency, the
     admin's language and ``web.base.url`` = the tenant's public address. A clone is
     personalised as the template's administrator, who then becomes the tenant's (login,
-    e-mail, new password) and must log in with those: the same end state as a full create."""
+    e-mail, new password) and must log in with those: the same end state as a full create.
+
+    The step ends by logging in with every credential it handed out (the administrator's
+    and the service user's), both at once: each login is a PBKDF2 check of ~0.25 s of
+    Odoo's CPU, and a server has more than one core."""
     tenant, _server_row, odoo = await tenant_odoo(run)
     password = run.secret("admin_password")
     template_id = _cloned(run)
@@ -328,7 +333,7 @@ async def set_company(run: StepRun) -> dict[str, Any]:
         login, secret = await templates.template_credentials(run, template_id)
     try:
         try:
-            output = await personalize_database(run, odoo, tenant, login, secret)
+            output, service = await personalize_database(run, odoo, tenant, login, secret)
             if template_id is not None:
                 # the template's scheduled actions were paused at build: the tenant's run
                 output["resumed_crons"] = len(
@@ -343,20 +348,24 @@ async def set_company(run: StepRun) -> dict[str, Any]:
                     run, tenant, template_id, f"La copia no aceptó la plantilla: {exc.message}"
                 )
             raise
-        if template_id is not None:
-            output["uid"] = await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+        output["uid"], _service_uid = await asyncio.gather(
+            odoo.verify_login(tenant.subdomain, tenant.admin_login, password),
+            odoo.verify_login(tenant.subdomain, service["login"], service["password"]),
+        )
     finally:
         await odoo.aclose()
+    await run.log("info", f"Usuario de servicio {service['login']} listo en Odoo.")
     return output
 
 
 async def personalize_database(
     run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, login: str, password: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], ServiceUser]:
     """Make the tenant database the customer's, logged in as ``login`` (an Odoo
     administrator of that database): company name, e-mail, country and its currency, the
     user's language and ``web.base.url`` = the tenant's public address; then the control
-    plane's service user (see :mod:`erp_core.tenants.credentials`).
+    plane's service user (see :mod:`erp_core.tenants.credentials`), returned unverified:
+    the caller proves it with a login.
 
     The one personalisation for every way a tenant database comes to be (a fresh create, a
     cloned template): callers pass the credentials that work in *that* database. A clone is
@@ -371,16 +380,16 @@ async def personalize_database(
         "base_url": public_url(run.ctx, tenant.subdomain),
     }
     await odoo.personalize(tenant.subdomain, login, password, profile)
-    await provision_service_user(run, odoo, tenant, login, password)
-    return {"company_name": company, "base_url": profile["base_url"]}
+    service = await provision_service_user(run, odoo, tenant, login, password)
+    return {"company_name": company, "base_url": profile["base_url"]}, service
 
 
 async def provision_service_user(
     run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, login: str, password: str
-) -> None:
-    """Create (or reset) the service user as ``login`` with a new random password, prove it
-    logs in, and keep it encrypted on the tenant. The new password is stored *before* Odoo
-    gets it: if the step dies in between, a re-run resets it again with ``login``."""
+) -> ServiceUser:
+    """Create (or reset) the service user as ``login`` with a new random password and keep
+    it encrypted on the tenant. The new password is stored *before* Odoo gets it: if the
+    step dies in between, a re-run resets it again with ``login``."""
     user = new_service_user(run.ctx)
     async with run.session() as session:
         row = await session.get(Tenant, tenant.id)
@@ -388,8 +397,7 @@ async def provision_service_user(
         row.service_login = user["login"]
         row.service_password_enc = run.ctx.secret_box.encrypt(user["password"])
     await odoo.ensure_service_user(tenant.subdomain, login, password, user)
-    await odoo.verify_login(tenant.subdomain, user["login"], user["password"])
-    await run.log("info", f"Usuario de servicio {user['login']} listo en Odoo.")
+    return user
 
 
 async def route_active(run: StepRun) -> dict[str, Any]:
