@@ -58,6 +58,7 @@ from erp_core.settings.encrypted import register_column
 from erp_core.settings.service import apply_overrides
 from erp_core.templates import operations as template_operations
 from erp_core.templates import routes as template_routes
+from erp_core.templates import spares as template_spares
 from erp_core.tenants import routes as tenant_routes
 
 # Every operation kind a job may have, by owning domain.
@@ -69,6 +70,7 @@ OPERATION_MODULES: tuple[ModuleType, ...] = (
     domain_operations,
     reconciliation_operations,
     template_operations,
+    template_spares,
 )
 
 # Domains' periodic and one-off queue tasks: each adds its tasks to one procrastinate App.
@@ -120,6 +122,8 @@ def register_hooks() -> None:
     register_column("checkout_sessions", "id", "admin_password_enc")
     register_column("tenant_usage_access", "tenant_id", "secret_enc")
     register_column("odoo_templates", "id", "admin_password_enc")
+    register_column("odoo_spares", "id", "admin_password_enc")
+    register_column("odoo_spares", "id", "service_password_enc")
     register_column("tenants", "id", "service_password_enc")  # the tenant's Odoo service user
 
 

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     support_url: str | None = None
     odoo_timeout_seconds: float = 30.0
     odoo_create_timeout_seconds: float = 600.0
+    # Prepared clones kept per ready template (issue 15): a create that finds one only
+    # renames and personalises it. 0 switches them off.
+    odoo_template_spares: int = 2
 
     # Cloudflare
     cloudflare_api_token: str | None = None

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from erp_core.context import AppContext
 from erp_core.lab import LabStack
-from erp_core.models import JobLog, OdooTemplate
+from erp_core.models import JobLog, OdooTemplate, Tenant
 from erp_core.templates.service import TEMPLATE_PREFIX
 from odoo_real import RealOdoo
 
@@ -92,6 +92,7 @@ async def test_templates_on_real_odoo(
 ) -> None:
     h = admin["headers"]
     timings: dict[str, float] = {}
+    await _spares(client, h, 0)  # the clone path first; spares at the end
 
     # 1. No template yet: Odoo's own create, and a build is queued.
     first, active, timings["full"] = await _create(client, h, body, wait, "tp-first")
@@ -173,4 +174,66 @@ async def test_templates_on_real_odoo(
         await asyncio.sleep(0.25)
     assert old_db not in real_odoo.databases()
 
+    # 6. Spares: a clone queues one; the next create claims it (rename + personalise).
+    await _spares(client, h, 1)
+    _sixth, active, _ = await _create(client, h, body, wait, "tp-sixth")
+    assert active["status"] == "active", active["last_error"]
+    spare_db = await _wait_spare_ready(client, h, server_id, real_odoo)
+    seventh, active, timings["spare"] = await _create(client, h, body, wait, "tp-seventh")
+    assert active["status"] == "active", active["last_error"]
+    log = await _log(lab_ctx, seventh["job_id"])
+    assert f"Base de reserva {spare_db} asignada" in log and "Clonado" not in log, log
+    sub = "tp-seventh"
+    assert spare_db not in real_odoo.databases()
+    assert isinstance(
+        await _login(real_odoo, sub, seventh["admin_login"], seventh["admin_password"]), int
+    )
+    assert await _login(real_odoo, sub, "template-admin", seventh["admin_password"]) is False
+    assert real_odoo.company(sub)["name"] == f"Empresa {sub}"
+    assert real_odoo.param(sub, "web.base.url") == f"https://{sub}.{DOMAIN}"
+    assert real_odoo.param(sub, "erp_core.paused_crons") is None
+    admin_lang = "SELECT p.lang FROM res_users u JOIN res_partner p ON p.id = u.partner_id"
+    assert real_odoo.sql(sub, f"{admin_lang} WHERE u.id = 2") == [("es_ES",)]
+    for key in ("database.uuid", "database.secret"):
+        values = {real_odoo.param(db, key) for db in (sub, "tp-sixth", newest["db_name"])}
+        assert len(values) == 3, key
+    async with lab_ctx.db.sessionmaker() as session:
+        tenant = await session.get(Tenant, seventh["id"])
+        assert tenant is not None and tenant.service_login and tenant.service_password_enc
+        service = (tenant.service_login, lab_ctx.secret_box.decrypt(tenant.service_password_enc))
+    assert isinstance(await _login(real_odoo, sub, *service), int)
+    # the claimed spare is replaced; a failed create on a spare leaves no database either
+    await _wait_spare_ready(client, h, server_id, real_odoo)
+    lab_stack.faults.set("cf.put_configuration", fail_times=-1, status=400, error_code=1055)
+    try:
+        eighth, failed, _ = await _create(client, h, body, wait, "tp-eighth")
+    finally:
+        lab_stack.faults.clear()
+    assert failed["status"] == "failed"
+    assert "Base de reserva" in await _log(lab_ctx, eighth["job_id"])
+    assert "tp-eighth" not in real_odoo.databases()
+
     print("template timings (s):", {k: round(v, 2) for k, v in timings.items()})
+
+
+async def _spares(client: httpx.AsyncClient, h: dict[str, str], count: int) -> None:
+    """Ajustes → Odoo → *Bases de reserva por plantilla*, as an operator sets it."""
+    resp = await client.put(
+        "/api/settings/odoo_template_spares", json={"value": str(count)}, headers=h
+    )
+    assert resp.status_code == 200, resp.text
+
+
+async def _wait_spare_ready(
+    client: httpx.AsyncClient, h: dict[str, str], server_id: int, real: RealOdoo
+) -> str:
+    """The name of the one ready spare, once the admin app counts it."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        rows = await _templates(client, h, server_id)
+        if any(r["state"] == "ready" and r["spares_ready"] == 1 for r in rows):
+            names = [d for d in real.databases() if d.startswith("__spare_")]
+            assert len(names) == 1, names
+            return str(names[0])
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"no spare became ready: {rows}")

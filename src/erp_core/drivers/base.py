@@ -217,6 +217,18 @@ class OdooDatabaseManager(Protocol):
         self, db: str, login: str, password: str, new_login: str, new_password: str
     ) -> int: ...
 
+    async def hand_over_admin(
+        self,
+        db: str,
+        login: str,
+        password: str,
+        admin_login: str,
+        new_login: str,
+        *,
+        lang: str,
+        new_password: str | None = None,
+    ) -> None: ...
+
     async def pause_crons(self, db: str, login: str, password: str) -> list[int]: ...
 
     async def resume_crons(self, db: str, login: str, password: str) -> list[int]: ...

@@ -540,6 +540,45 @@ class OdooRpcManager:
             )
         return int(uid)
 
+    async def hand_over_admin(
+        self,
+        db: str,
+        login: str,
+        password: str,
+        admin_login: str,
+        new_login: str,
+        *,
+        lang: str,
+        new_password: str | None = None,
+    ) -> None:
+        """As ``login`` (a prepared spare's service user), give the administrator still
+        called ``admin_login`` the tenant's login, e-mail and language, and a new password
+        only when one is given: a spare's administrator already has the password the
+        tenant was shown, and every new password is another PBKDF2 hash."""
+        found = await self._session_call(
+            db, login, password, "res.users", "search", [["login", "=", admin_login]],
+            kwargs={"context": {"active_test": False}},
+        )  # fmt: skip
+        if not found:
+            raise PermanentDriverError(
+                f"No existe el usuario '{admin_login}' en la base de datos '{db}'",
+                vendor_detail="res.users search returned no id",
+            )
+        values: dict[str, Any] = {"login": new_login, "lang": lang}
+        if "@" in new_login:
+            values["email"] = new_login
+        if new_password:
+            values["password"] = new_password
+        result = await self._session_call(
+            db, login, password, "res.users", "write", list(found), values,
+            secrets=[new_password] if new_password else [],
+        )  # fmt: skip
+        if result is not True:
+            raise DriverError(
+                f"Odoo no confirmó el administrador de '{db}'",
+                vendor_detail=f"res.users.write returned {result!r}",
+            )
+
     async def pause_crons(self, db: str, login: str, password: str) -> list[int]:
         """Switch off a template's scheduled actions. Odoo's cron thread walks every database
         of its role (``list_dbs(True)`` ignores dbfilter), so without this a template would run

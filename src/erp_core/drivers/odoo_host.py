@@ -106,7 +106,11 @@ _SCRIPTS = {
 from pytz import country_timezones
 from odoo.tools import email_split
 ADMIN = env.ref("base.user_admin")
-VALUES = {"login": PARAMS["login"], "password": PARAMS["password"]}
+VALUES = {"login": PARAMS["login"]}
+if PARAMS.get("password"):
+    VALUES["password"] = PARAMS["password"]
+if PARAMS.get("lang"):
+    VALUES["lang"] = PARAMS["lang"]
 EMAILS = email_split(PARAMS["login"])
 if EMAILS:
     VALUES["email"] = EMAILS[0]
@@ -586,6 +590,35 @@ class OdooHostManager:
         if marker != "ERP_CORE_OK":
             raise DriverError(f"Odoo no confirmó el administrador de '{db}'")
         return await self.verify_login(db, new_login, new_password)
+
+    async def hand_over_admin(
+        self,
+        db: str,
+        login: str,
+        password: str,
+        admin_login: str,
+        new_login: str,
+        *,
+        lang: str,
+        new_password: str | None = None,
+    ) -> None:
+        """As RPC mode's :meth:`OdooRpcManager.hand_over_admin`; the shell acts on
+        ``base.user_admin`` (a template's administrator, whatever its login is now)."""
+        check_arg(DB_NAME_RE, db, "el nombre de la base de datos")
+        check_text(new_login, "el usuario administrador", 254)
+        if new_password is not None:
+            check_text(new_password, "la contraseña del administrador", 256)
+        await self.verify_login(db, login, password)
+        params = {"login": new_login, "password": new_password, "country": None, "lang": lang}
+        marker = await self._shell(
+            db,
+            "set_admin",
+            params,
+            operation=f"asignar el administrador de '{db}'",
+            secrets=[password, *([new_password] if new_password else [])],
+        )
+        if marker != "ERP_CORE_OK":
+            raise DriverError(f"Odoo no confirmó el administrador de '{db}'")
 
     async def pause_crons(self, db: str, login: str, password: str) -> list[int]:
         """As RPC mode's :meth:`OdooRpcManager.pause_crons`, through ``odoo-bin shell``."""

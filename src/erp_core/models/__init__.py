@@ -23,7 +23,7 @@ from erp_core.models.reconciliation import (
     TenantUsage,
     TenantUsageAccess,
 )
-from erp_core.models.templates import OdooTemplate
+from erp_core.models.templates import OdooSpare, OdooTemplate
 from erp_core.models.tenants import OdooServer, Tenant, TenantDeployment, TenantStatusChange
 from erp_core.models.users import AuditLog, RefreshToken, SystemConfig, User
 
@@ -44,6 +44,7 @@ __all__ = [
     "MailOutbox",
     "MetricRollup",
     "OdooServer",
+    "OdooSpare",
     "OdooTemplate",
     "Plan",
     "PortalToken",

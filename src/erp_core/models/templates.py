@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -57,5 +58,36 @@ class OdooTemplate(Timestamps, Base):
     admin_password_enc: Mapped[str | None] = mapped_column(Text)
     last_error: Mapped[str | None] = mapped_column(Text)
     build_job_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+SPARE_STATES = ("preparing", "ready", "reserved")
+
+
+class OdooSpare(Timestamps, Base):
+    """A clone of a ready template, prepared ahead of any sign-up (issue 15): its own
+    database (``__spare_…``, a reserved name), its administrator's password and its service
+    user's, both random and stored encrypted. A create that finds one renames it to the
+    tenant's name and only personalises it; the row disappears when a tenant claims it."""
+
+    __tablename__ = "odoo_spares"
+    __table_args__ = (
+        CheckConstraint(check_in("state", SPARE_STATES), name="state"),
+        Index("ix_odoo_spares_template_state", "template_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("odoo_templates.id", ondelete="CASCADE"), nullable=False
+    )
+    db_name: Mapped[str] = mapped_column(String(63), nullable=False, unique=True)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="preparing")
+    admin_password_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    service_password_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    tenant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tenants.id", ondelete="SET NULL"), nullable=True
+    )
+    prepare_job_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("jobs.id", ondelete="SET NULL"), nullable=True
     )

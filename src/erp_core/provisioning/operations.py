@@ -32,6 +32,7 @@ from erp_core.models import OdooServer, Tenant, TenantDeployment
 from erp_core.provisioning.naming import database_candidates, suspended_database_name
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun, StepSkipped
 from erp_core.templates import service as templates
+from erp_core.templates import spares
 from erp_core.tenants.credentials import new_service_user
 
 log = logging.getLogger(__name__)
@@ -181,19 +182,11 @@ async def place(run: StepRun) -> dict[str, Any]:
                 .with_for_update()
             )
         )
-        counts = dict(
-            (
-                await session.execute(
-                    select(Tenant.odoo_server_id, func.count())
-                    .where(Tenant.status.notin_(("deleted", "failed")), Tenant.id != tenant.id)
-                    .group_by(Tenant.odoo_server_id)
-                )
-            ).all()
-        )
+        room = await spares.free_room(session, tenant.id)
         if tenant.odoo_server_id in {s.id for s in servers}:
             chosen = next(s for s in servers if s.id == tenant.odoo_server_id)
         else:
-            candidates = [(s.capacity - counts.get(s.id, 0), s) for s in servers]
+            candidates = [(room.get(s.id, 0), s) for s in servers]
             candidates = [c for c in candidates if c[0] > 0]
             if not candidates:
                 raise StepFailed(
@@ -215,6 +208,9 @@ async def create_database(run: StepRun) -> dict[str, Any]:
             await _adopt_existing(run, odoo, tenant, server, password)
             await run.log("info", "La base de datos ya existía (creada en un intento anterior).")
             return {"created": True, "database": tenant.subdomain}
+        claimed = await spares.claim(run, odoo, tenant)
+        if claimed is not None:
+            return {"created": True, "database": tenant.subdomain, **claimed}
         await _check_language(odoo, tenant, server)
         cloned = await templates.clone_for_tenant(run, odoo, tenant, password)
         if cloned is not None:
@@ -298,6 +294,11 @@ def _cloned(run: StepRun) -> int | None:
     return None
 
 
+def _claimed(run: StepRun) -> bool:
+    """Whether this create renamed a prepared spare (see templates.spares)."""
+    return run.outputs.get("create_database", {}).get("path") == spares.PATH_SPARE
+
+
 async def verify_database(run: StepRun) -> dict[str, Any]:
     """Odoo may report success while init failed: confirm it exists and a login works.
     A clone's administrator is still the template's here: its login is verified at the
@@ -306,7 +307,7 @@ async def verify_database(run: StepRun) -> dict[str, Any]:
     try:
         if not await odoo.database_exists(tenant.subdomain):
             raise StepFailed("Odoo informó éxito pero la base de datos no existe.")
-        if _cloned(run) is not None:
+        if _cloned(run) is not None or _claimed(run):
             return {"verified_after": "set_company"}
         uid = await odoo.verify_login(
             tenant.subdomain, tenant.admin_login, run.secret("admin_password")
@@ -326,6 +327,14 @@ async def set_company(run: StepRun) -> dict[str, Any]:
     and the service user's), both at once: each login is a PBKDF2 check of ~0.25 s of
     Odoo's CPU, and a server has more than one core."""
     tenant, _server_row, odoo = await tenant_odoo(run)
+    if _claimed(run):
+        try:
+            output = await spares.personalize_claimed(
+                run, odoo, tenant, company_profile(run, tenant)
+            )
+        finally:
+            await odoo.aclose()
+        return {"company_name": company_profile(run, tenant)["company_name"], **output}
     password = run.secret("admin_password")
     template_id = _cloned(run)
     login, secret = tenant.admin_login, password
@@ -371,17 +380,21 @@ async def personalize_database(
     cloned template): callers pass the credentials that work in *that* database. A clone is
     personalised as the template's administrator before the hand-over, which is why the
     language set here lands on the user that becomes the tenant's admin."""
-    company = str(run.params.get("company_name") or tenant.company_name)
-    profile: CompanyProfile = {
-        "company_name": company,
+    profile = company_profile(run, tenant)
+    await odoo.personalize(tenant.subdomain, login, password, profile)
+    service = await provision_service_user(run, odoo, tenant, login, password)
+    return {"company_name": profile["company_name"], "base_url": profile["base_url"]}, service
+
+
+def company_profile(run: StepRun, tenant: Tenant) -> CompanyProfile:
+    """What makes a tenant database the customer's (every create path uses this one)."""
+    return {
+        "company_name": str(run.params.get("company_name") or tenant.company_name),
         "email": tenant.admin_login,  # the customer's e-mail (see tenants.service)
         "country_code": tenant.country,
         "lang": tenant.language,
         "base_url": public_url(run.ctx, tenant.subdomain),
     }
-    await odoo.personalize(tenant.subdomain, login, password, profile)
-    service = await provision_service_user(run, odoo, tenant, login, password)
-    return {"company_name": company, "base_url": profile["base_url"]}, service
 
 
 async def provision_service_user(
@@ -446,6 +459,7 @@ async def verify_http(run: StepRun) -> dict[str, Any]:
 
 
 async def create_succeeded(run: StepRun) -> None:
+    await spares.refill_after_create(run)
     tenant = await load_tenant(run)
     server = await _server(run, tenant)
     route = run.outputs.get("route", {})
@@ -481,6 +495,7 @@ async def create_succeeded(run: StepRun) -> None:
 
 async def mark_failed(run: StepRun, reason: str) -> None:
     await update_tenant(run, status="failed", last_error=reason)
+    await spares.refill_after_create(run)
 
 
 # --- suspend / reactivate -----------------------------------------------------------------

@@ -10,9 +10,14 @@ matches such databases to their tenants (an unowned one is an orphan).
 
 from erp_core.provisioning.naming import SUSPENDED_DATABASE_PREFIX
 
-RESERVED_DATABASE_PREFIXES: tuple[str, ...] = ("__tpl_", "tpl-", SUSPENDED_DATABASE_PREFIX)
-"""Databases whose name starts with one of these belong to templates or are a suspended
-tenant's locked database, never a tenant's plain one."""
+RESERVED_DATABASE_PREFIXES: tuple[str, ...] = (
+    "__tpl_",
+    "tpl-",
+    SUSPENDED_DATABASE_PREFIX,
+    "__spare_",
+)
+"""Databases whose name starts with one of these belong to templates (or their prepared
+spares) or are a suspended tenant's locked database, never a tenant's plain one."""
 
 ORPHAN_BACKUP_PREFIX = "reconciliation/"
 """Store keys of the verified backups taken before dropping an orphan database (no tenant

@@ -47,6 +47,14 @@ DEFINITIONS: tuple[SettingDef, ...] = (
     SettingDef("odoo_default_country", "odoo", "País por defecto", description="Código ISO de dos letras."),
     SettingDef("odoo_timeout_seconds", "odoo", "Tiempo de espera de Odoo (s)", "float"),
     SettingDef("odoo_create_timeout_seconds", "odoo", "Tiempo máximo de creación (s)", "float"),
+    SettingDef(
+        "odoo_template_spares",
+        "odoo",
+        "Bases de reserva por plantilla",
+        "int",
+        description="Copias ya preparadas de cada plantilla: un alta que encuentra una tarda "
+        "alrededor de un segundo. 0 las desactiva.",
+    ),
     SettingDef("cloudflare_api_token", "cloudflare", "Token de API", "secret"),
     SettingDef("cloudflare_account_id", "cloudflare", "ID de cuenta"),
     SettingDef("cloudflare_zone_id", "cloudflare", "ID de zona"),
@@ -94,6 +102,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "erp_core_cache_ttl_seconds": (0, 86_400),
     "odoo_timeout_seconds": (1, 3_600),
     "odoo_create_timeout_seconds": (10, 86_400),
+    "odoo_template_spares": (0, 20),
     "billing_days_until_due": (0, 365),
     "billing_grace_days": (0, 365),
     "billing_retention_days": (0, 3_650),

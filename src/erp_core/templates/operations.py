@@ -15,6 +15,7 @@ from erp_core.drivers.base import DriverError, OdooDatabaseManager
 from erp_core.drivers.factory import odoo_for
 from erp_core.models import OdooServer, OdooTemplate
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun
+from erp_core.templates import spares
 from erp_core.templates.service import BUILD_KIND, TEMPLATE_ADMIN_LOGIN, template_key
 
 
@@ -134,7 +135,16 @@ async def publish_template(run: StepRun) -> dict[str, Any]:
         fresh.admin_password_enc = run.params["admin_password_enc"]
         fresh.last_error = None
         key = fresh.key
+    # Spares are copies of the database this build replaces: retire them, prepare new ones.
+    # The unit of work (not run.session()) defers the preparation jobs after commit.
+    async for session in run.ctx.db.session():
+        retired = await spares.retire(session, row.id)
+        fresh = await session.get(OdooTemplate, row.id)
+        assert fresh is not None
+        queued = await spares.refill(session, run.ctx, fresh)
     try:
+        for spare in retired:
+            await spares.drop_quietly(odoo, spare)
         if old:
             await odoo.drop_database(old)
     except DriverError as exc:
@@ -142,7 +152,9 @@ async def publish_template(run: StepRun) -> dict[str, Any]:
     finally:
         await odoo.aclose()
     await run.log("info", f"Plantilla {key} lista ({name}).")
-    return {"db_name": name, "key": key, "replaced": old}
+    if queued:
+        await run.log("info", f"Se preparan {queued} bases de reserva para altas inmediatas.")
+    return {"db_name": name, "key": key, "replaced": old, "spares_queued": queued}
 
 
 async def build_succeeded(run: StepRun) -> None:

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from erp_core.api import Envelope, error_responses, ok
 from erp_core.audit.service import record
 from erp_core.deps import Admin, Ctx, Session, Viewer
-from erp_core.templates import service
+from erp_core.templates import service, spares
 from erp_core.templates.schemas import RebuildOut, TemplateOut
 
 router = APIRouter(prefix="/api/servers/{server_id}/templates", tags=["servers"])
@@ -20,7 +20,14 @@ router = APIRouter(prefix="/api/servers/{server_id}/templates", tags=["servers"]
 )
 async def list_templates(server_id: int, actor: Viewer, session: Session) -> object:
     rows = await service.list_templates(session, server_id)
-    return ok([TemplateOut.model_validate(r) for r in rows], total=len(rows))
+    counts = await spares.counts(session, [r.id for r in rows])
+    out = []
+    for row in rows:
+        view = TemplateOut.model_validate(row)
+        view.spares_ready = counts.get(row.id, {}).get("ready", 0)
+        view.spares_preparing = counts.get(row.id, {}).get("preparing", 0)
+        out.append(view)
+    return ok(out, total=len(out))
 
 
 @router.post(

@@ -23,6 +23,9 @@ class TemplateOut(BaseModel):
     built_at: datetime | None
     last_error: str | None
     build_job_id: int | None
+    # prepared clones (issue 15): ready to be claimed / being prepared
+    spares_ready: int = 0
+    spares_preparing: int = 0
 
 
 class RebuildOut(BaseModel):

@@ -25,6 +25,7 @@ from erp_core.plans import require_plan
 from erp_core.provisioning.dedicated import base_kind, operation_kind
 from erp_core.runner.service import open_job, start_job
 from erp_core.security import generate_password
+from erp_core.templates import spares
 from erp_core.tenants.schemas import TenantCreate
 from erp_core.tenants.subdomains import subdomain_problem
 
@@ -212,11 +213,21 @@ async def create(
         admin_login=customer.email,
     )
     await insert_tenant(session, tenant)
-    params = {
-        "company_name": body.company_name,
-        "admin_password_enc": ctx.secret_box.encrypt(password),
-    }
     kind = await operation_kind(session, tenant, "create")  # shared server or own container
+    params: dict[str, object] = {"company_name": body.company_name}
+    if generated and kind == "create":
+        # A prepared spare (issue 15): its administrator already has a random password,
+        # which becomes the generated one; the create job only renames and personalises it.
+        reserved = await spares.reserve(
+            session, ctx, tenant, await spares.free_room(session, tenant.id)
+        )
+        if reserved is not None:
+            spare, generated = reserved
+            password = generated
+            params["spare_id"] = spare.id
+            await session.flush()  # the server it was placed on bumps updated_at: reload it
+            await session.refresh(tenant, attribute_names=["updated_at"])
+    params["admin_password_enc"] = ctx.secret_box.encrypt(password)
     job = await start_job(session, ctx, kind, tenant.id, params, actor.user_id)
     record(
         session,

@@ -4790,6 +4790,16 @@ export interface components {
             odoo_version: string | null;
             /** Size Bytes */
             size_bytes: number | null;
+            /**
+             * Spares Preparing
+             * @default 0
+             */
+            spares_preparing?: number;
+            /**
+             * Spares Ready
+             * @default 0
+             */
+            spares_ready?: number;
             /** State */
             state: string;
         };
