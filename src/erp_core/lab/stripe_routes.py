@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from erp_core.lab.faults import FaultPlan
 from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form, sign_payload
 from erp_core.lab.stripe_checkout import checkout_routes
+from erp_core.lab.stripe_invoice import invoice_routes
 from erp_core.lab.stripe_portal import portal_routes
 
 log = logging.getLogger(__name__)
@@ -323,6 +324,7 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
     )
     routes += _control_routes(lab, after_change)
     routes += checkout_routes(lab, after_change)  # the Checkout page a browser pays on
+    routes += invoice_routes(lab, after_change)  # the hosted invoice page (pay an open one)
     return routes
 
 
