@@ -70,7 +70,9 @@ async def test_open_invoice_page_shows_lines_and_pays_with_webhooks() -> None:
             with lab.state.lock:
                 stored = lab.state.get("invoice", invoice["id"])
                 charges = [
-                    c for c in lab.state.table("charge").values() if c["description"] == stored["id"]
+                    c
+                    for c in lab.state.table("charge").values()
+                    if c["description"] == stored["id"]
                 ]
             assert stored["status"] == "paid" and stored["amount_paid"] == 4900
             assert len(charges) == 1
@@ -96,7 +98,11 @@ async def test_next_invoice_carries_the_plan_change_prorations() -> None:
         await _api(
             lab,
             f"/v1/subscriptions/{sub_id}",
-            {"items[0][id]": item, "items[0][price]": pro, "proration_behavior": "create_prorations"},
+            {
+                "items[0][id]": item,
+                "items[0][price]": pro,
+                "proration_behavior": "create_prorations",
+            },
         )
         async with httpx.AsyncClient(base_url=lab.api_base) as api:
             advanced = await api.post(f"/_lab/subscriptions/{sub_id}/advance")

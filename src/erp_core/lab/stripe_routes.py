@@ -215,6 +215,20 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         state.table("checkout.session")[sid] = obj
         return obj
 
+    def expire_session(r: Request, params: dict[str, Any]) -> Any:
+        """``POST /v1/checkout/sessions/{id}/expire``: only an open session can be expired."""
+        obj = state.get("checkout.session", p(r, "id"))
+        if obj["status"] != "open":
+            raise StripeFailure(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f'This Checkout Session has a status of "{obj["status"]}".',
+            )
+        obj["status"] = "expired"
+        obj["url"] = None
+        state.emit("checkout.session.expired", _public(obj))
+        return obj
+
     def create_coupon(r: Request, params: dict[str, Any]) -> Any:
         cid = str(params.get("id") or state.new_id("co")[3:11].upper())
         pct = params.get("percent_off")
@@ -295,6 +309,11 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
             "/v1/checkout/sessions/{id}",
             api("checkout.sessions.retrieve", getter("checkout.session")),
             methods=["GET"],
+        ),
+        Route(
+            "/v1/checkout/sessions/{id}/expire",
+            api("checkout.sessions.expire", expire_session),
+            methods=["POST"],
         ),
         Route(
             "/v1/invoices", api("invoices.list", lister("invoice", "/v1/invoices")), methods=["GET"]

@@ -12,6 +12,8 @@ KIND_ES = {
     "restore_copy": "Restauración como nuevo tenant",
     "backup_drill": "Simulacro de restauración",
     "template_build": "Construcción de plantilla Odoo",
+    "move_to_dedicated": "Traslado a contenedor dedicado",
+    "move_to_shared": "Traslado a servidor compartido",
 }
 JOB_STATUS_ES = {
     "queued": "En cola",
