@@ -222,11 +222,11 @@ async def switch_back(run: StepRun) -> None:
 
 
 async def _reroute_source_and_forget_target(run: StepRun) -> None:
-    try:
-        await shared.route_active(run)
-    except StepSkipped:
-        pass
-    await domain_steps.route_domains_active(run)
+    for reroute in (shared.route_active, domain_steps.route_domains_active):
+        try:
+            await reroute(run)
+        except StepSkipped:  # nothing routed (no Cloudflare, no custom domain)
+            continue
     target = await _server(run, _target_id(run))
     source = await _server(run, int(run.params["source_server_id"]))
     await _forget_on_tunnel(run, target, keep=source)
