@@ -118,6 +118,24 @@ test.describe('Portal: pagar ahora y factura alojada', () => {
 		await expect(invoices.getByTestId('invoice-link')).toHaveCount(2);
 		await expect(invoices.getByRole('link', { name: 'Ver y pagar' })).toHaveCount(0);
 
+		// A move to a dedicated container from the portal: the downtime is stated and accepted
+		// first, the move's steps run live, and the instance ends on the new plan.
+		const card = page.getByTestId('portal-tenant').filter({ hasText: CUSTOMER.subdomain });
+		await card.getByRole('link', { name: 'Gestionar' }).click();
+		await expect(page.locator('[data-status="active"]').first()).toBeVisible({ timeout: 150_000 });
+		await page.getByRole('button', { name: 'Cambiar de plan' }).click();
+		const dialog = page.getByRole('dialog', { name: 'Cambiar de plan' });
+		await dialog.getByTestId('plan-enterprise').click();
+		await expect(dialog.getByTestId('quote-downtime')).toContainText(/unos \d+ minutos/);
+		const confirm = dialog.getByRole('button', { name: 'Confirmar el traslado' });
+		await expect(confirm).toBeDisabled();
+		await dialog.getByTestId('accept-downtime').check();
+		await confirm.click();
+		await expect(page.getByTestId('plan-notice')).toContainText('Traslado');
+		await expect(page.locator('ol[aria-label="Pasos"]')).toContainText('Restaurar el respaldo en el destino');
+		await screenshot(page, 'portal-traslado');
+		await expect(page.getByTestId('current-plan')).toContainText('Enterprise', { timeout: 180_000 });
+
 		expect(appErrors(errors)).toEqual([]);
 	});
 });
