@@ -30,6 +30,7 @@ from erp_core.models import (
     Subscription,
     Tenant,
 )
+from erp_core.runner.labels import kind_label
 from erp_core.tenants.servers import ensure_default_server
 
 from .conftest import start_create, wait_tenant
@@ -287,3 +288,9 @@ async def test_plan_change_bad_input_answers_in_spanish(
     assert suspended.status_code == 409 and suspended.json()["error"] == "TENANT_NOT_ACTIVE"
     for response in (missing, unknown, same, suspended):
         assert response.json()["detail"]  # a Spanish sentence, never a stack trace
+
+
+def test_move_kinds_have_their_own_spanish_titles() -> None:
+    assert kind_label("move_to_dedicated") == "Traslado a contenedor dedicado"
+    assert kind_label("move_to_shared") == "Traslado a servidor compartido"
+    assert kind_label("create_dedicated") == "Creación (contenedor dedicado)"

@@ -25,6 +25,8 @@ JOB_STATUS_ES = {
 
 
 def kind_label(kind: str) -> str:
+    if kind in KIND_ES:  # e.g. move_to_dedicated: a kind of its own, not a dedicated variant
+        return KIND_ES[kind]
     base = kind.removesuffix("_dedicated")
     label = KIND_ES.get(base, "Operación")
     return f"{label} (contenedor dedicado)" if kind != base else label
