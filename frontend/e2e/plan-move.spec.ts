@@ -46,9 +46,13 @@ test.describe('Cambio de plan con traslado', () => {
 		await expect(page.locator('ol[aria-label="Pasos"]')).toContainText('Aplicar el nuevo precio en Stripe');
 		await screenshot(page, 'tenant-traslado-hecho');
 
-		const tenant = (await apiGet(request, token, `/api/tenants/${tenantId}`)).body.data;
-		expect(tenant.status).toBe('active');
-		expect(tenant.plan).toBe('enterprise');
+		// The job's last step is done; the tenant takes its new plan as the job closes.
+		await expect
+			.poll(async () => {
+				const t = (await apiGet(request, token, `/api/tenants/${tenantId}`)).body.data;
+				return `${t.status}/${t.plan}`;
+			}, { timeout: 30_000 })
+			.toBe('active/enterprise');
 		await page.reload();
 		await expect(page.getByTestId('tenant-server')).toContainText(/ct\d+-t\d+/);
 		const operations = page.getByTestId('tenant-operations');
