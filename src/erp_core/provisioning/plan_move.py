@@ -313,6 +313,7 @@ async def remove_old_container(run: StepRun) -> dict[str, Any]:
 
 async def move_succeeded(run: StepRun) -> None:
     """The tenant is on its new plan: local subscription row, deployment row, customer mail."""
+    # cycle: portal.service (via plan_mail) imports this module for DOWNTIME_MINUTES.
     from erp_core.portal.plan_mail import queue_plan_changed
 
     plan_to, interval = str(run.params["plan_to"]), str(run.params.get("interval") or "month")
