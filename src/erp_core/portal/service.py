@@ -40,6 +40,7 @@ from erp_core.models import (
     Tenant,
     User,
 )
+from erp_core.plans import MOVE_DOWNTIME_MINUTES
 from erp_core.portal.deps import CustomerActor
 from erp_core.portal.schemas import (
     Accepted,
@@ -53,7 +54,6 @@ from erp_core.portal.schemas import (
     SignupIn,
     VerifyOut,
 )
-from erp_core.provisioning import plan_move
 from erp_core.security import hash_password, sha256_hex
 from erp_core.tenants import service as tenants
 
@@ -204,7 +204,7 @@ async def public_plans(session: AsyncSession, ctx: AppContext, ip: str | None) -
                     max_users=plan.max_users,
                     dedicated=plan.dedicated,
                     intervals=intervals,
-                    move_downtime_minutes=plan_move.DOWNTIME_MINUTES,
+                    move_downtime_minutes=MOVE_DOWNTIME_MINUTES,
                 )
             )
     return out

@@ -43,6 +43,8 @@ from erp_core.drivers.factory import (
 )
 from erp_core.drivers.store import StoreError
 from erp_core.models import Backup, OdooServer, Subscription, Tenant, TenantDeployment
+from erp_core.plans import MOVE_DOWNTIME_MINUTES
+from erp_core.portal.plan_mail import queue_plan_changed
 from erp_core.provisioning import dedicated_steps as dedicated
 from erp_core.provisioning import operations as shared
 from erp_core.provisioning.backup import BackupInvalid
@@ -55,9 +57,7 @@ TO_DEDICATED = "move_to_dedicated"
 TO_SHARED = "move_to_shared"
 MOVE_KINDS = (TO_DEDICATED, TO_SHARED)
 BACKUP_KIND = "pre-move"
-# Stated to the customer before they confirm: lock, verified backup, restore, switch and the
-# HTTP check of an ordinary database take minutes; the figure leaves room for a large one.
-DOWNTIME_MINUTES = 15
+DOWNTIME_MINUTES = MOVE_DOWNTIME_MINUTES  # stated to the customer before they confirm
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -313,9 +313,6 @@ async def remove_old_container(run: StepRun) -> dict[str, Any]:
 
 async def move_succeeded(run: StepRun) -> None:
     """The tenant is on its new plan: local subscription row, deployment row, customer mail."""
-    # cycle: portal.service (via plan_mail) imports this module for DOWNTIME_MINUTES.
-    from erp_core.portal.plan_mail import queue_plan_changed
-
     plan_to, interval = str(run.params["plan_to"]), str(run.params.get("interval") or "month")
     target = await _server(run, _target_id(run))
     async for session in run.ctx.db.session():
