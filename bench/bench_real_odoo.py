@@ -169,7 +169,9 @@ def step_medians(database_url: str, names: list[str]) -> dict[str, float]:
         per_step.setdefault(str(step), []).append(float(duration))
         if position == min(r[1] for r in rows if r[0] == _name):
             queued.append(float(since_post))
-    medians = {"queued before the first step": round(statistics.median(queued), 3)} if queued else {}
+    medians = (
+        {"queued before the first step": round(statistics.median(queued), 3)} if queued else {}
+    )
     medians |= {step: round(statistics.median(values), 3) for step, values in per_step.items()}
     return medians
 

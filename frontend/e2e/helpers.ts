@@ -69,3 +69,34 @@ export async function apiGet(request: APIRequestContext, token: string, path: st
 
 /** Text as a person reads it: non-breaking and narrow spaces become plain spaces. */
 export const plain = (text: string | null | undefined) => (text ?? '').replace(/[\u00a0\u202f]/g, ' ').trim();
+
+interface Mail {
+	id: number | string;
+	to: string[];
+	subject: string;
+	text: string;
+}
+
+/** The newest captured message to `email` whose text holds a link to `path`; waits for the mail job. */
+export async function mailLink(request: APIRequestContext, token: string, email: string, path: string): Promise<string> {
+	let link: string | null = null;
+	await expect
+		.poll(
+			async () => {
+				const { status, body } = await apiGet(request, token, '/api/lab/mail');
+				if (status !== 200) return `GET /api/lab/mail → ${status}`;
+				for (const m of (body.data as Mail[]) ?? []) {
+					if (!m.to.some((to) => to.toLowerCase() === email.toLowerCase())) continue;
+					const found = m.text.match(new RegExp(`https?://[^\\s<>"']*${path.replace('/', '\\/')}\\?token=[^\\s<>"']+`));
+					if (found) {
+						link = found[0];
+						return 'found';
+					}
+				}
+				return 'waiting';
+			},
+			{ timeout: 60_000, message: `a mail to ${email} with a ${path} link` }
+		)
+		.toBe('found');
+	return link!;
+}

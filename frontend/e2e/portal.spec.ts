@@ -1,5 +1,5 @@
-import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { EMAIL, apiGet, apiToken, appErrors, login, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
+import { expect, test, type Page } from '@playwright/test';
+import { EMAIL, apiGet, apiToken, appErrors, login, mailLink, requireBackend, requireCredentials, screenshot, watchConsole } from './helpers';
 
 /**
  * The customer's whole road, against the real `serve --lab` backend (lab SMTP sink, lab
@@ -15,37 +15,6 @@ const CUSTOMER = {
 	password: 'Portal-e2e-contraseña-1',
 	subdomain: `portal-${stamp}`
 };
-
-interface Mail {
-	id: number | string;
-	to: string[];
-	subject: string;
-	text: string;
-}
-
-/** The newest captured message to `email` whose text holds a link to `path`; waits for the mail job. */
-async function mailLink(request: APIRequestContext, token: string, email: string, path: string): Promise<string> {
-	let link: string | null = null;
-	await expect
-		.poll(
-			async () => {
-				const { status, body } = await apiGet(request, token, '/api/lab/mail');
-				if (status !== 200) return `GET /api/lab/mail → ${status}`;
-				for (const m of (body.data as Mail[]) ?? []) {
-					if (!m.to.some((to) => to.toLowerCase() === email.toLowerCase())) continue;
-					const found = m.text.match(new RegExp(`https?://[^\\s<>"']*${path.replace('/', '\\/')}\\?token=[^\\s<>"']+`));
-					if (found) {
-						link = found[0];
-						return 'found';
-					}
-				}
-				return 'waiting';
-			},
-			{ timeout: 60_000, message: `a mail to ${email} with a ${path} link` }
-		)
-		.toBe('found');
-	return link!;
-}
 
 /** Pays on the lab's Stripe Checkout page (its one submit button) and waits to be back. */
 async function payInLabCheckout(page: Page): Promise<void> {

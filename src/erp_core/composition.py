@@ -47,6 +47,7 @@ from erp_core.portal import operator_routes as portal_operator_routes
 from erp_core.portal import routes as portal_routes
 from erp_core.provisioning import dedicated as dedicated_operations
 from erp_core.provisioning import operations as tenant_operations
+from erp_core.provisioning import plan_move as plan_move_operations
 from erp_core.reconciliation import fixes as reconciliation_operations
 from erp_core.reconciliation import routes as reconciliation_routes
 from erp_core.reconciliation import tasks as reconciliation_tasks
@@ -65,6 +66,7 @@ from erp_core.tenants import routes as tenant_routes
 OPERATION_MODULES: tuple[ModuleType, ...] = (
     tenant_operations,
     dedicated_operations,
+    plan_move_operations,
     backup_operations,
     simulation_job,
     domain_operations,

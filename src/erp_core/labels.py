@@ -11,6 +11,7 @@ document and fails on any request field without a label, so this table cannot go
 from __future__ import annotations
 
 FIELD_LABELS: dict[str, str] = {
+    "accept_downtime": "Aceptar la interrupción",
     "api_key": "Clave de API",
     "by": "Agrupar por",
     "checkout_id": "Alta",
@@ -78,6 +79,7 @@ FIELD_LABELS: dict[str, str] = {
     "q": "Búsqueda",
     "ram_mb": "Memoria (MB)",
     "reason": "Motivo",
+    "renew": "Nuevo pago",
     "refresh_token": "Token de renovación",
     "role": "Rol",
     "server_id": "Servidor",

@@ -20,6 +20,11 @@ from erp_core.models import Plan
 PLAN_CODE_RE = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 PlanCode = Annotated[str, StringConstraints(pattern=PLAN_CODE_RE, max_length=32)]
 DEFAULT_PLANS = (("basic", "Básico"), ("pro", "Pro"), ("enterprise", "Enterprise"))
+# A plan change between shared and dedicated hosting moves the database (provisioning/
+# plan_move.py); the downtime stated to the customer before they confirm. Lock, verified
+# backup, restore, switch and the HTTP check of an ordinary database take minutes; the
+# figure leaves room for a large one.
+MOVE_DOWNTIME_MINUTES = 15
 
 
 async def ensure_plans(session: AsyncSession, currency: str) -> None:

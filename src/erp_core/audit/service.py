@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, str] = {
     "tenant.suspend": "Tenant suspendido",
     "tenant.backup": "Respaldo solicitado",
     "tenant.restore": "Restauración de respaldo",
+    "tenant.plan_move": "Traslado por cambio de plan",
+    "portal.plan_change": "Cambio de plan",
     "user.create": "Usuario creado",
     "user.reset_password": "Contraseña restablecida",
     "user.update": "Usuario modificado",

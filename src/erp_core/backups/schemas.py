@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from erp_core.api import ListMeta
 from erp_core.models import Backup
 
-BackupKind = Literal["scheduled", "manual", "pre-delete", "pre-restore"]
+BackupKind = Literal["scheduled", "manual", "pre-delete", "pre-restore", "pre-move"]
 BackupStatus = Literal["running", "succeeded", "failed", "deleted"]
 CheckStatus = Literal["ok", "failed"]
 

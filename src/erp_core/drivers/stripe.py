@@ -262,6 +262,21 @@ class StripeGateway:
         raw = _to_dict(session)
         return CheckoutLink(id=str(raw["id"]), url=str(raw.get("url") or ""))
 
+    async def retrieve_checkout_session(self, session_id: str) -> dict[str, Any]:
+        session = await self._call(
+            "consultar el pago",
+            lambda: self._client.v1.checkout.sessions.retrieve_async(session_id),
+        )
+        return _to_dict(session)
+
+    async def expire_checkout_session(self, session_id: str) -> dict[str, Any]:
+        """Close an open Checkout session so it can never be paid (before a new one opens)."""
+        session = await self._call(
+            "cerrar el pago anterior",
+            lambda: self._client.v1.checkout.sessions.expire_async(session_id),
+        )
+        return _to_dict(session)
+
     async def list_invoices(
         self, *, created_gte: int | None = None, page_size: int = 100
     ) -> AsyncIterator[dict[str, object]]:

@@ -8,6 +8,7 @@ Nothing here is imported by production code paths outside ``--lab``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from erp_core.lab.proxmox import create_proxmox_lab
 from erp_core.lab.proxmox_state import ProxmoxLabState
 from erp_core.lab.server import LabServer
 from erp_core.lab.stripe import StripeLabState, create_stripe_lab
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "ALWAYS",
@@ -155,6 +158,7 @@ def start_stripe_lab(
     webhook_secret: str | None = None,
     webhook_url: str | None = None,
     faults: FaultPlan | None = None,
+    port: int = 0,
 ) -> StripeLabHandle:
     """Start the Stripe emulator on a free loopback port (random test-mode keys by default).
 
@@ -168,8 +172,20 @@ def start_stripe_lab(
     app = create_stripe_lab(key, secret, faults=plan)
     state: StripeLabState = app.state.lab
     state.webhook_url = webhook_url
-    server = LabServer(app).start()
+    server = _start_on(app, port)
+    state.public_base = server.url  # hosted invoice pages live at the emulator's address
     return StripeLabHandle(server, state, key, secret, plan)
+
+
+def _start_on(app: Any, port: int) -> LabServer:
+    """Start on ``port`` (the one an earlier `serve --lab` used, so stored invoice links
+    still open), or on a free one when it is taken or not asked for."""
+    if port:
+        try:
+            return LabServer(app, port=port).start()
+        except OSError:
+            log.info("lab stripe port %s is taken; using a free one", port)
+    return LabServer(app).start()
 
 
 # --- Proxmox lab (issue 4) ------------------------------------------------------------------

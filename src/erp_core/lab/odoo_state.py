@@ -45,7 +45,9 @@ LANGUAGES = (
 COUNTRIES = {"DO": "DOP", "ES": "EUR", "US": "USD", "MX": "MXN", "CO": "COP", "PE": "PEN"}
 """Countries the emulator knows, with the currency Odoo gives each."""
 
-_DBNAME = re.compile(r"^([a-zA-Z0-9]|__tpl_|__spare_)[a-zA-Z0-9_.-]+$")  # issue 15: templates, spares
+_DBNAME = re.compile(
+    r"^([a-zA-Z0-9]|__tpl_|__spare_)[a-zA-Z0-9_.-]+$"
+)  # issue 15: templates, spares
 _ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 
 

@@ -15,7 +15,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from erp_core.config import Settings
 from erp_core.drivers.factory import gateway_for
@@ -132,7 +132,7 @@ def save_lab_stripe_state(handle: StripeLabHandle, path: Path) -> None:
         path.touch(mode=0o600)
     tmp = path.with_suffix(".tmp")
     tmp.touch(mode=0o600)
-    tmp.write_text(json.dumps(handle.state.dump()))
+    tmp.write_text(json.dumps({**handle.state.dump(), "port": handle.server.port}))
     tmp.replace(path)
 
 
@@ -214,15 +214,25 @@ def price_lab_plans_sync(settings: Settings) -> None:
 def start_stripe_for_lab(settings: Settings, stack: LabStack) -> StripeLabHandle:
     url = f"http://{settings.erp_core_host}:{settings.erp_core_port}/api/webhooks/stripe"
     api_key, webhook_secret = lab_stripe_keys(settings.var_dir)
-    handle = start_stripe_lab(
-        api_key=api_key, webhook_secret=webhook_secret, webhook_url=url, faults=stack.faults
-    )
-    handle.state.pay_sent_invoices = True  # a newcomer sees invoices issued *and* paid
     saved = lab_stripe_state_path(settings.var_dir)
+    data: dict[str, Any] = {}
     if saved.exists():
         try:
-            handle.state.load(json.loads(saved.read_text()))
-        except (OSError, ValueError, TypeError, KeyError):
+            data = dict(json.loads(saved.read_text()))
+        except (OSError, ValueError, TypeError):
+            log.warning("lab stripe state unreadable; starting an empty account")
+    handle = start_stripe_lab(
+        api_key=api_key,
+        webhook_secret=webhook_secret,
+        webhook_url=url,
+        faults=stack.faults,
+        port=int(data.get("port") or 0),  # the same address keeps stored invoice links live
+    )
+    handle.state.pay_sent_invoices = True  # a newcomer sees invoices issued *and* paid
+    if data:
+        try:
+            handle.state.load(data)
+        except (ValueError, TypeError, KeyError):
             log.warning("lab stripe state unreadable; starting an empty account")
     settings.stripe_secret_key = handle.api_key
     settings.stripe_webhook_secret = handle.webhook_secret

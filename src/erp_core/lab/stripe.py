@@ -39,6 +39,7 @@ __all__ = [
     "StripeLab",
     "StripeLabState",
     "create_stripe_lab",
+    "line_item",
     "parse_form",
     "sign_payload",
 ]
@@ -120,6 +121,12 @@ class StripeLabState:
     # `serve --lab` only: the emulated customer pays a send_invoice invoice on receipt, so an
     # operator-created tenant's first invoice is issued and paid without a manual step.
     pay_sent_invoices: bool = False
+    # The emulator's own address (``http://127.0.0.1:<port>``): hosted invoice pages are served
+    # there (lab/stripe_invoice.py), as Stripe serves them on invoice.stripe.com.
+    public_base: str = ""
+
+    def hosted_invoice_url(self, invoice_id: str) -> str:
+        return f"{self.public_base}/i/{invoice_id}"
 
     def now(self) -> int:
         if self.clock_now is not None:
@@ -185,6 +192,9 @@ class StripeLabState:
             self.events = list(data.get("events") or [])
             self.deliveries = list(data.get("deliveries") or [])
             self.clock_offset = int(data.get("clock_offset") or 0)
+            if self.public_base:  # a restart may serve on another port: keep the links live
+                for invoice in self.table("invoice").values():
+                    invoice["hosted_invoice_url"] = self.hosted_invoice_url(invoice["id"])
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -235,6 +245,33 @@ class StripeLabState:
                 "status": None,
             }
         )
+
+
+def line_item(
+    state: StripeLabState,
+    amount: int,
+    currency: str,
+    description: str,
+    period: dict[str, int],
+    sub_id: str,
+    item_id: str,
+    proration: bool,
+    invoice_id: str | None = None,
+) -> dict[str, Any]:
+    """An invoice ``line_item`` as Stripe shapes it (API 2025+: proration under ``parent``)."""
+    return {
+        "id": state.new_id("il"), "object": "line_item", "amount": amount,
+        "currency": currency, "description": description, "discount_amounts": [],
+        "discountable": not proration, "discounts": [], "invoice": invoice_id, "livemode": False,
+        "metadata": {}, "period": period, "quantity": 1, "subscription": sub_id,
+        "parent": {"type": "subscription_item_details", "invoice_item_details": None,
+                   "subscription_item_details": {"invoice_item": None, "proration": proration,
+                                                 "proration_details": {"credited_items": None},
+                                                 "subscription": sub_id,
+                                                 "subscription_item": item_id}},
+        "pricing": {"type": "price_details", "unit_amount_decimal": str(amount)},
+        "taxes": [],
+    }  # fmt: skip
 
 
 def _subscription_of(invoice: dict[str, Any]) -> str | None:
@@ -469,23 +506,55 @@ class StripeLab:
                 if sub["status"] != "canceled":
                     self.set_status(sub, "canceled")
 
+    def _invoice_lines(self, sub: dict[str, Any], invoice_id: str) -> list[dict[str, Any]]:
+        """The period's line per subscription item, then the pending proration items of the
+        subscription (a plan change since the last invoice), which this invoice consumes."""
+        s = self.s
+        lines = []
+        for item in sub["items"]["data"]:
+            price = item["price"]
+            product = s.table("product").get(str(price.get("product")), {})
+            name = product.get("name") or price.get("nickname") or "Plan"
+            lines.append(
+                line_item(s, int(price["unit_amount"]) * int(item["quantity"]), sub["currency"],
+                          f"{item['quantity']} × {name}",
+                          {"start": int(item["current_period_start"]),
+                           "end": int(item["current_period_end"])},
+                          sub["id"], item["id"], False, invoice_id)
+            )  # fmt: skip
+        for ii in s.table("invoiceitem").values():
+            parent = (ii.get("parent") or {}).get("subscription_details") or {}
+            if ii["invoice"] is None and parent.get("subscription") == sub["id"]:
+                ii["invoice"] = invoice_id
+                lines.append(
+                    line_item(s, int(ii["amount"]), ii["currency"], ii["description"],
+                              ii["period"], sub["id"], ii.get("_subscription_item") or "",
+                              True, invoice_id)
+                )  # fmt: skip
+        return lines
+
     def invoice_for(self, sub: dict[str, Any]) -> dict[str, Any]:
         s = self.s
         now = s.now()
-        total = sum(i["price"]["unit_amount"] * i["quantity"] for i in sub["items"]["data"])
+        invoice_id = s.new_id("in")
+        lines = self._invoice_lines(sub, invoice_id)
+        total = sum(line["amount"] for line in lines)
+        due = max(total, 0)  # Stripe turns a negative total into customer credit, not a refund
         first = sub["items"]["data"][0]
         send_invoice = sub["collection_method"] == "send_invoice"
         obj: dict[str, Any] = {
-            "id": s.new_id("in"), "object": "invoice", "account_country": "US",
-            "amount_due": total, "amount_paid": 0, "amount_remaining": total,
+            "id": invoice_id, "object": "invoice", "account_country": "US",
+            "amount_due": due, "amount_paid": 0, "amount_remaining": due,
             "attempt_count": 0, "attempted": False, "auto_advance": True,
             "billing_reason": "subscription_create" if not sub["latest_invoice"]
             else "subscription_cycle",
             "collection_method": sub["collection_method"], "created": now,
             "currency": sub["currency"], "customer": sub["customer"],
             "due_date": now + 86_400 * int(sub["days_until_due"] or 0) if send_invoice else None,
-            "hosted_invoice_url": f"https://invoice.stripe.lab/{secrets.token_hex(6)}",
-            "invoice_pdf": None, "lines": {"object": "list", "data": [], "has_more": False},
+            "hosted_invoice_url": s.hosted_invoice_url(invoice_id),
+            "invoice_pdf": None,
+            "lines": {"object": "list", "data": lines, "has_more": False,
+                      "url": f"/v1/invoices/{invoice_id}/lines"},
             "next_payment_attempt": now if not send_invoice else None,
             "livemode": False, "metadata": {}, "number": f"LAB-{len(s.table('invoice')) + 1:04d}",
             "parent": {"type": "subscription_details", "quote_details": None,

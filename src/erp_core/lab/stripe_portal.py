@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from erp_core.lab.stripe import StripeFailure, StripeLab
+from erp_core.lab.stripe import StripeFailure, StripeLab, line_item
 from erp_core.lab.stripe_checkout import billing_portal_page
 
 Handler = Callable[[Request, dict[str, Any]], Any]
@@ -75,31 +75,6 @@ def update_subscription(lab: StripeLab, sub: dict[str, Any], params: dict[str, A
     return sub
 
 
-def _line(
-    lab: StripeLab,
-    amount: int,
-    currency: str,
-    description: str,
-    period: dict[str, int],
-    sub_id: str,
-    item_id: str,
-    proration: bool,
-) -> dict[str, Any]:
-    return {
-        "id": lab.s.new_id("il_tmp"), "object": "line_item", "amount": amount,
-        "currency": currency, "description": description, "discount_amounts": [],
-        "discountable": not proration, "discounts": [], "invoice": None, "livemode": False,
-        "metadata": {}, "period": period, "quantity": 1, "subscription": sub_id,
-        "parent": {"type": "subscription_item_details", "invoice_item_details": None,
-                   "subscription_item_details": {"invoice_item": None, "proration": proration,
-                                                 "proration_details": {"credited_items": None},
-                                                 "subscription": sub_id,
-                                                 "subscription_item": item_id}},
-        "pricing": {"type": "price_details", "unit_amount_decimal": str(amount)},
-        "taxes": [],
-    }  # fmt: skip
-
-
 def preview_invoice(lab: StripeLab, params: dict[str, Any]) -> Any:
     """`POST /v1/invoices/create_preview` (and `GET /v1/invoices/upcoming`): pending
     proration items plus the next period of every subscription item."""
@@ -111,7 +86,7 @@ def preview_invoice(lab: StripeLab, params: dict[str, Any]) -> Any:
     for ii in s.table("invoiceitem").values():
         if ii["invoice"] is None and ii["parent"]["subscription_details"]["subscription"] == sub_id:
             lines.append(
-                _line(lab, ii["amount"], ii["currency"], ii["description"], ii["period"],
+                line_item(lab.s, ii["amount"], ii["currency"], ii["description"], ii["period"],
                       sub_id, ii["_subscription_item"], True)
             )  # fmt: skip
     for item in sub["items"]["data"]:
@@ -119,7 +94,7 @@ def preview_invoice(lab: StripeLab, params: dict[str, Any]) -> Any:
         start = int(item["current_period_end"])
         length = start - int(item["current_period_start"])
         lines.append(
-            _line(lab, _item_amount(item), sub["currency"],
+            line_item(lab.s, _item_amount(item), sub["currency"],
                   f"{item.get('quantity', 1)} × {item['price'].get('nickname') or 'plan'} "
                   f"(per {recurring['interval']})",
                   {"start": start, "end": start + length}, sub_id, item["id"], False)

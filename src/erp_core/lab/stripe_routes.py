@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from erp_core.lab.faults import FaultPlan
 from erp_core.lab.stripe import StripeFailure, StripeLab, _public, parse_form, sign_payload
 from erp_core.lab.stripe_checkout import checkout_routes
+from erp_core.lab.stripe_invoice import invoice_routes
 from erp_core.lab.stripe_portal import portal_routes
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,20 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
         state.table("checkout.session")[sid] = obj
         return obj
 
+    def expire_session(r: Request, params: dict[str, Any]) -> Any:
+        """``POST /v1/checkout/sessions/{id}/expire``: only an open session can be expired."""
+        obj = state.get("checkout.session", p(r, "id"))
+        if obj["status"] != "open":
+            raise StripeFailure(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. '
+                f'This Checkout Session has a status of "{obj["status"]}".',
+            )
+        obj["status"] = "expired"
+        obj["url"] = None
+        state.emit("checkout.session.expired", _public(obj))
+        return obj
+
     def create_coupon(r: Request, params: dict[str, Any]) -> Any:
         cid = str(params.get("id") or state.new_id("co")[3:11].upper())
         pct = params.get("percent_off")
@@ -296,6 +311,11 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
             methods=["GET"],
         ),
         Route(
+            "/v1/checkout/sessions/{id}/expire",
+            api("checkout.sessions.expire", expire_session),
+            methods=["POST"],
+        ),
+        Route(
             "/v1/invoices", api("invoices.list", lister("invoice", "/v1/invoices")), methods=["GET"]
         ),
         Route("/v1/invoices/{id}", api("invoices.retrieve", getter("invoice")), methods=["GET"]),
@@ -323,6 +343,7 @@ def build_routes(lab: StripeLab, faults: FaultPlan) -> list[BaseRoute]:
     )
     routes += _control_routes(lab, after_change)
     routes += checkout_routes(lab, after_change)  # the Checkout page a browser pays on
+    routes += invoice_routes(lab, after_change)  # the hosted invoice page (pay an open one)
     return routes
 
 

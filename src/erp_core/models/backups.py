@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from erp_core.models.base import Base, check_in
 
-BACKUP_KINDS = ("scheduled", "manual", "pre-delete", "pre-restore")
+BACKUP_KINDS = ("scheduled", "manual", "pre-delete", "pre-restore", "pre-move")
 BACKUP_STATUSES = ("running", "succeeded", "failed", "deleted")
 CHECK_RESULTS = ("ok", "failed")
 

@@ -12,23 +12,28 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.api import Conflict, ServiceUnavailable
 from erp_core.audit.service import record
 from erp_core.context import AppContext
+from erp_core.dashboard.cache_hooks import invalidate_dashboard
+from erp_core.db import on_commit
+from erp_core.deps import Actor
 from erp_core.drivers.base import DriverError
 from erp_core.drivers.factory import gateway_for
 from erp_core.mail.outbox import queue_mail
 from erp_core.models import Customer, Plan, Subscription, Tenant
 from erp_core.portal.deps import CustomerActor
+from erp_core.portal.plan_mail import queue_plan_changed
 from erp_core.portal.schemas import CancelOut, PlanChangeOut
 from erp_core.portal.service import own_tenant, portal_url, tenant_url
-from erp_core.runner.service import open_job
+from erp_core.provisioning import plan_move
+from erp_core.provisioning.dedicated import operation_kind
+from erp_core.runner.service import open_job, start_job
 
-# A shared <-> dedicated move is a backup of the database and a restore on the other kind of
-# server; the figure stated to the customer up front, before they confirm.
-MIGRATION_DOWNTIME_MINUTES = 15
+MIGRATION_DOWNTIME_MINUTES = plan_move.DOWNTIME_MINUTES
 
 
 def _gateway(ctx: AppContext) -> Any:
@@ -102,18 +107,40 @@ async def change_plan(
     tenant_id: int,
     plan_code: str,
     interval: str | None,
+    accept_downtime: bool = False,
 ) -> PlanChangeOut:
+    """The customer's own plan change (their tenant only; another's answers 404)."""
     tenant = await own_tenant(session, who.customer_id, tenant_id)
+    return await apply_plan_change(
+        session, ctx, who.actor, tenant, plan_code, interval, accept_downtime
+    )
+
+
+async def apply_plan_change(
+    session: AsyncSession,
+    ctx: AppContext,
+    actor: Actor,
+    tenant: Tenant,
+    plan_code: str,
+    interval: str | None,
+    accept_downtime: bool,
+) -> PlanChangeOut:
+    """Change ``tenant``'s plan, for the customer (portal) or an operator (admin app).
+
+    Same kind of hosting: Stripe prorates at once, no interruption. Shared <-> dedicated:
+    a move job (backup → restore, ``provisioning/plan_move.py``) that starts only once the
+    downtime was accepted (409 ``MIGRATION_NEEDS_CONFIRMATION`` states it first); Stripe's
+    price changes when the move has succeeded, never before."""
     if tenant.status != "active":
         raise Conflict(
             "Solo se puede cambiar el plan de una instancia activa.", code="TENANT_NOT_ACTIVE"
         )
+    await session.refresh(tenant, with_for_update=True)
     if await open_job(session, tenant.id):
         raise Conflict("La instancia tiene una operación en curso.", code="TENANT_BUSY")
     sub = await _paid_subscription(session, tenant)
     interval = interval or (sub.interval if sub.interval in ("month", "year") else "month")
     new = await session.scalar(select(Plan).where(Plan.code == plan_code, Plan.active))
-    old = await session.scalar(select(Plan).where(Plan.code == tenant.plan))
     price_id = None
     if new is not None:
         price_id = new.stripe_price_yearly_id if interval == "year" else new.stripe_price_monthly_id
@@ -124,16 +151,83 @@ async def change_plan(
         )
     if new.code == tenant.plan and interval == sub.interval:
         raise Conflict("La instancia ya tiene ese plan.", code="SAME_PLAN")
-    migration = bool(old and old.dedicated) != new.dedicated
-    if migration:
-        # The move itself (backup, provision on the other kind of server, restore, switch
-        # the route) has no operation yet; refuse before Stripe charges for the new plan.
-        raise Conflict(
-            f"El cambio a «{new.name}» requiere trasladar la instancia a otro tipo de servidor "
-            f"(respaldo y restauración, unos {MIGRATION_DOWNTIME_MINUTES} minutos sin servicio). "
-            "Por ahora lo realiza nuestro equipo: contacte con soporte.",
-            code="PLAN_MIGRATION_UNAVAILABLE",
-        )
+    lives_dedicated = await operation_kind(session, tenant, "suspend") != "suspend"
+    if lives_dedicated != new.dedicated:
+        if not accept_downtime:
+            raise Conflict(
+                f"El cambio a «{new.name}» traslada la instancia a otro tipo de servidor "
+                f"(respaldo y restauración): unos {MIGRATION_DOWNTIME_MINUTES} minutos sin "
+                "servicio. Confirme que acepta la interrupción para continuar.",
+                code="MIGRATION_NEEDS_CONFIRMATION",
+            )
+        return await _start_move(session, ctx, actor, tenant, sub, new, interval, price_id)
+    return await _prorate(session, ctx, actor, tenant, sub, new, interval, price_id)
+
+
+async def _start_move(
+    session: AsyncSession,
+    ctx: AppContext,
+    actor: Actor,
+    tenant: Tenant,
+    sub: Subscription,
+    new: Plan,
+    interval: str,
+    price_id: str,
+) -> PlanChangeOut:
+    kind = plan_move.TO_DEDICATED if new.dedicated else plan_move.TO_SHARED
+    params = {
+        "plan_from": tenant.plan,
+        "plan_to": new.code,
+        "interval": interval,
+        "price_id": price_id,
+        "stripe_subscription_id": sub.stripe_subscription_id,
+        "source_server_id": tenant.odoo_server_id,
+        "direction": "to_dedicated" if new.dedicated else "to_shared",
+        "downtime_minutes": MIGRATION_DOWNTIME_MINUTES,
+    }
+    try:
+        async with session.begin_nested():
+            job = await start_job(session, ctx, kind, tenant.id, params, actor.user_id)
+    except IntegrityError as exc:
+        raise Conflict("La instancia tiene una operación en curso.", code="TENANT_BUSY") from exc
+    tenant.last_error = None
+    notice = (
+        f"Traslado a «{new.name}» en marcha: unos {MIGRATION_DOWNTIME_MINUTES} minutos sin "
+        "servicio. El nuevo precio se aplica cuando el traslado termine."
+    )
+    record(
+        session,
+        actor,
+        "tenant.plan_move",
+        "tenant",
+        tenant.id,
+        {"plan": new.code, "interval": interval, "job_id": job.id, "kind": kind},
+    )
+    on_commit(session, lambda: invalidate_dashboard(ctx))
+    return PlanChangeOut(
+        tenant_id=tenant.id,
+        plan=new.code,
+        interval="year" if interval == "year" else "month",
+        kind="migration",
+        downtime_minutes=MIGRATION_DOWNTIME_MINUTES,
+        notice=notice,
+        job_id=job.id,
+        proration_amount=None,
+        currency=new.currency,
+    )
+
+
+async def _prorate(
+    session: AsyncSession,
+    ctx: AppContext,
+    actor: Actor,
+    tenant: Tenant,
+    sub: Subscription,
+    new: Plan,
+    interval: str,
+    price_id: str,
+) -> PlanChangeOut:
+    """Same kind of hosting: Stripe swaps the price now and prorates the rest of the period."""
     assert sub.stripe_subscription_id is not None
     gateway = _gateway(ctx)
     try:
@@ -156,41 +250,33 @@ async def change_plan(
         if _is_proration(line)
     )
     sub.plan_name, sub.interval = new.code, interval
-    job_id = None
     tenant.plan = new.code
     notice = f"El cambio a «{new.name}» es inmediato y sin interrupción del servicio."
-    customer = await _customer(session, who)
-    await queue_mail(
+    await queue_plan_changed(
         session,
         ctx,
-        key=f"plan_changed:{tenant.id}:{new.code}:{interval}:{sub.stripe_subscription_id}:{updated.get('id')}:{preview.get('id') or ''}",
-        kind="plan_changed",
-        to=customer.email,
-        customer_id=customer.id,
-        params={
-            "company": customer.company_name,
-            "url": tenant_url(ctx, tenant.subdomain),
-            "plan": new.name,
-            "notice": notice,
-            "portal_url": portal_url(ctx),
-        },
+        tenant,
+        new.code,
+        interval,
+        key=f"{sub.stripe_subscription_id}:{updated.get('id')}:{preview.get('id') or ''}",
+        notice=notice,
     )
     record(
         session,
-        who.actor,
+        actor,
         "portal.plan_change",
         "tenant",
         tenant.id,
-        {"plan": new.code, "interval": interval, "migration": migration, "job_id": job_id},
+        {"plan": new.code, "interval": interval, "migration": False, "job_id": None},
     )
     return PlanChangeOut(
         tenant_id=tenant.id,
         plan=new.code,
         interval="year" if interval == "year" else "month",
-        kind="migration" if migration else "proration",
-        downtime_minutes=MIGRATION_DOWNTIME_MINUTES if migration else 0,
+        kind="proration",
+        downtime_minutes=0,
         notice=notice,
-        job_id=job_id,
+        job_id=None,
         proration_amount=proration,
         currency=str(preview.get("currency") or new.currency),
     )

@@ -24,6 +24,7 @@ from erp_core.audit.service import record
 from erp_core.billing.dunning import BILLING_ACTOR
 from erp_core.deps import Ctx, Operator, Session, Viewer
 from erp_core.models import CheckoutSession, Customer, Invoice, Tenant, User
+from erp_core.portal import billing as portal_billing
 from erp_core.portal import service
 from erp_core.portal.schemas import (
     CapturedMail,
@@ -34,6 +35,8 @@ from erp_core.portal.schemas import (
     CustomerSummary,
     CustomerTenant,
     CustomerUser,
+    PlanChangeIn,
+    PlanChangeOut,
     PortalInvoice,
     Queued,
 )
@@ -268,6 +271,27 @@ async def continue_checkout(
     return ok(
         CheckoutContinued(
             checkout=CheckoutRow.model_validate(row), tenant_id=view.tenant.id, job_id=view.job_id
+        )
+    )
+
+
+@router.post(
+    "/tenants/{tenant_id}/plan",
+    tags=["tenants"],
+    response_model=Envelope[PlanChangeOut],
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+async def change_tenant_plan(
+    tenant_id: Id, body: PlanChangeIn, actor: Operator, ctx: Ctx, session: Session
+) -> object:
+    """An operator changes a tenant's plan for its customer: the same rules as the portal
+    (Stripe prorates; shared <-> dedicated is a move job once the downtime is accepted)."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status == "deleted":
+        raise NotFound(f"El tenant con ID {tenant_id} no existe.", code="TENANT_NOT_FOUND")
+    return ok(
+        await portal_billing.apply_plan_change(
+            session, ctx, actor, tenant, body.plan, body.interval, body.accept_downtime
         )
     )
 

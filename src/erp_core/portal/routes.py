@@ -147,7 +147,9 @@ async def checkout(body: CheckoutIn, who: CurrentCustomer, ctx: Ctx, session: Se
             "Confirme primero su correo electrónico con el enlace que le enviamos.",
             code="EMAIL_NOT_VERIFIED",
         )
-    link = await service.open_checkout(session, ctx, who.customer_id, body.checkout_id)
+    link = await service.open_checkout(
+        session, ctx, who.customer_id, body.checkout_id, renew=body.renew
+    )
     if link is None:
         raise NotFound("No hay ningún alta pendiente de pago.", code="CHECKOUT_NOT_FOUND")
     return ok(link)
@@ -215,7 +217,11 @@ async def billing_portal(
 async def change_plan(
     tenant_id: Id, body: PlanChangeIn, who: CurrentCustomer, ctx: Ctx, session: Session
 ) -> object:
-    return ok(await billing.change_plan(session, ctx, who, tenant_id, body.plan, body.interval))
+    return ok(
+        await billing.change_plan(
+            session, ctx, who, tenant_id, body.plan, body.interval, body.accept_downtime
+        )
+    )
 
 
 @router.post(

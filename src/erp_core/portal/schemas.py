@@ -60,6 +60,10 @@ class PublicPlan(BaseModel):
     max_users: int | None
     dedicated: bool
     intervals: list[Interval] = Field(description="Periodos con precio en Stripe")
+    move_downtime_minutes: int = Field(
+        description="Interrupción prevista al pasar a este plan desde el otro tipo de "
+        "servidor (compartido o dedicado): se indica antes de confirmar"
+    )
 
 
 class Accepted(BaseModel):
@@ -107,6 +111,11 @@ class CheckoutIn(BaseModel):
 
     checkout_id: int | None = Field(
         default=None, description="Vacío: el alta pendiente más reciente"
+    )
+    renew: bool = Field(
+        default=False,
+        description="«Pagar ahora» tras cancelar o abandonar el pago: abre una sesión de pago "
+        "nueva y cierra la anterior en Stripe",
     )
 
 
@@ -217,6 +226,11 @@ class PlanChangeIn(BaseModel):
 
     plan: PlanCode
     interval: Interval | None = Field(default=None, description="Vacío: el periodo actual")
+    accept_downtime: bool = Field(
+        default=False,
+        description="Acepta la interrupción de un traslado entre servidor compartido y "
+        "dedicado (sin ella, 409 MIGRATION_NEEDS_CONFIRMATION la indica)",
+    )
 
 
 class PlanChangeOut(BaseModel):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from erp_core.audit.service import record
 from erp_core.auth.service import issue_session
 from erp_core.context import AppContext
 from erp_core.deps import Actor
+from erp_core.drivers.base import DriverError
 from erp_core.drivers.factory import gateway_for
 from erp_core.mail.outbox import queue_mail
 from erp_core.models import (
@@ -39,6 +40,7 @@ from erp_core.models import (
     Tenant,
     User,
 )
+from erp_core.plans import MOVE_DOWNTIME_MINUTES
 from erp_core.portal.deps import CustomerActor
 from erp_core.portal.schemas import (
     Accepted,
@@ -202,6 +204,7 @@ async def public_plans(session: AsyncSession, ctx: AppContext, ip: str | None) -
                     max_users=plan.max_users,
                     dedicated=plan.dedicated,
                     intervals=intervals,
+                    move_downtime_minutes=MOVE_DOWNTIME_MINUTES,
                 )
             )
     return out
@@ -278,12 +281,22 @@ async def availability(
 
 
 async def open_checkout(
-    session: AsyncSession, ctx: AppContext, customer_id: int, checkout_id: int | None
+    session: AsyncSession,
+    ctx: AppContext,
+    customer_id: int,
+    checkout_id: int | None,
+    *,
+    renew: bool = False,
 ) -> CheckoutLink | None:
-    """Open (or return the already open) Stripe Checkout of a pending sign-up."""
+    """Open (or return the already open) Stripe Checkout of a pending sign-up.
+
+    ``renew`` ("Pagar ahora" after a cancelled or abandoned Checkout): a new Checkout
+    session replaces the earlier one, which is expired at Stripe first so the sign-up can
+    never be paid twice; an earlier session that was paid meanwhile is reported instead."""
+    statuses = ("pending", "open", "expired") if renew else ("pending", "open")
     query = select(CheckoutSession).where(
         CheckoutSession.customer_id == customer_id,
-        CheckoutSession.status.in_(("pending", "open")),
+        CheckoutSession.status.in_(statuses),
     )
     if checkout_id is not None:
         query = query.where(CheckoutSession.id == checkout_id)
@@ -292,7 +305,7 @@ async def open_checkout(
         if checkout_id is not None:
             raise NotFound("El alta no existe o ya está pagada.", code="CHECKOUT_NOT_FOUND")
         return None
-    if row.status == "open" and row.url:
+    if row.status == "open" and row.url and not renew:
         return _link(row)
     plan = await _sellable_price(session, row.plan, row.interval)
     price_id = (
@@ -314,20 +327,44 @@ async def open_checkout(
         "checkout_id": str(row.id),
     }
     base = ctx.settings.erp_core_public_url.rstrip("/")
+    previous = row.stripe_session_id if renew else None
+    key = f"erp-portal-checkout-{row.id}" + (f"-after-{previous}" if previous else "")
     try:
+        if previous:
+            await _close_previous_checkout(gateway, previous)
         link = await gateway.create_checkout_session(
             price_id=price_id,
             customer_email=row.email,
             metadata=metadata,
             success_url=f"{base}/portal?checkout={row.id}",
             cancel_url=f"{base}/portal?checkout={row.id}&cancelado=1",
-            idempotency_key=f"erp-portal-checkout-{row.id}",
+            idempotency_key=key,
         )
+    except DriverError as exc:
+        raise ServiceUnavailable(
+            f"Stripe no pudo abrir el pago: {exc.message}", code="STRIPE_ERROR"
+        ) from exc
     finally:
         await gateway.aclose()
     row.stripe_session_id, row.url, row.status = link.id, link.url, "open"
     await session.flush()
     return _link(row)
+
+
+async def _close_previous_checkout(gateway: Any, session_id: str) -> None:
+    """Expire the sign-up's earlier Checkout session at Stripe (if still open); a session
+    paid meanwhile means the sign-up is done and no second payment may be opened."""
+    current = await gateway.retrieve_checkout_session(session_id)
+    if current.get("status") == "open":
+        try:
+            current = await gateway.expire_checkout_session(session_id)
+        except DriverError:
+            current = await gateway.retrieve_checkout_session(session_id)  # paid meanwhile?
+    if current.get("status") == "complete":
+        raise Conflict(
+            "Este alta ya está pagada: su Odoo aparecerá en «Mis instancias» en unos segundos.",
+            code="CHECKOUT_ALREADY_PAID",
+        )
 
 
 def _link(row: CheckoutSession) -> CheckoutLink:

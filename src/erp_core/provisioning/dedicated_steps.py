@@ -116,7 +116,8 @@ async def reserve(run: StepRun) -> dict[str, Any]:
     try:
         async with run.session() as session:
             await session.execute(select(func.pg_advisory_xact_lock(*RESERVE_LOCK)))
-            plan = await plan_resources(session, tenant.plan)
+            # a plan move sizes the container for the plan it moves to, not the current one
+            plan = await plan_resources(session, str(run.params.get("plan_to") or tenant.plan))
             rows = await session.execute(
                 select(DedicatedContainer.node, func.sum(DedicatedContainer.ram_mb))
                 .where(DedicatedContainer.state == "reserved")
@@ -354,6 +355,12 @@ async def wait_odoo(run: StepRun) -> dict[str, Any]:
 async def secure_odoo(run: StepRun) -> dict[str, Any]:
     """Register the container as this tenant's Odoo server and replace the template's master
     password with a random one of its own (written encrypted before it is used)."""
+    return await register_container(run, adopt=True)
+
+
+async def register_container(run: StepRun, *, adopt: bool) -> dict[str, Any]:
+    """:func:`secure_odoo`; ``adopt=False`` (a plan move) leaves the tenant on its current
+    server until the move switches it over, so a failed move never strands it."""
     settings = run.ctx.settings
     if not settings.odoo_template_master_password:
         raise StepFailed("ODOO_TEMPLATE_MASTER_PASSWORD no está configurada.")
@@ -381,9 +388,10 @@ async def secure_odoo(run: StepRun) -> dict[str, Any]:
             await session.flush()
             row.odoo_server_id = server.id
         server.url, server.tunnel_id = url, tunnel
-        tenant = await session.get(Tenant, row.tenant_id)
-        assert tenant is not None
-        tenant.odoo_server_id = server.id
+        if adopt:
+            tenant = await session.get(Tenant, row.tenant_id)
+            assert tenant is not None
+            tenant.odoo_server_id = server.id
         new_enc, current_enc, server_id = (
             row.master_password_enc,
             server.master_password_enc,

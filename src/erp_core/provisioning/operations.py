@@ -169,31 +169,43 @@ async def _unroute(run: StepRun) -> dict[str, Any]:
 # --- create ---------------------------------------------------------------------------
 
 
+async def roomiest_server(session: Any, tenant_id: int) -> OdooServer:
+    """The active shared server with the most free room (locked), not counting the tenant.
+    Dedicated containers are registered with capacity 0, so they never qualify."""
+    servers = list(
+        await session.scalars(
+            select(OdooServer)
+            .where(OdooServer.state == "active")
+            .order_by(OdooServer.id)
+            .with_for_update()
+        )
+    )
+    room = await spares.free_room(session, tenant_id)
+    candidates = [(room.get(s.id, 0), s) for s in servers]
+    candidates = [c for c in candidates if c[0] > 0]
+    if not candidates:
+        raise StepFailed(
+            "No hay servidores Odoo activos con capacidad libre. Añada un servidor "
+            "o aumente la capacidad en Infraestructura."
+        )
+    chosen: OdooServer = max(candidates, key=lambda c: (c[0], -c[1].id))[1]
+    return chosen
+
+
 async def place(run: StepRun) -> dict[str, Any]:
     """Keep the tenant's server if it still qualifies, else the active one with most room."""
     async with run.session() as session:
         tenant = await session.get(Tenant, run.tenant_id, with_for_update=True)
         assert tenant is not None
-        servers = list(
-            await session.scalars(
-                select(OdooServer)
-                .where(OdooServer.state == "active")
-                .order_by(OdooServer.id)
-                .with_for_update()
-            )
+        current = (
+            await session.get(OdooServer, tenant.odoo_server_id, with_for_update=True)
+            if tenant.odoo_server_id is not None
+            else None
         )
-        room = await spares.free_room(session, tenant.id)
-        if tenant.odoo_server_id in {s.id for s in servers}:
-            chosen = next(s for s in servers if s.id == tenant.odoo_server_id)
+        if current is not None and current.state == "active":
+            chosen = current
         else:
-            candidates = [(room.get(s.id, 0), s) for s in servers]
-            candidates = [c for c in candidates if c[0] > 0]
-            if not candidates:
-                raise StepFailed(
-                    "No hay servidores Odoo activos con capacidad libre. Añada un servidor "
-                    "o aumente la capacidad en Infraestructura."
-                )
-            chosen = max(candidates, key=lambda c: (c[0], -c[1].id))[1]
+            chosen = await roomiest_server(session, tenant.id)
             tenant.odoo_server_id = chosen.id
         name, server_id = chosen.name, chosen.id
     await run.log("info", f"Servidor asignado: {name}.")

@@ -12,6 +12,8 @@ KIND_ES = {
     "restore_copy": "Restauración como nuevo tenant",
     "backup_drill": "Simulacro de restauración",
     "template_build": "Construcción de plantilla Odoo",
+    "move_to_dedicated": "Traslado a contenedor dedicado",
+    "move_to_shared": "Traslado a servidor compartido",
 }
 JOB_STATUS_ES = {
     "queued": "En cola",
@@ -23,6 +25,8 @@ JOB_STATUS_ES = {
 
 
 def kind_label(kind: str) -> str:
+    if kind in KIND_ES:  # e.g. move_to_dedicated: a kind of its own, not a dedicated variant
+        return KIND_ES[kind]
     base = kind.removesuffix("_dedicated")
     label = KIND_ES.get(base, "Operación")
     return f"{label} (contenedor dedicado)" if kind != base else label

@@ -322,6 +322,12 @@ async def retry(session: AsyncSession, ctx: AppContext, actor: Actor, tenant_id:
     )
     if last is None:
         raise Conflict("No hay ninguna operación fallida que reintentar.", code="INVALID_STATE")
+    if base_kind(last.kind) not in IN_PROGRESS:
+        # e.g. a plan move whose undo failed half-way: its log says what is left to fix
+        raise Conflict(
+            "La última operación fallida no se reintenta desde aquí: revise su registro.",
+            code="INVALID_STATE",
+        )
     return await _start(
         session, ctx, actor, tenant_id, base_kind(last.kind), dict(last.params), "retry"
     )

@@ -24,6 +24,8 @@ export const portalApi = {
 	passwordResetConfirm: (token: string, password: string) =>
 		unwrap(api.POST('/api/portal/password-reset/confirm', { body: { token, password } })),
 
+	/** "Pagar ahora": a new Stripe Checkout for a pending sign-up (the earlier one is closed at Stripe). */
+	payNow: (checkoutId: number) => unwrap(api.POST('/api/portal/checkout', { body: { checkout_id: checkoutId, renew: true } })),
 	/** Who is logged in, and the sign-ups still waiting for payment or for the webhook. */
 	me: (signal?: AbortSignal) => unwrap(api.GET('/api/portal/me', { signal })),
 	tenants: (signal?: AbortSignal) => unwrap<PortalTenant[]>(api.GET('/api/portal/tenants', { signal })),

@@ -1454,6 +1454,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tenants/{tenant_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Tenant Plan
+         * @description An operator changes a tenant's plan for its customer: the same rules as the portal
+         *     (Stripe prorates; shared <-> dedicated is a move job once the downtime is accepted).
+         */
+        post: operations["change_tenant_plan_api_tenants__tenant_id__plan_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tenants/{tenant_id}/reactivate": {
         parameters: {
             query?: never;
@@ -1816,7 +1837,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "scheduled" | "manual" | "pre-delete" | "pre-restore";
+            kind: "scheduled" | "manual" | "pre-delete" | "pre-restore" | "pre-move";
             /** Sha256 */
             sha256: string | null;
             /** Size Bytes */
@@ -3234,7 +3255,7 @@ export interface components {
          * ErrorCode
          * @enum {string}
          */
-        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_MIGRATION_UNAVAILABLE" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_CREDENTIAL_MISSING" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TEMPLATE_BUSY" | "TEMPLATE_NOT_FOUND" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
+        ErrorCode: "ADMIN_PASSWORD_REQUIRED" | "ALREADY_RESOLVED" | "ALREADY_VERIFIED" | "BACKUP_DELETED" | "BACKUP_FILE_MISSING" | "BACKUP_IN_USE" | "BACKUP_NOT_FOUND" | "BACKUP_NOT_RESTORABLE" | "BACKUP_RUNNING" | "BACKUP_UNAVAILABLE" | "BAD_REQUEST" | "CHECKOUT_ALREADY_PAID" | "CHECKOUT_NOT_FOUND" | "CHECKOUT_NOT_PENDING" | "CLOUDFLARE_ERROR" | "CLOUDFLARE_NOT_CONFIGURED" | "CLOUDFLARE_UNAVAILABLE" | "CONFLICT" | "CONTAINER_NOT_FOUND" | "CUSTOMERS_ONLY" | "CUSTOMER_NOT_FOUND" | "DATABASE_UNAVAILABLE" | "DOMAIN_LIMIT" | "DOMAIN_NOT_ACTIVE" | "DOMAIN_NOT_FOUND" | "DOMAIN_REMOVING" | "DOMAIN_TAKEN" | "EMAIL_NOT_VERIFIED" | "EVENT_NOT_FOUND" | "FIX_IN_PROGRESS" | "FORBIDDEN" | "HTTP_ERROR" | "INTERNAL_ERROR" | "INVALID_CREDENTIALS" | "INVALID_DOMAIN" | "INVALID_LINK" | "INVALID_STATE" | "INVALID_TOKEN" | "INVALID_WEBHOOK" | "JOB_NOT_FOUND" | "LAB_ONLY" | "METHOD_NOT_ALLOWED" | "MIGRATION_NEEDS_CONFIRMATION" | "NODE_NOT_FOUND" | "NOT_ACCEPTABLE" | "NOT_FIXABLE" | "NOT_FOUND" | "NO_BILLING_ACCOUNT" | "NO_CUSTOMER_USER" | "NO_SUBSCRIPTION" | "PAYLOAD_TOO_LARGE" | "PLAN_EXISTS" | "PLAN_NOT_CONFIGURED" | "PLAN_NOT_FOUND" | "PRICE_IN_USE" | "RATE_LIMITED" | "SAME_PLAN" | "SERVER_EXISTS" | "SERVER_IN_USE" | "SERVER_NOT_FOUND" | "SERVICE_CREDENTIAL_MISSING" | "SERVICE_UNAVAILABLE" | "SETTING_NOT_FOUND" | "SSH_KEY_INVALID" | "STRIPE_ERROR" | "STRIPE_NOT_CONFIGURED" | "SUBDOMAIN_TAKEN" | "TEMPLATE_BUSY" | "TEMPLATE_NOT_FOUND" | "TENANT_BUSY" | "TENANT_NOT_ACTIVE" | "TENANT_NOT_FOUND" | "TUNNEL_NOT_FOUND" | "UNAUTHORIZED" | "UNSUPPORTED_MEDIA_TYPE" | "USER_EXISTS" | "USER_NOT_FOUND" | "VALIDATION_ERROR";
         /**
          * ErrorEnvelope
          * @description A failed answer: a stable code for programs, a Spanish detail for people.
@@ -4104,6 +4125,12 @@ export interface components {
         /** PlanChangeIn */
         PlanChangeIn: {
             /**
+             * Accept Downtime
+             * @description Acepta la interrupción de un traslado entre servidor compartido y dedicado (sin ella, 409 MIGRATION_NEEDS_CONFIRMATION la indica)
+             * @default false
+             */
+            accept_downtime?: boolean;
+            /**
              * Interval
              * @description Vacío: el periodo actual
              */
@@ -4444,6 +4471,11 @@ export interface components {
              * @description Precio mensual en unidades menores (céntimos)
              */
             monthly_price: number;
+            /**
+             * Move Downtime Minutes
+             * @description Interrupción prevista al pasar a este plan desde el otro tipo de servidor (compartido o dedicado): se indica antes de confirmar
+             */
+            move_downtime_minutes: number;
             /** Name */
             name: string;
             /** Ram Mb */
@@ -5282,6 +5314,12 @@ export interface components {
              * @description Vacío: el alta pendiente más reciente
              */
             checkout_id?: number | null;
+            /**
+             * Renew
+             * @description «Pagar ahora» tras cancelar o abandonar el pago: abre una sesión de pago nueva y cierra la anterior en Stripe
+             * @default false
+             */
+            renew?: boolean;
         };
         /** CheckOut */
         erp_core__settings__routes__CheckOut: {
@@ -11572,6 +11610,104 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del cliente */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Error del servidor */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    change_tenant_plan_api_tenants__tenant_id__plan_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Envelope_PlanChangeOut_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 /** Tenant endpoints (issue 3) through the typed client. Actions answer 202 with the tenant. */
 import { api, unwrap } from './client';
 import type { ListMeta } from './http';
-import type { Plan, Tenant, TenantCreate, TenantListQuery, TenantSort, TenantStatus } from './types';
+import type { Plan, PlanChange, Tenant, TenantCreate, TenantListQuery, TenantSort, TenantStatus } from './types';
 
 export interface TenantQuery {
 	q?: string;
@@ -40,6 +40,8 @@ export const tenantsApi = {
 	reactivate: (id: number | string) => unwrap(api.PUT('/api/tenants/{tenant_id}/reactivate', { params: tenantPath(id) })),
 	remove: (id: number | string) => unwrap(api.DELETE('/api/tenants/{tenant_id}', { params: tenantPath(id) })),
 	retry: (id: number | string) => unwrap(api.POST('/api/tenants/{tenant_id}/retry', { params: tenantPath(id) })),
+	/** Change plan for the customer: prorated at once, or a shared ↔ dedicated move job once the downtime is accepted. */
+	changePlan: (id: number | string, body: PlanChange) => unwrap(api.POST('/api/tenants/{tenant_id}/plan', { params: tenantPath(id), body })),
 	/** Newest job of a tenant (GET /api/tenants/{id}/jobs, newest first), or null. */
 	latestJob: async (id: number | string, signal?: AbortSignal) => {
 		const { data } = await unwrap(
