@@ -57,9 +57,13 @@ def build_context(
     """
     url = resolve_database_url(settings)
     assert settings.erp_core_secret_key is not None
+    # Every running job holds one connection for its advisory lock (runner.engine._job_lock)
+    # and needs another for each step's session: a pool smaller than the worker's
+    # concurrency starves the jobs it is running (seen with 20 creates at once).
+    pool_size = max(settings.erp_core_db_pool_size, settings.erp_core_worker_concurrency + 2)
     return AppContext(
         settings=settings,
-        db=Database(url, pool_size=settings.erp_core_db_pool_size),
+        db=Database(url, pool_size=pool_size),
         cache=make_cache(settings.redis_url),
         secret_box=SecretBox(settings.erp_core_secret_key),
         queue=queue_factory(url),
