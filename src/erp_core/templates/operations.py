@@ -16,7 +16,7 @@ from erp_core.drivers.factory import odoo_for
 from erp_core.models import OdooServer, OdooTemplate
 from erp_core.runner.engine import Operation, Step, StepFailed, StepRun
 from erp_core.templates import spares
-from erp_core.templates.service import BUILD_KIND, TEMPLATE_ADMIN_LOGIN, template_key
+from erp_core.templates.service import BUILD_KIND, TEMPLATE_ADMIN_LOGIN, drop_quietly, template_key
 
 
 async def _load(run: StepRun) -> tuple[OdooTemplate, OdooServer]:
@@ -144,7 +144,7 @@ async def publish_template(run: StepRun) -> dict[str, Any]:
         queued = await spares.refill(session, run.ctx, fresh)
     try:
         for spare in retired:
-            await spares.drop_quietly(odoo, spare)
+            await drop_quietly(odoo, spare)
         if old:
             await odoo.drop_database(old)
     except DriverError as exc:

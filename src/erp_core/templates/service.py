@@ -239,7 +239,7 @@ async def clone_for_tenant(
     try:
         await odoo.duplicate_database(row.db_name, tenant.subdomain)
     except DriverError as exc:
-        await _drop_quietly(odoo, tenant.subdomain)
+        await drop_quietly(odoo, tenant.subdomain)
         if isinstance(exc, TransientDriverError):
             raise
         await _fall_back(
@@ -288,8 +288,8 @@ async def report_broken(run: StepRun, tenant: Tenant, template_id: int, reason: 
     await _fall_back(run, tenant, modules, reason, state="broken")
 
 
-async def _drop_quietly(odoo: OdooDatabaseManager, name: str) -> None:
-    """Compensation inside the clone: a half-made copy must not survive."""
+async def drop_quietly(odoo: OdooDatabaseManager, name: str) -> None:
+    """A half-made clone, or a spare that will never be used, must not stay on the server."""
     try:
         if await odoo.database_exists(name):
             await odoo.drop_database(name)

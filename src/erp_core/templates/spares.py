@@ -23,7 +23,6 @@ encrypted. Frappe Cloud's "standby sites" are the same idea.
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 from typing import Any
 
@@ -46,13 +45,12 @@ from erp_core.runner.service import start_job
 from erp_core.security import generate_password
 from erp_core.templates.service import (
     TEMPLATE_ADMIN_LOGIN,
+    drop_quietly,
     modules_hash,
     plan_modules,
     template_credentials,
 )
 from erp_core.tenants.credentials import SERVICE_USER_NAME, service_login
-
-log = logging.getLogger(__name__)
 
 SPARE_PREFIX = RESERVED_DATABASE_PREFIXES[3]  # "__spare_": no hostname can select it
 assert SPARE_PREFIX == "__spare_"
@@ -182,15 +180,6 @@ async def retire(session: AsyncSession, template_id: int) -> list[str]:
         )
     )
     return [str(n) for n in names]
-
-
-async def drop_quietly(odoo: OdooDatabaseManager, name: str) -> None:
-    """A spare that will never be used must not stay on the server."""
-    try:
-        if await odoo.database_exists(name):
-            await odoo.drop_database(name)
-    except DriverError:
-        log.warning("could not drop the spare database %s", name, exc_info=True)
 
 
 # --- the claim (a tenant's create_database step) ---------------------------------------------
