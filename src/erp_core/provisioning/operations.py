@@ -226,6 +226,7 @@ async def create_database(run: StepRun) -> dict[str, Any]:
         await _check_language(odoo, tenant, server)
         cloned = await templates.clone_for_tenant(run, odoo, tenant, password)
         if cloned is not None:
+            await spares.refill_template(run, int(cloned["template_id"]))
             return {"created": True, "database": tenant.subdomain, **cloned}
         await run.log(
             "info",

@@ -251,20 +251,7 @@ async def clone_for_tenant(
         )
         return None
     await run.log("info", f"Clonado desde plantilla {key} ({row.db_name}).")
-    await _refill_spares(run, row.id)
     return {"path": PATH_TEMPLATE, "template_id": row.id, "template_key": key}
-
-
-async def _refill_spares(run: StepRun, template_id: int) -> None:
-    """A create that had to clone found no spare: prepare some for the next ones (also how
-    a pool starts after ``ODOO_TEMPLATE_SPARES`` is raised). The unit of work defers the
-    preparation jobs after commit."""
-    from erp_core.templates import spares  # spares builds on this module
-
-    async for session in run.ctx.db.session():
-        row = await session.get(OdooTemplate, template_id)
-        if row is not None:
-            await spares.refill(session, run.ctx, row)
 
 
 async def template_credentials(run: StepRun, template_id: int) -> tuple[str, str]:

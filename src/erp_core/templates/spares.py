@@ -143,6 +143,16 @@ async def reserve(
     return spare, ctx.secret_box.decrypt(spare.admin_password_enc)
 
 
+async def refill_template(run: StepRun, template_id: int) -> None:
+    """A create that had to clone found no spare: prepare some for the next ones (also how
+    a pool starts after ``ODOO_TEMPLATE_SPARES`` is raised). The unit of work (not
+    ``run.session()``) defers the preparation jobs after commit."""
+    async for session in run.ctx.db.session():
+        row = await session.get(OdooTemplate, template_id)
+        if row is not None:
+            await refill(session, run.ctx, row)
+
+
 async def refill_after_create(run: StepRun) -> None:
     """A create that reserved a spare has ended (either way): prepare its replacement now,
     not at the reservation, so the preparation's PBKDF2 hashes do not compete for Odoo's
@@ -161,12 +171,8 @@ async def refill_after_create(run: StepRun) -> None:
                 == modules_hash(await plan_modules(session, tenant.plan) if tenant else []),
             )
         )
-    if template_id is None:
-        return
-    async for unit in run.ctx.db.session():  # defers the preparation jobs after commit
-        template = await unit.get(OdooTemplate, template_id)
-        if template is not None:
-            await refill(unit, run.ctx, template)
+    if template_id is not None:
+        await refill_template(run, template_id)
 
 
 async def retire(session: AsyncSession, template_id: int) -> list[str]:
