@@ -41,4 +41,7 @@ def settings(
     settings.odoo_master_password = real_odoo.master_password
     settings.odoo_timeout_seconds = 60
     settings.odoo_create_timeout_seconds = 240
+    # One real Odoo serves every test here: spares (prepared clones) would pile up on it and
+    # compete for its CPU. test_templates_real turns them on through Ajustes.
+    settings.odoo_template_spares = 0
     return settings

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from erp_core.context import AppContext
 from erp_core.lab import LabStack
-from erp_core.models import JobLog, OdooTemplate, Tenant
+from erp_core.models import JobLog, OdooSpare, OdooTemplate, Tenant
 from erp_core.templates.service import TEMPLATE_PREFIX
 from odoo_real import RealOdoo
 
@@ -178,7 +178,7 @@ async def test_templates_on_real_odoo(
     await _spares(client, h, 1)
     _sixth, active, _ = await _create(client, h, body, wait, "tp-sixth")
     assert active["status"] == "active", active["last_error"]
-    spare_db = await _wait_spare_ready(client, h, server_id, real_odoo)
+    spare_db = await _wait_spare_ready(client, h, server_id, lab_ctx, real_odoo)
     seventh, active, timings["spare"] = await _create(client, h, body, wait, "tp-seventh")
     assert active["status"] == "active", active["last_error"]
     log = await _log(lab_ctx, seventh["job_id"])
@@ -203,7 +203,7 @@ async def test_templates_on_real_odoo(
         service = (tenant.service_login, lab_ctx.secret_box.decrypt(tenant.service_password_enc))
     assert isinstance(await _login(real_odoo, sub, *service), int)
     # the claimed spare is replaced; a failed create on a spare leaves no database either
-    await _wait_spare_ready(client, h, server_id, real_odoo)
+    await _wait_spare_ready(client, h, server_id, lab_ctx, real_odoo)
     lab_stack.faults.set("cf.put_configuration", fail_times=-1, status=400, error_code=1055)
     try:
         eighth, failed, _ = await _create(client, h, body, wait, "tp-eighth")
@@ -225,15 +225,21 @@ async def _spares(client: httpx.AsyncClient, h: dict[str, str], count: int) -> N
 
 
 async def _wait_spare_ready(
-    client: httpx.AsyncClient, h: dict[str, str], server_id: int, real: RealOdoo
+    client: httpx.AsyncClient, h: dict[str, str], server_id: int, ctx: AppContext, real: RealOdoo
 ) -> str:
-    """The name of the one ready spare, once the admin app counts it."""
+    """The name of this control plane's one ready spare, once the admin app counts it."""
     deadline = time.monotonic() + 300
+    rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         rows = await _templates(client, h, server_id)
         if any(r["state"] == "ready" and r["spares_ready"] == 1 for r in rows):
-            names = [d for d in real.databases() if d.startswith("__spare_")]
-            assert len(names) == 1, names
+            async with ctx.db.sessionmaker() as session:
+                names = list(
+                    await session.scalars(
+                        select(OdooSpare.db_name).where(OdooSpare.state == "ready")
+                    )
+                )
+            assert len(names) == 1 and names[0] in real.databases(), names
             return str(names[0])
         await asyncio.sleep(0.5)
     raise AssertionError(f"no spare became ready: {rows}")

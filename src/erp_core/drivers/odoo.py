@@ -10,6 +10,7 @@ behind the same :class:`~erp_core.drivers.base.OdooDatabaseManager` protocol rep
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -87,6 +88,7 @@ class OdooRpcManager:
         self._ids = count(1)
         # (db, login) -> (session id, uid): see _session_call
         self._sessions: dict[tuple[str, str], tuple[str, int]] = {}
+        self._session_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -339,6 +341,14 @@ class OdooRpcManager:
         cached = self._sessions.get((db, login))
         if cached:
             return cached
+        # Concurrent calls (asyncio.gather) share one login: each is a PBKDF2 check.
+        async with self._session_locks.setdefault((db, login), asyncio.Lock()):
+            cached = self._sessions.get((db, login))
+            if cached:
+                return cached
+            return await self._authenticate(db, login, password)
+
+    async def _authenticate(self, db: str, login: str, password: str) -> tuple[str, int]:
         operation = f"iniciar sesión con '{login}' en la base de datos '{db}'"
         result, response = await self._web(
             "/web/session/authenticate",

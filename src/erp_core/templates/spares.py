@@ -240,29 +240,30 @@ async def personalize_claimed(
     run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, profile: CompanyProfile
 ) -> dict[str, Any]:
     """The claimed spare's personalisation, as its service user (whose login is the first
-    password check of the claim): the administrator handed the tenant's login, e-mail and
-    language; then, at once, the tenant's login that proves it and the company, country,
-    currency, ``web.base.url`` and the template's scheduled actions back on. The administrator's
+    password check of the claim), two things at once: the administrator handed the tenant's
+    login, e-mail and language, then the tenant's login that proves it; and the company,
+    country, currency, ``web.base.url`` and the template's scheduled actions back on. The administrator's
     password is already the one the tenant was shown (a spare is only reserved for a
     generated password), so no new hash is computed on the way."""
     assert tenant.service_login and tenant.service_password_enc
     login = tenant.service_login
     secret = run.ctx.secret_box.decrypt(tenant.service_password_enc)
     password = run.secret("admin_password")
-    await odoo.hand_over_admin(
-        tenant.subdomain, login, secret, TEMPLATE_ADMIN_LOGIN, tenant.admin_login,
-        lang=tenant.language,
-    )  # fmt: skip
+
+    async def hand_over() -> int:
+        await odoo.hand_over_admin(
+            tenant.subdomain, login, secret, TEMPLATE_ADMIN_LOGIN, tenant.admin_login,
+            lang=tenant.language,
+        )  # fmt: skip
+        return await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
 
     async def personalize() -> list[int]:
         await odoo.personalize(tenant.subdomain, login, secret, profile)
         return await odoo.resume_crons(tenant.subdomain, login, secret)
 
-    # The tenant's login (a PBKDF2 check on one of Odoo's cores) while the service user's
-    # session personalises the company on the other: every call must succeed either way.
-    uid, resumed = await asyncio.gather(
-        odoo.verify_login(tenant.subdomain, tenant.admin_login, password), personalize()
-    )
+    # The hand-over and the tenant's login (a PBKDF2 check on one of Odoo's cores) while
+    # the service user's session personalises the company on the other: both must succeed.
+    uid, resumed = await asyncio.gather(hand_over(), personalize())
     await run.log("info", f"Usuario de servicio {login} listo en Odoo.")
     return {"resumed_crons": len(resumed), "uid": uid}
 
