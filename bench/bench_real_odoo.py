@@ -94,11 +94,24 @@ def wait_active(database_url: str, names: list[str], timeout: float) -> None:
             ).fetchone()
             assert row is not None
             if row[1]:
+                for line in failure_logs(conn, names):
+                    print(line, file=sys.stderr)
                 raise RuntimeError(f"{row[1]} tenants failed: {row[2]}")
             if row[0] == len(names):
                 return
             time.sleep(0.02)
     raise RuntimeError(f"not all active within {timeout} s")
+
+
+def failure_logs(conn: psycopg.Connection[Any], names: list[str]) -> list[str]:
+    """The job log of every failed tenant among ``names`` (what an operator would read)."""
+    rows = conn.execute(
+        "SELECT t.subdomain, l.step, l.level, l.message FROM job_logs l "
+        "JOIN tenants t ON t.id = l.tenant_id "
+        "WHERE t.subdomain = ANY(%s) AND t.status = 'failed' ORDER BY l.id",
+        (names,),
+    ).fetchall()
+    return [f"{sub} [{step}] {level}: {message}" for sub, step, level, message in rows]
 
 
 def wait_template(database_url: str, timeout: float) -> str:
@@ -231,7 +244,12 @@ def main() -> None:
                 burst = [f"bw-burst{i:02d}" for i in range(args.burst)]
                 started = time.perf_counter()
                 asyncio.run(post(server.url, server.headers, burst))
-                wait_active(url, burst, 600)
+                try:
+                    wait_active(url, burst, 600)
+                except RuntimeError:
+                    print(odoo.log_text()[-6000:], file=sys.stderr)
+                    print(server.running.log_tail(20000), file=sys.stderr)
+                    raise
                 burst_s = time.perf_counter() - started
                 single_ms = provision_ms(url, singles)
                 steps = step_medians(url, singles)

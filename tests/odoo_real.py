@@ -219,6 +219,11 @@ def write_config(
         "http_port": str(port),
         "workers": "0",
         "max_cron_threads": "0",
+        # This PostgreSQL allows 100 connections; Odoo's default pool of 64 idle-kept
+        # connections (one set per database it served) plus the control plane's pool under
+        # 20 creates at once ran out of them ("too many clients already"). Size it as an
+        # operator would (docs/odoo-servers.md, "Connections").
+        "db_maxconn": "32",
         "logfile": str(log_file),
         "log_level": "warn",
         "log_handler": "odoo.addons.rpc.controllers.jsonrpc:ERROR",

@@ -29,7 +29,7 @@ from erp_core.drivers.base import (
     TunnelRouter,
 )
 from erp_core.drivers.cloudflare import CloudflareManager, preload_sdk
-from erp_core.drivers.odoo import OdooRpcManager
+from erp_core.drivers.odoo import OdooRpcManager, cookieless_client
 from erp_core.drivers.odoo_host import OdooHostManager, SshTarget
 from erp_core.drivers.proxmox import ProxmoxManager
 from erp_core.drivers.s3_store import S3BackupStore
@@ -135,9 +135,8 @@ def odoo_http(ctx: AppContext) -> httpx.AsyncClient:
     """The process's HTTP client for Odoo servers (keep-alive connections, one pool)."""
     client = ctx.extras.get("odoo_http")
     if not isinstance(client, httpx.AsyncClient) or client.is_closed:
-        client = httpx.AsyncClient(
+        client = cookieless_client(
             timeout=httpx.Timeout(ctx.settings.odoo_timeout_seconds),
-            follow_redirects=False,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         )
         ctx.extras["odoo_http"] = client

@@ -18,6 +18,7 @@ import time
 import zipfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from itertools import count
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +43,55 @@ logger = logging.getLogger(__name__)
 
 _ACCESS_DENIED = "odoo.exceptions.AccessDenied"
 _DB_EXISTS = "odoo.service.db.DatabaseExists"
+# PostgreSQL refusing or interrupting Odoo's work for a moment, not because of the call:
+# Odoo's own pool full, a lock or serialisation conflict with another request, a database
+# still in use while dropped; and a plain OperationalError only for a refused or lost
+# connection ("too many clients already" when a burst of creates meets max_connections).
+# A plain OperationalError is also how Odoo says a database does not exist, and that one
+# will not change with time. The same call succeeds later, so these retry like a timeout.
+_TRANSIENT_DB_ERRORS = frozenset(
+    {
+        "psycopg2.pool.PoolError",
+        "psycopg2.errors.SerializationFailure",
+        "psycopg2.errors.DeadlockDetected",
+        "psycopg2.errors.LockNotAvailable",
+        "psycopg2.errors.ObjectInUse",
+        "psycopg2.errors.TooManyConnections",
+    }
+)
+_TRANSIENT_CONNECTION_MESSAGES = (
+    "too many clients",
+    "remaining connection slots",
+    "connection refused",
+    "server closed the connection",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+)
+
+
+def _transient_db_error(name: str, message: str) -> bool:
+    if name in _TRANSIENT_DB_ERRORS:
+        return True
+    lowered = message.lower()
+    return name == "psycopg2.OperationalError" and any(
+        needle in lowered for needle in _TRANSIENT_CONNECTION_MESSAGES
+    )
+
+
+def cookieless_client(**kwargs: Any) -> httpx.AsyncClient:
+    """An HTTP client for Odoo servers whose cookie jar keeps nothing.
+
+    Sessions travel explicitly (``Cookie: session_id=…`` per request). A shared jar is a
+    race between concurrent requests: a ``Set-Cookie`` from database A's login lands in the
+    jar and rides along on a request for database B, and Odoo logs out a session whose
+    database the Host's dbfilter rejects ("Logged into database 'A', but dbfilter rejects
+    it; logging session out"). Twenty creates at once lost sessions that way on a real
+    Odoo 19. ``response.cookies`` still reads each response's own ``Set-Cookie``."""
+    jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(cookies=jar, follow_redirects=False, **kwargs)
+
+
 _ERROR_DIV = re.compile(r'class="alert alert-danger"[^>]*>(.*?)</div>', re.S)
 _CHUNK = 64 * 1024
 _PROBE_DB = "erp-core-health-probe-does-not-exist"
@@ -84,7 +134,7 @@ class OdooRpcManager:
         self._timeout = httpx.Timeout(timeout)
         self._slow_timeout = httpx.Timeout(slow_timeout, connect=timeout)
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        self._client = client or cookieless_client(timeout=self._timeout)
         self._ids = count(1)
         # (db, login) -> (session id, uid): see _session_call
         self._sessions: dict[tuple[str, str], tuple[str, int]] = {}
@@ -214,6 +264,12 @@ class OdooRpcManager:
             message = f"Odoo rechazó las credenciales del usuario '{login}' al {operation}"
         elif name == _DB_EXISTS:
             message = f"No se pudo {operation}: la base de datos ya existe en Odoo"
+        elif _transient_db_error(name, vendor_message):
+            return TransientDriverError(
+                f"La base de datos de Odoo está saturada u ocupada al {operation}",
+                vendor_detail=detail,
+                vendor_code=name,
+            )
         else:
             return DriverError(
                 f"Odoo devolvió un error al {operation}", vendor_detail=detail, vendor_code=name
@@ -317,8 +373,6 @@ class OdooRpcManager:
             )
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, operation) from None
-        finally:
-            self._client.cookies.clear()  # sessions travel explicitly, never in the jar
         if response.status_code != 200:
             raise self._status_error(response, operation)
         try:
@@ -565,8 +619,10 @@ class OdooRpcManager:
         called ``admin_login`` the tenant's login, e-mail and language, and a new password
         only when one is given: a spare's administrator already has the password the
         tenant was shown, and every new password is another PBKDF2 hash."""
+        # The new login too: a step retried after the write landed finds it handed over.
         found = await self._session_call(
-            db, login, password, "res.users", "search", [["login", "=", admin_login]],
+            db, login, password, "res.users", "search",
+            [["login", "in", [admin_login, new_login]]],
             kwargs={"context": {"active_test": False}},
         )  # fmt: skip
         if not found:

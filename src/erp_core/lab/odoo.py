@@ -216,6 +216,18 @@ class _OdooLab:
         raise OdooFault("werkzeug.exceptions.NotFound", f"Method not found: db.{method}")
 
     # --- web session (what the driver personalises through) --------------------------
+    def _drop_foreign_session(self, request: Request) -> None:
+        """Odoo's trap: a request whose session cookie belongs to a database the Host's
+        dbfilter does not select logs that session out ("Logged into database …, but
+        dbfilter rejects it; logging session out"), whatever the route."""
+        sid = request.cookies.get("session_id", "")
+        session = self.sessions.get(sid)
+        if session is None:
+            return
+        selected = self.state.database_for_host(self._request_host(request))
+        if selected is None or selected.name != session[0]:
+            self.sessions.pop(sid, None)
+
     async def session_authenticate(self, request: Request) -> Response:
         """``/web/session/authenticate``: the database must be the one the Host selects
         (dbfilter), then a password login; the session id comes back as a cookie."""
@@ -226,6 +238,7 @@ class _OdooLab:
         except (ValueError, KeyError, TypeError, AttributeError):
             return _rpc_error(None, "werkzeug.exceptions.BadRequest", "Invalid JSON-RPC call")
         req_id = payload.get("id")
+        self._drop_foreign_session(request)
         failure = await self.faults.apply("web.session_authenticate")
         if failure is not None:
             return _failure_response(failure, req_id)
@@ -254,6 +267,7 @@ class _OdooLab:
         except (ValueError, KeyError, TypeError, AttributeError):
             return _rpc_error(None, "werkzeug.exceptions.BadRequest", "Invalid JSON-RPC call")
         req_id = payload.get("id")
+        self._drop_foreign_session(request)
         failure = await self.faults.apply("object.execute_kw")
         if failure is not None:
             return _failure_response(failure, req_id)
@@ -287,6 +301,7 @@ class _OdooLab:
         return _rpc_result(req_id, self.state.version_info())
 
     async def login(self, request: Request) -> Response:
+        self._drop_foreign_session(request)
         failure = await self.faults.apply("web.login")
         if failure is not None:
             return _failure_response(failure, None)

@@ -365,11 +365,18 @@ async def set_company(run: StepRun) -> dict[str, Any]:
                     tenant.subdomain, login, secret, tenant.admin_login, password
                 )
         except PermanentDriverError as exc:
-            if template_id is not None and exc.vendor_code == "login_failed":
+            if template_id is None or exc.vendor_code not in LOGIN_REFUSED:
+                raise
+            if not await _handed_over(odoo, tenant, password):
                 await templates.report_broken(
                     run, tenant, template_id, f"La copia no aceptó la plantilla: {exc.message}"
                 )
-            raise
+                raise
+            # A retry of this step (a transient error after the hand-over landed): the
+            # template's administrator is already the tenant's, so finish as the tenant.
+            output, service = await personalize_database(
+                run, odoo, tenant, tenant.admin_login, password
+            )
         output["uid"], _service_uid = await asyncio.gather(
             odoo.verify_login(tenant.subdomain, tenant.admin_login, password),
             odoo.verify_login(tenant.subdomain, service["login"], service["password"]),
@@ -378,6 +385,20 @@ async def set_company(run: StepRun) -> dict[str, Any]:
         await odoo.aclose()
     await run.log("info", f"Usuario de servicio {service['login']} listo en Odoo.")
     return output
+
+
+LOGIN_REFUSED = frozenset({"login_failed", "odoo.exceptions.AccessDenied"})
+"""How Odoo refuses credentials: ``common.login`` answers false (``login_failed``), a web
+session login raises AccessDenied."""
+
+
+async def _handed_over(odoo: OdooDatabaseManager, tenant: Tenant, password: str) -> bool:
+    """Whether the clone's administrator already answers to the tenant's credentials."""
+    try:
+        await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+    except PermanentDriverError:
+        return False
+    return True
 
 
 async def personalize_database(

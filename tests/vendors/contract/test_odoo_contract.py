@@ -17,7 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from erp_core.drivers.base import DriverError, PermanentDriverError, ServiceUser
+from erp_core.drivers.base import (
+    DriverError,
+    PermanentDriverError,
+    ServiceUser,
+    TransientDriverError,
+)
 from erp_core.drivers.odoo import OdooRpcManager
 from erp_core.lab import LabStack
 from erp_core.provisioning.naming import suspended_database_name
@@ -85,6 +90,14 @@ async def acme(odoo: OdooRpcManager) -> str:
             ACME, admin_login=ADMIN, admin_password=PASSWORD, lang="es_ES", country_code="DO"
         )
     return ACME
+
+
+async def test_a_missing_database_is_an_error_that_does_not_retry(odoo: OdooRpcManager) -> None:
+    """Odoo says "database does not exist" with the same class (OperationalError) as "too
+    many clients already"; only the second is worth a retry (see drivers/odoo.py)."""
+    with pytest.raises(DriverError) as caught:
+        await odoo.verify_login("ct-no-such-db", ADMIN, PASSWORD)
+    assert not isinstance(caught.value, TransientDriverError)
 
 
 async def test_create_then_the_admin_logs_in(odoo: OdooRpcManager, acme: str) -> None:
@@ -351,6 +364,42 @@ async def test_session_login_needs_the_host_of_its_database(target: Target, acme
         )
     assert answer.status_code == 200
     assert "error" in answer.json()
+
+
+def _rpc(params: dict[str, object]) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "method": "call", "params": params, "id": 1}
+
+
+async def test_a_session_sent_with_another_hosts_request_is_logged_out(
+    target: Target, acme: str
+) -> None:
+    """Odoo's trap behind the cookie-less driver client (drivers/odoo.py,
+    ``cookieless_client``): a request that carries database A's session cookie under a Host
+    that selects another database (or none) logs A's session out, so the next call with it
+    answers "Session expired". A shared cookie jar did that to concurrent creates."""
+    own = {"Host": f"{acme}.{DOMAIN}", "X-Forwarded-Host": f"{acme}.{DOMAIN}"}
+    other = {"Host": f"otro.{DOMAIN}", "X-Forwarded-Host": f"otro.{DOMAIN}"}
+    read = _rpc({"model": "res.users", "method": "search_count", "args": [[]], "kwargs": {}})
+    async with httpx.AsyncClient(base_url=target.url, timeout=60) as http:
+        login = await http.post(
+            "/web/session/authenticate",
+            json=_rpc({"db": acme, "login": ADMIN, "password": PASSWORD}),
+            headers=own,
+        )
+        sid = login.cookies["session_id"]
+        http.cookies.clear()
+        cookie = {"Cookie": f"session_id={sid}"}
+        before = await http.post(
+            "/web/dataset/call_kw/res.users.search_count", json=read, headers=own | cookie
+        )
+        assert before.json().get("result", 0) >= 1
+        await http.get("/web/login", headers=other | cookie)
+        http.cookies.clear()
+        after = await http.post(
+            "/web/dataset/call_kw/res.users.search_count", json=read, headers=own | cookie
+        )
+    error = after.json().get("error") or {}
+    assert error.get("data", {}).get("name") == "odoo.http.SessionExpiredException"
 
 
 async def test_service_user_sets_passwords_and_is_not_counted(

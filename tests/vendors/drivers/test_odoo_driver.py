@@ -200,6 +200,30 @@ async def test_vendor_error_without_known_meaning_is_not_transient(
     assert "boom" in caught.value.vendor_detail
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (
+            "psycopg2.OperationalError",
+            'connection to server at "127.0.0.1", port 5432 failed: FATAL:  sorry, too many '
+            "clients already",
+        ),
+        ("psycopg2.pool.PoolError", "The Connection Pool Is Full"),
+        ("psycopg2.errors.SerializationFailure", "could not serialize access"),
+    ],
+)
+async def test_postgresql_out_of_connections_is_transient(
+    odoo: OdooRpcManager, lab: LabStack, name: str, message: str
+) -> None:
+    """What a real Odoo 19 answered when 20 creates at once met PostgreSQL's
+    max_connections: the same call works a moment later, so the step retries."""
+    lab.faults.set("db.list", fail_times=1, error_name=name, message=message)
+    with pytest.raises(TransientDriverError) as caught:
+        await odoo.list_databases()
+    assert caught.value.vendor_code == name
+    assert await odoo.list_databases() is not None
+
+
 async def test_timeout_is_transient(lab: LabStack, master_password: str) -> None:
     lab.faults.set("db.list", latency_ms=1500)
     async with OdooRpcManager(lab.odoo.url, master_password, timeout=0.3) as odoo:
