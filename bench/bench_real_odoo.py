@@ -128,15 +128,21 @@ def wait_template(database_url: str, timeout: float) -> str:
 
 
 def wait_spare(database_url: str, timeout: float) -> None:
-    """A ready spare exists (between real sign-ups the pool refills in the background)."""
+    """The pool has refilled: a spare is ready and none is being prepared. Real sign-ups
+    come seconds to hours apart, so a preparation (four password hashes on Odoo's CPU)
+    is over before the next one; back-to-back creates would time that overlap instead
+    (the burst below shows the contended case)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with psycopg.connect(database_url) as conn:
-            row = conn.execute("SELECT count(*) FROM odoo_spares WHERE state = 'ready'").fetchone()
-        if row and row[0]:
+            row = conn.execute(
+                "SELECT count(*) FILTER (WHERE state = 'ready'), "
+                "count(*) FILTER (WHERE state = 'preparing') FROM odoo_spares"
+            ).fetchone()
+        if row and row[0] and not row[1]:
             return
         time.sleep(0.2)
-    raise SystemExit("no spare became ready")
+    raise SystemExit("the spare pool did not refill")
 
 
 def provision_ms(database_url: str, names: list[str]) -> list[int]:

@@ -493,7 +493,8 @@ async def verify_http(run: StepRun) -> dict[str, Any]:
 
 
 async def create_succeeded(run: StepRun) -> None:
-    await spares.refill_after_create(run)
+    """The tenant is active; then (not before: the customer is waiting) the spare it used is
+    replaced."""
     tenant = await load_tenant(run)
     server = await _server(run, tenant)
     route = run.outputs.get("route", {})
@@ -525,6 +526,7 @@ async def create_succeeded(run: StepRun) -> None:
         if started is not None:
             deployment.provision_ms = int((_now() - started).total_seconds() * 1000)
     await update_tenant(run, status="active", last_error=None, suspension_reason=None)
+    await spares.refill_after_create(run)
 
 
 async def mark_failed(run: StepRun, reason: str) -> None:

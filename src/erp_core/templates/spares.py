@@ -34,6 +34,7 @@ from erp_core.drivers.base import (
     CompanyProfile,
     DriverError,
     OdooDatabaseManager,
+    PermanentDriverError,
     ServiceUser,
     TransientDriverError,
 )
@@ -239,31 +240,46 @@ async def _give_up(run: StepRun, odoo: OdooDatabaseManager, db_name: str, reason
 async def personalize_claimed(
     run: StepRun, odoo: OdooDatabaseManager, tenant: Tenant, profile: CompanyProfile
 ) -> dict[str, Any]:
-    """The claimed spare's personalisation, as its service user (whose login is the first
-    password check of the claim), two things at once: the administrator handed the tenant's
-    login, e-mail and language, then the tenant's login that proves it; and the company,
-    country, currency, ``web.base.url`` and the template's scheduled actions back on. The administrator's
-    password is already the one the tenant was shown (a spare is only reserved for a
-    generated password), so no new hash is computed on the way."""
+    """The claimed spare's personalisation, as its service user, and the proof that the
+    tenant's administrator logs in, at once.
+
+    The service user's session (a password check, and loading the renamed database's
+    registry) hands the administrator the tenant's login, e-mail and language, and
+    personalises the company, country, currency, ``web.base.url`` and the template's
+    scheduled actions. Beside it, on Odoo's other core, the administrator logs in with the
+    tenant's password under the tenant's database name: still with the template's login
+    when it gets there first, with the tenant's login once the hand-over has landed (a
+    retried step, or a slow session). Odoo logs a user in by finding the login and then
+    checking that user's password, so a password proven on the administrator plus a
+    confirmed change of its login is the login the tenant will use; the two password checks
+    run side by side instead of one after the other (~0.25 s of PBKDF2 each). The
+    administrator's password is already the one the tenant was shown (a spare is only
+    reserved for a generated password), so no new hash is computed on the way."""
     assert tenant.service_login and tenant.service_password_enc
     login = tenant.service_login
     secret = run.ctx.secret_box.decrypt(tenant.service_password_enc)
     password = run.secret("admin_password")
+    db = tenant.subdomain
 
-    async def hand_over() -> int:
-        await odoo.hand_over_admin(
-            tenant.subdomain, login, secret, TEMPLATE_ADMIN_LOGIN, tenant.admin_login,
-            lang=tenant.language,
-        )  # fmt: skip
-        return await odoo.verify_login(tenant.subdomain, tenant.admin_login, password)
+    async def prove_admin() -> int:
+        try:
+            return await odoo.verify_login(db, TEMPLATE_ADMIN_LOGIN, password)
+        except PermanentDriverError as exc:
+            if exc.vendor_code != "login_failed":
+                raise
+            return await odoo.verify_login(db, tenant.admin_login, password)
 
-    async def personalize() -> list[int]:
-        await odoo.personalize(tenant.subdomain, login, secret, profile)
-        return await odoo.resume_crons(tenant.subdomain, login, secret)
+    async def company() -> list[int]:
+        await odoo.personalize(db, login, secret, profile)
+        return await odoo.resume_crons(db, login, secret)
 
-    # The hand-over and the tenant's login (a PBKDF2 check on one of Odoo's cores) while
-    # the service user's session personalises the company on the other: both must succeed.
-    uid, resumed = await asyncio.gather(hand_over(), personalize())
+    uid, _handed, resumed = await asyncio.gather(
+        prove_admin(),
+        odoo.hand_over_admin(
+            db, login, secret, TEMPLATE_ADMIN_LOGIN, tenant.admin_login, lang=tenant.language
+        ),
+        company(),
+    )
     await run.log("info", f"Usuario de servicio {login} listo en Odoo.")
     return {"resumed_crons": len(resumed), "uid": uid}
 
