@@ -289,8 +289,24 @@ async def test_failing_command_surfaces_stderr_in_spanish(
     assert message.startswith("No se pudo duplicar la base de datos 'acme' como 'acme-2'")
     assert "código de salida 1" in message and problem in message
     assert problem in output.text()  # and it reached the job log as it happened
-    with pytest.raises(DriverError, match='database "fantasma" does not exist'):
+    with pytest.raises(DriverError, match='database "fantasma" does not exist') as missing:
         await manager.verify_login("fantasma", "admin", "admin")
+    assert not isinstance(missing.value, TransientDriverError)
+
+
+async def test_postgresql_out_of_connections_is_transient(
+    manager: OdooHostManager, host_state: State
+) -> None:
+    """As in RPC mode: ``odoo-bin`` failing because PostgreSQL has no connection left is
+    worth a retry (a missing database, above, is not)."""
+    await _create(manager)
+    problem = (
+        'psycopg2.OperationalError: connection to server on socket "/run/postgresql/.s.PGSQL'
+        '.5432" failed: FATAL:  sorry, too many clients already'
+    )
+    host_state.set_fault("odoo-bin db duplicate", exit=1, stderr=f"Traceback\n  ...\n{problem}")
+    with pytest.raises(TransientDriverError, match="saturada"):
+        await manager.duplicate_database("acme", "acme-2")
 
 
 async def test_unknown_container_is_an_error(make_manager: Any, host_state: State) -> None:

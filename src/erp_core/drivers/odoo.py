@@ -70,13 +70,17 @@ _TRANSIENT_CONNECTION_MESSAGES = (
 )
 
 
+def postgres_busy(message: str) -> bool:
+    """Whether an Odoo error text is PostgreSQL refusing or dropping a connection for a
+    moment (host mode reads the same words in ``odoo-bin``'s traceback)."""
+    lowered = message.lower()
+    return any(needle in lowered for needle in _TRANSIENT_CONNECTION_MESSAGES)
+
+
 def _transient_db_error(name: str, message: str) -> bool:
     if name in _TRANSIENT_DB_ERRORS:
         return True
-    lowered = message.lower()
-    return name == "psycopg2.OperationalError" and any(
-        needle in lowered for needle in _TRANSIENT_CONNECTION_MESSAGES
-    )
+    return name == "psycopg2.OperationalError" and postgres_busy(message)
 
 
 def cookieless_client(**kwargs: Any) -> httpx.AsyncClient:

@@ -50,6 +50,7 @@ from erp_core.drivers.base import (
     TransientDriverError,
     personalization,
 )
+from erp_core.drivers.odoo import postgres_busy
 from erp_core.drivers.ssh import (
     CHUNK,
     TOKEN_RE,
@@ -338,6 +339,12 @@ class OdooHostManager:
         if exists and type(error) is DriverError:
             return PermanentDriverError(
                 error.message, vendor_detail=error.vendor_detail, vendor_code=_DB_EXISTS
+            )
+        if type(error) is DriverError and postgres_busy("\n".join(result.stderr_tail)):
+            return TransientDriverError(
+                f"La base de datos de Odoo está saturada u ocupada al {operation}",
+                vendor_detail=error.vendor_detail,
+                vendor_code="psycopg2.OperationalError",
             )
         return error
 
