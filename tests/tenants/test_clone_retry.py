@@ -24,15 +24,57 @@ TOO_MANY_CLIENTS = (
 )
 
 
-async def _ready_template(client: httpx.AsyncClient, h: dict[str, str], server_id: int) -> None:
+async def _seed(
+    client: httpx.AsyncClient, h: dict[str, str], wait: Any, body: Any, spares: int
+) -> int:
+    """Spares set to ``spares``, a first tenant (Odoo's own create, which queues the
+    template build), then wait until the server's template (and spares, if any) are ready;
+    returns the server's id."""
+    resp = await client.put(
+        "/api/settings/odoo_template_spares", json={"value": str(spares)}, headers=h
+    )
+    assert resp.status_code == 200, resp.text
+    first = (await client.post("/api/tenants", json=body("semilla"), headers=h)).json()["data"]
+    assert (await wait(client, h, first["id"], "active", "failed"))["status"] == "active"
+    tenant = (await client.get(f"/api/tenants/{first['id']}", headers=h)).json()["data"]
+    server_id = int(tenant["odoo_server_id"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         resp = await client.get(f"/api/servers/{server_id}/templates", headers=h)
         assert resp.status_code == 200, resp.text
-        if any(row["state"] == "ready" for row in resp.json()["data"]):
-            return
+        rows = resp.json()["data"]
+        if any(r["state"] == "ready" and (r.get("spares_ready") or not spares) for r in rows):
+            return server_id
         await asyncio.sleep(0.1)
-    raise AssertionError("no template became ready")
+    raise AssertionError("no template (or spare) became ready")
+
+
+async def _create_through_one_failed_login(
+    client: httpx.AsyncClient,
+    h: dict[str, str],
+    lab_stack: LabStack,
+    lab_ctx: AppContext,
+    wait: Any,
+    body: Any,
+    sub: str,
+) -> tuple[dict[str, Any], str]:
+    """Create ``sub`` while Odoo's next ``common.login`` fails as a real one did; the
+    tenant must end active, its administrator logging in. Returns it and its job log."""
+    lab_stack.faults.set(
+        "common.login", fail_times=1, error_name="psycopg2.OperationalError",
+        message=TOO_MANY_CLIENTS,
+    )  # fmt: skip
+    created = (await client.post("/api/tenants", json=body(sub), headers=h)).json()["data"]
+    final = await wait(client, h, created["id"], "active", "failed")
+    lab_stack.faults.clear()
+    assert final["status"] == "active", final["last_error"]
+    uid = lab_stack.odoo_state.login(sub, created["admin_login"], created["admin_password"])
+    assert isinstance(uid, int) and uid > 1, "the tenant's administrator logs in"
+    async with lab_ctx.db.sessionmaker() as session:
+        rows = await session.scalars(
+            select(JobLog.message).where(JobLog.job_id == created["job_id"])
+        )
+        return created, "\n".join(rows)
 
 
 async def test_clone_step_retried_after_the_hand_over_finishes_as_the_tenant(
@@ -45,36 +87,16 @@ async def test_clone_step_retried_after_the_hand_over_finishes_as_the_tenant(
     body: Any,
 ) -> None:
     h = admin["headers"]
-    resp = await client.put("/api/settings/odoo_template_spares", json={"value": "0"}, headers=h)
-    assert resp.status_code == 200, resp.text
-    first = (await client.post("/api/tenants", json=body("semilla"), headers=h)).json()["data"]
-    assert (await wait(client, h, first["id"], "active", "failed"))["status"] == "active"
-    server_id = int((await client.get(f"/api/tenants/{first['id']}", headers=h)).json()["data"][
-        "odoo_server_id"
-    ])  # fmt: skip
-    await _ready_template(client, h, server_id)
-
+    server_id = await _seed(client, h, wait, body, spares=0)
     # The clone's first login with the tenant's credentials (after the hand-over) fails.
-    lab_stack.faults.set(
-        "common.login", fail_times=1, error_name="psycopg2.OperationalError",
-        message=TOO_MANY_CLIENTS,
-    )  # fmt: skip
-    created = (await client.post("/api/tenants", json=body("reintento"), headers=h)).json()["data"]
-    final = await wait(client, h, created["id"], "active", "failed")
-    lab_stack.faults.clear()
-    assert final["status"] == "active", final["last_error"]
-
-    async with lab_ctx.db.sessionmaker() as session:
-        log = "\n".join(
-            await session.scalars(select(JobLog.message).where(JobLog.job_id == created["job_id"]))
-        )
+    _created, log = await _create_through_one_failed_login(
+        client, h, lab_stack, lab_ctx, wait, body, "reintento"
+    )
     assert "Clonado desde plantilla" in log, log
     assert "Intento 1 fallido: La base de datos de Odoo está saturada" in log, log
-    assert "plantilla" in log and "no aceptó" not in log, log
+    assert "no aceptó" not in log, log
     templates = (await client.get(f"/api/servers/{server_id}/templates", headers=h)).json()
     assert [row["state"] for row in templates["data"]] == ["ready"]
-    uid = lab_stack.odoo_state.login("reintento", created["admin_login"], created["admin_password"])
-    assert isinstance(uid, int) and uid > 1, "the tenant's administrator logs in"
 
 
 async def test_spare_step_retried_after_the_hand_over_finishes(
@@ -89,34 +111,8 @@ async def test_spare_step_retried_after_the_hand_over_finishes(
     """The same moment on the spare path: the retry finds the administrator already
     answering to the tenant's login and hands it over again instead of failing."""
     h = admin["headers"]
-    resp = await client.put("/api/settings/odoo_template_spares", json={"value": "1"}, headers=h)
-    assert resp.status_code == 200, resp.text
-    first = (await client.post("/api/tenants", json=body("semilla"), headers=h)).json()["data"]
-    assert (await wait(client, h, first["id"], "active", "failed"))["status"] == "active"
-    server_id = int((await client.get(f"/api/tenants/{first['id']}", headers=h)).json()["data"][
-        "odoo_server_id"
-    ])  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        rows = (await client.get(f"/api/servers/{server_id}/templates", headers=h)).json()["data"]
-        if any(row.get("spares_ready") for row in rows):
-            break
-        await asyncio.sleep(0.1)
-    else:
-        raise AssertionError("no spare became ready")
-
-    lab_stack.faults.set(
-        "common.login", fail_times=1, error_name="psycopg2.OperationalError",
-        message=TOO_MANY_CLIENTS,
-    )  # fmt: skip
-    created = (await client.post("/api/tenants", json=body("reserva"), headers=h)).json()["data"]
-    final = await wait(client, h, created["id"], "active", "failed")
-    lab_stack.faults.clear()
-    assert final["status"] == "active", final["last_error"]
-    async with lab_ctx.db.sessionmaker() as session:
-        log = "\n".join(
-            await session.scalars(select(JobLog.message).where(JobLog.job_id == created["job_id"]))
-        )
+    await _seed(client, h, wait, body, spares=1)
+    _created, log = await _create_through_one_failed_login(
+        client, h, lab_stack, lab_ctx, wait, body, "reserva"
+    )
     assert "Base de reserva" in log and "Intento 1 fallido" in log, log
-    uid = lab_stack.odoo_state.login("reserva", created["admin_login"], created["admin_password"])
-    assert isinstance(uid, int) and uid > 1
