@@ -493,8 +493,11 @@ async def verify_http(run: StepRun) -> dict[str, Any]:
 
 
 async def create_succeeded(run: StepRun) -> None:
-    """The tenant is active; then (not before: the customer is waiting) the spare it used is
-    replaced."""
+    """Queue the replacement of the spare this create used (database rows only: the
+    preparation runs as its own job), then the tenant is active. In this order: a tenant
+    that reads ``active`` takes its next operation at once (the job ends right after this);
+    queued after, the refill kept the job open and a suspend got 409 ``TENANT_BUSY``."""
+    await spares.refill_after_create(run)
     tenant = await load_tenant(run)
     server = await _server(run, tenant)
     route = run.outputs.get("route", {})
@@ -526,7 +529,6 @@ async def create_succeeded(run: StepRun) -> None:
         if started is not None:
             deployment.provision_ms = int((_now() - started).total_seconds() * 1000)
     await update_tenant(run, status="active", last_error=None, suspension_reason=None)
-    await spares.refill_after_create(run)
 
 
 async def mark_failed(run: StepRun, reason: str) -> None:
