@@ -192,6 +192,35 @@ async def test_one_operation_at_a_time(
     assert resp.status_code == 409
 
 
+async def test_an_operation_asked_as_the_tenant_turns_active_waits_for_its_job_to_close(
+    client: httpx.AsyncClient, admin: dict[str, Any], body: Any, database_url: str
+) -> None:
+    """The tenant reads ``active`` a moment before the runner marks its create finished; a
+    suspend asked in that moment waits for the close instead of answering 409 (a real
+    Odoo test and the dedicated lifecycle met that moment in CI)."""
+    h = admin["headers"]
+    created = (await client.post("/api/tenants", json=body("momento"), headers=h)).json()["data"]
+    job_id = created["job_id"]
+    # What on_success leaves: every step done, the tenant active, the job still "running".
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE job_steps SET status = 'succeeded' WHERE job_id = %s", (job_id,))
+        conn.execute("UPDATE jobs SET status = 'running' WHERE id = %s", (job_id,))
+        conn.execute("UPDATE tenants SET status = 'active' WHERE id = %s", (created["id"],))
+
+    async def runner_closes_the_job() -> None:
+        await asyncio.sleep(0.3)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("UPDATE jobs SET status = 'succeeded' WHERE id = %s", (job_id,))
+
+    closing = asyncio.create_task(runner_closes_the_job())
+    resp = await client.put(f"/api/tenants/{created['id']}/suspend", headers=h)
+    await closing
+    assert resp.status_code == 202, resp.text
+    # A job that never closes is still a conflict, answered within the bounded wait.
+    resp = await client.put(f"/api/tenants/{created['id']}/reactivate", headers=h)
+    assert resp.status_code == 409 and resp.json()["error"] == "TENANT_BUSY"
+
+
 async def test_validation_and_duplicates(
     client: httpx.AsyncClient,
     admin: dict[str, Any],

@@ -33,7 +33,7 @@ from erp_core.domains.validation import InvalidHostname, normalize_hostname
 from erp_core.drivers.base import CustomHostname, CustomHostnameManager, DriverError
 from erp_core.drivers.factory import cloudflare_for, public_hostname
 from erp_core.models import Job, Plan, Tenant, TenantDomain
-from erp_core.runner.service import start_job
+from erp_core.runner.service import open_job, start_job
 from erp_core.tenants.credentials import MISSING, has_service_credential
 
 log = logging.getLogger(__name__)
@@ -207,9 +207,7 @@ async def _start_job(
 ) -> Job:
     """Write the job in the caller's transaction (one open job per tenant, as for every
     tenant operation: a domain change must not interleave with a suspend or delete)."""
-    busy = await session.scalar(
-        select(Job.id).where(Job.tenant_id == tenant.id, Job.status.in_(("queued", "running")))
-    )
+    busy = await open_job(session, tenant.id)
     if busy is not None:
         raise Conflict(
             f"El tenant ya tiene una operación en curso (trabajo {busy}). Espere a que termine.",

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from erp_core.context import AppContext
@@ -458,6 +459,39 @@ async def _reload_steps(ctx: AppContext, job_id: int) -> list[JobStep]:
         )
 
 
+FINISHING_WAIT_SECONDS = 3.0
+"""How long a new operation waits for the tenant's previous job to close when that job has
+no step left to run (see :func:`settled_open_job`)."""
+
+
+async def settled_open_job(session: AsyncSession, tenant_id: int) -> int | None:
+    """The id of the tenant's open (queued or running) job, or None.
+
+    A tenant reads its new status (``active``…) a moment before its job is marked finished:
+    the job's ``on_success`` sets the one, the runner the other right after. An operation
+    asked for in that moment would meet the still-open job and answer 409 to someone who
+    saw the tenant ready. So an open job with no pending or running step is waited for
+    (bounded by :data:`FINISHING_WAIT_SECONDS`); one with work left is returned at once.
+    Each query sees what has committed since (PostgreSQL's READ COMMITTED), and the
+    runner's close touches only the job's row, so a caller holding the tenant's row lock
+    does not block it."""
+    deadline = time.monotonic() + FINISHING_WAIT_SECONDS
+    while True:
+        open_id = await session.scalar(
+            select(Job.id).where(Job.tenant_id == tenant_id, Job.status.in_(("queued", "running")))
+        )
+        if open_id is None:
+            return None
+        left = await session.scalar(
+            select(JobStep.id)
+            .where(JobStep.job_id == open_id, JobStep.status.in_(("pending", "running")))
+            .limit(1)
+        )
+        if left is not None or time.monotonic() > deadline:
+            return int(open_id)
+        await asyncio.sleep(0.05)
+
+
 async def add_job(
     session: AsyncSession,
     kind: str,
@@ -465,11 +499,26 @@ async def add_job(
     params: dict[str, Any],
     created_by: int | None,
 ) -> Job:
-    """Write a job and its pending steps in the caller's transaction (deferred after commit)."""
+    """Write a job and its pending steps in the caller's transaction (deferred after commit).
+    Raises IntegrityError while the tenant has another open job (one per tenant, a unique
+    index), after waiting for one that is only finishing (:func:`settled_open_job`)."""
     operation = operation_for(kind)
-    job = Job(kind=kind, tenant_id=tenant_id, params=params, created_by=created_by, status="queued")
-    session.add(job)
-    await session.flush()
+    while True:
+        job = Job(
+            kind=kind, tenant_id=tenant_id, params=params, created_by=created_by, status="queued"
+        )
+        try:
+            async with session.begin_nested():
+                session.add(job)
+                await session.flush()
+            break
+        except IntegrityError as exc:
+            if (
+                tenant_id is None
+                or "uq_jobs_one_open_per_tenant" not in str(exc.orig)
+                or await settled_open_job(session, tenant_id) is not None
+            ):
+                raise
     for position, step in enumerate(operation.steps):
         session.add(
             JobStep(job_id=job.id, position=position, name=step.name, label=step.label, output={})

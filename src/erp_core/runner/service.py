@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from erp_core.api import NotFound, Pagination
 from erp_core.context import AppContext
 from erp_core.models import Job, JobLog, JobStep
-from erp_core.runner.engine import add_job
+from erp_core.runner.engine import add_job, settled_open_job
 from erp_core.runner.queue import enqueue_after_commit
 from erp_core.runner.schemas import JobOut, LogOut, StepOut
 
@@ -44,10 +44,9 @@ async def start_job(
 
 
 async def open_job(session: AsyncSession, tenant_id: int) -> int | None:
-    """The id of the tenant's queued or running job, if any."""
-    return await session.scalar(
-        select(Job.id).where(Job.tenant_id == tenant_id, Job.status.in_(OPEN_STATUSES))
-    )
+    """The id of the tenant's queued or running job, if any (one that is only finishing is
+    waited for: see :func:`settled_open_job`)."""
+    return await settled_open_job(session, tenant_id)
 
 
 def job_out(job: Job, steps: list[JobStep]) -> JobOut:
