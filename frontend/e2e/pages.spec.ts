@@ -31,6 +31,15 @@ test.describe('Páginas', () => {
 		const errors = watchConsole(page);
 		await login(page);
 		await expect(page.getByRole('heading', { name: 'Panel', level: 1 })).toBeVisible();
+		// Chart.js is loaded only when a chart nears the viewport: scrolled to, each is drawn
+		// (Chart.js sizes its canvas; an undrawn one has no inline size).
+		const charts = page.locator('main div[role="img"]:has(canvas)');
+		await expect(charts.first()).toBeVisible({ timeout: 15_000 });
+		for (const chart of await charts.all()) {
+			await chart.scrollIntoViewIfNeeded();
+			await expect(chart.locator('canvas')).toHaveAttribute('style', /width/);
+		}
+		await page.evaluate(() => window.scrollTo(0, 0));
 		await screenshot(page, 'page-panel');
 
 		await openSection(page, 'Tenants');
