@@ -59,13 +59,17 @@ test.describe('Tenants', () => {
 
 		await page.getByRole('button', { name: 'Reactivar' }).click();
 		await page.getByRole('dialog', { name: 'Reactivar tenant' }).getByRole('button', { name: 'Reactivar' }).click();
-		await expect(page.locator('[data-status="active"]').first()).toBeVisible({ timeout: 120_000 });
+		// The tenant's own state: the header offers «Suspender» again only once the tenant is
+		// active. (The first «Activo» badge on the page may be the subscription's, shown while
+		// the tenant is still reactivating; a click then met a disabled or moving «Respaldar».)
+		await expect(page.getByRole('button', { name: 'Suspender', exact: true })).toBeVisible({ timeout: 120_000 });
 
 		// Facturación and Respaldos sections: a backup now, then download it with the session's token.
 		await expect(page.getByRole('heading', { name: 'Facturación', level: 2 })).toBeVisible();
 		const backups = page.getByTestId('tenant-backups');
 		const respaldar = backups.getByRole('button', { name: 'Respaldar' });
 		{
+			await expect(respaldar).toBeEnabled();
 			await respaldar.click();
 			const toast = page.getByTestId('toaster').getByText('Respaldo en curso.');
 			await expect(toast).toBeVisible();
