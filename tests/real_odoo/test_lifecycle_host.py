@@ -108,11 +108,13 @@ async def test_host_mode_lifecycle_through_the_api(
     t0 = time.monotonic()
     started = await client.post(f"/api/tenants/{tenant_id}/backups", headers=h)
     assert started.status_code == 202, started.text
-    job = await wait_job(client, h, started.json()["data"]["job_id"], timeout=300)
+    job_id = started.json()["data"]["job_id"]
+    job = await wait_job(client, h, job_id, timeout=300)
     timings["backup"] = time.monotonic() - t0
     assert job["status"] == "succeeded", job["error"]
+    # This job's backup, not the newest: the per-minute schedule may have started another.
     listed = (await client.get(f"/api/tenants/{tenant_id}/backups", headers=h)).json()["data"]
-    backup_id = int(max(r["id"] for r in listed))
+    backup_id = int(next(r["id"] for r in listed if r["job_id"] == job_id))
     async with lab_ctx.db.sessionmaker() as session:
         backup = await session.get(Backup, backup_id)
         assert backup is not None and backup.location

@@ -63,10 +63,12 @@ async def _wait_settled(
 async def _backup(client: httpx.AsyncClient, h: dict[str, str], tenant_id: int) -> int:
     started = await client.post(f"/api/tenants/{tenant_id}/backups", headers=h)
     assert started.status_code == 202, started.text
-    job = await wait_job(client, h, started.json()["data"]["job_id"])
+    job_id = started.json()["data"]["job_id"]
+    job = await wait_job(client, h, job_id)
     assert job["status"] == "succeeded", job["error"]
+    # This job's backup, not the newest: the per-minute schedule may have started another.
     listed = (await client.get(f"/api/tenants/{tenant_id}/backups", headers=h)).json()["data"]
-    return int(max(row["id"] for row in listed))
+    return int(next(row["id"] for row in listed if row["job_id"] == job_id))
 
 
 async def test_lifecycle_on_real_odoo(

@@ -205,9 +205,12 @@ async def test_service_user_usage_custom_domain_and_copy_on_real_odoo(
     # --- restore as a copy: its own admin password, uuid, secret and service password ---
     started = await client.post(f"/api/tenants/{tenant_id}/backups", headers=h)
     assert started.status_code == 202, started.text
-    assert (await wait_job(client, h, started.json()["data"]["job_id"]))["status"] == "succeeded"
+    job_id = started.json()["data"]["job_id"]
+    assert (await wait_job(client, h, job_id))["status"] == "succeeded"
+    # This job's backup, not the newest: the per-minute schedule may have started another
+    # (seen: 409 BACKUP_NOT_RESTORABLE on the scheduled one, still running).
     listed = (await client.get(f"/api/tenants/{tenant_id}/backups", headers=h)).json()["data"]
-    backup_id = max(row["id"] for row in listed)
+    backup_id = next(row["id"] for row in listed if row["job_id"] == job_id)
     copy_sub = "rs-svc-copia"
     copied = await client.post(
         f"/api/tenants/{tenant_id}/restore",
