@@ -89,8 +89,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers: the real-Odoo tests (one Odoo, fixed database names) stay together
+# on one of them (tests/conftest.py groups them), everything else is shared out. On this 2-core
+# machine that cuts the suite from ~12 to ~8 minutes; PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test-py: $(STAMP) system-deps odoo-deps
-	ODOO_PYTHON=$(ODOO_VENV)/bin/python $(BIN)/pytest --durations=25
+	ODOO_PYTHON=$(ODOO_VENV)/bin/python $(BIN)/pytest --durations=25 $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
 
 test-frontend: $(STAMP)
 	@if [ -f $(FRONTEND)/package.json ]; then \

@@ -48,7 +48,50 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+REAL_ODOO_FIXTURES = {"real_odoo", "real_host_odoo"}
+"""Session fixtures that start a real Odoo. ``make test-py`` runs two pytest-xdist workers;
+every test using one of these runs on the same worker (see :func:`pytest_xdist_make_scheduler`):
+one Odoo per run, not one per worker, and the fixed database and template names those tests
+use never meet a second Odoo on the same PostgreSQL."""
+
+
+def uses_real_odoo(item: pytest.Item) -> bool:
+    """By fixture, or by the contract suites' ``target`` parameter ("real"), which reaches
+    ``real_odoo`` through ``request.getfixturevalue`` and so is not in ``fixturenames``."""
+    if REAL_ODOO_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("target") == "real"
+
+
+def real_odoo_by_name(nodeid: str) -> bool:
+    """The same question from the test id alone: xdist's controller schedules by id and never
+    sees fixtures. Workers check that every test using a real Odoo is named so (a test named
+    so without one only joins the real-Odoo unit; see pytest_collection_modifyitems)."""
+    path = nodeid.split("::", 1)[0]
+    return "real_odoo" in path or nodeid.endswith("[real]")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Each test is its own unit of work, except the real-Odoo ones: one unit, one worker.
+    (xdist's ``--dist loadgroup`` would do this from marks, but it renames test ids through
+    an attribute pytest 9 no longer reads, so its groups are silently ignored.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class RealOdooTogether(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return "real-odoo" if real_odoo_by_name(nodeid) else nodeid
+
+    return RealOdooTogether(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    misplaced = [i.nodeid for i in items if uses_real_odoo(i) and not real_odoo_by_name(i.nodeid)]
+    if misplaced:
+        raise pytest.UsageError(
+            "real-Odoo tests must live under a 'real_odoo' path or take the contract's "
+            f"'real' target, so xdist keeps them on one worker: {misplaced}"
+        )
     for item in items:
         declared = {p for m in item.iter_markers("needs_shared") for p in m.args}
         for fixture, part in FIXTURES_NEEDING_SHARED.items():

@@ -374,7 +374,10 @@ async def test_large_dump_is_streamed_in_chunks(
         tracemalloc.stop()
     assert sum(sizes) == target.stat().st_size > size
     assert max(sizes) <= 64 * 1024 and len(sizes) > 150
-    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while streaming {sum(sizes)}"
+    # Half the payload: holding the dump would cost all of it (and more for the zip). What is
+    # in flight is bounded by the SSH channel's receive window (asyncssh: 2 MiB), filled up
+    # when the machine is busy and the consumer is slower than sshd (4.5 MB seen under xdist).
+    assert peak < size // 2, f"peak {peak} bytes while streaming {sum(sizes)}"
     with zipfile.ZipFile(target) as archive:
         assert archive.getinfo("filestore/big.bin").file_size == size
 
