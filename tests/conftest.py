@@ -11,6 +11,7 @@ import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from erp_core.composition import build_queue
 from erp_core.config import Settings
 from erp_core.context import AppContext
 from erp_core.db import Database, to_libpq_url
+from erp_core.lab.process import backup_window_away_from
 from erp_core.main import create_app
 from erp_core.security import SecretBox, issue_access_token
 from leakguard import LeakRecorder, no_secret_in_response, register_secret
@@ -210,6 +212,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         erp_core_worker_in_process=False,
         job_retry_base_seconds=0.05,
         job_retry_max_seconds=0.2,
+        **dict(
+            zip(
+                ("backup_window_start", "backup_window_end"),
+                backup_window_away_from(datetime.now(UTC)),
+                strict=True,
+            )
+        ),
     )
 
 

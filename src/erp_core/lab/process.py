@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -120,6 +121,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=5)
 
 
+def backup_window_away_from(now: datetime) -> tuple[int, int]:
+    """A one-hour backup window (UTC start, end hours) that opens two hours after ``now``.
+
+    For test servers and test settings: inside the default window (01–05 UTC) the per-minute
+    schedule backs up every active tenant, so a suite run at 03:00 met scheduled backups that
+    one at 15:00 never did (a delete or a manual backup answered 409 ``TENANT_BUSY``). Tests of
+    the schedule set their own window."""
+    start = (now.astimezone(UTC).hour + 2) % 24
+    return start, (start + 1) % 24 or 24
+
+
 @contextlib.contextmanager
 def running_server(
     database_url: str, *, lab: bool = True, startup_timeout: float = 90, **env_extra: str
@@ -141,6 +153,13 @@ def running_server(
             "ERP_CORE_ADMIN_EMAIL": ADMIN_EMAIL,
             "ERP_CORE_ADMIN_PASSWORD": password,
             "ERP_CORE_LOG_LEVEL": "WARNING",
+            **dict(
+                zip(
+                    ("BACKUP_WINDOW_START", "BACKUP_WINDOW_END"),
+                    map(str, backup_window_away_from(datetime.now(UTC))),
+                    strict=True,
+                )
+            ),
             **env_extra,
         }
     )
