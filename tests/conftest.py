@@ -201,6 +201,7 @@ def truncate_all(url: str) -> None:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
+    window_start, window_end = backup_window_away_from(datetime.now(UTC))
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -212,13 +213,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         erp_core_worker_in_process=False,
         job_retry_base_seconds=0.05,
         job_retry_max_seconds=0.2,
-        **dict(
-            zip(
-                ("backup_window_start", "backup_window_end"),
-                backup_window_away_from(datetime.now(UTC)),
-                strict=True,
-            )
-        ),
+        backup_window_start=window_start,
+        backup_window_end=window_end,
     )
 
 

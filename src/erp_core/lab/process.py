@@ -141,6 +141,7 @@ def running_server(
     var_dir = Path(tempfile.mkdtemp(prefix="erp-serve-"))
     port = free_port()
     password = secrets.token_urlsafe(18)
+    window_start, window_end = backup_window_away_from(datetime.now(UTC))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -153,13 +154,8 @@ def running_server(
             "ERP_CORE_ADMIN_EMAIL": ADMIN_EMAIL,
             "ERP_CORE_ADMIN_PASSWORD": password,
             "ERP_CORE_LOG_LEVEL": "WARNING",
-            **dict(
-                zip(
-                    ("BACKUP_WINDOW_START", "BACKUP_WINDOW_END"),
-                    map(str, backup_window_away_from(datetime.now(UTC))),
-                    strict=True,
-                )
-            ),
+            "BACKUP_WINDOW_START": str(window_start),
+            "BACKUP_WINDOW_END": str(window_end),
             **env_extra,
         }
     )
